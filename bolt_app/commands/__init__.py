@@ -1,0 +1,5 @@
+"""One module per `ml-connector` command group; each has `register(subparsers)`."""
+
+from bolt_app.commands import version
+
+COMMAND_MODULES = [version]

@@ -1,0 +1,20 @@
+"""The exception tree of the Slack side, translated to one stderr sentence at the CLI boundary.
+
+    MLConnectorError            anything an operator can act on; str() is the whole message
+    ├── ConfigError             a bad setting, workspace-file field or environment variable
+    └── SecretError             missing key, undecryptable ciphertext (never shows the secret)
+
+Errors from the Sage side (`sage.errors.SageError`) are reported the same way by the CLI.
+"""
+
+
+class MLConnectorError(Exception):
+    """An error whose message is meant for the operator, one clear sentence."""
+
+
+class ConfigError(MLConnectorError):
+    """A bad configuration value; the message names the field and where it came from."""
+
+
+class SecretError(MLConnectorError):
+    """A problem with encryption keys or ciphertext; never includes secret material."""
