@@ -172,6 +172,36 @@ class GLPosting:
         return (self.source_journal, self.register_no)
 
 
+@dataclass(frozen=True, slots=True)
+class GLRegister:
+    """A posted journal register: every line of one (SourceJournal, JournalRegisterNo)."""
+
+    company: str
+    source_journal: str
+    register_no: str
+    lines: tuple[GLPosting, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.source_journal}-{self.register_no}"
+
+    @property
+    def posting_date(self) -> date | None:
+        return min((line.posting_date for line in self.lines if line.posting_date), default=None)
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((line.debit for line in self.lines), Decimal(0))
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((line.credit for line in self.lines), Decimal(0))
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.total_debit == self.total_credit
+
+
 class AccountStatus(StrEnum):
     ACTIVE = "A"
     INACTIVE = "I"
