@@ -14,6 +14,7 @@ import random
 import socket
 import ssl
 import threading
+from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -104,7 +105,7 @@ class SimulatorServer:
             else None
         )
         self.access = Access(mode, dict(api_keys or {}), dict(client_companies or {}))
-        self.requests: list[RecordedRequest] = []
+        self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
         self.host = host
         self._port = port
         self._server: _Server | None = None

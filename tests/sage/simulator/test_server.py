@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from datetime import UTC, datetime
 
@@ -123,3 +124,26 @@ async def test_stopping_closes_the_port(start_simulator):
     async with httpx.AsyncClient(verify=client_ssl_context(server.pki)) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"{server.base_url}/v1/health")
+
+
+def test_a_port_in_use_is_reported_to_the_caller(simulator_pki):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = SimulatorServer(simulator_pki, port=taken.getsockname()[1])
+        with pytest.raises(OSError), server.running_in_thread():
+            pass
+
+
+async def test_other_methods_get_a_json_405(mtls_client):
+    answer = await mtls_client.post("/v1/companies/ABC/ap-invoices", json={})
+    assert answer.status_code == 405
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_health_needs_credentials_too(api_key_simulator):
+    async with httpx.AsyncClient(
+        verify=client_ssl_context(api_key_simulator.pki, client_cert=False)
+    ) as client:
+        answer = await client.get(f"{api_key_simulator.base_url}/v1/health")
+    assert answer.status_code == 401
