@@ -14,7 +14,8 @@ from sage.certs import Pki
 from tests.fixtures.simulator import client_ssl_context
 
 
-def test_simulator_serves_mtls_and_stops_cleanly_on_sigterm(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_simulator_serves_mtls_and_stops_cleanly_on_a_signal(tmp_path, signum):
     certs = tmp_path / "certs"
     process = subprocess.Popen(
         [sys.executable, "-m", "bolt_app", "simulator", "--port", "0", "--certs", str(certs)]
@@ -27,18 +28,10 @@ def test_simulator_serves_mtls_and_stops_cleanly_on_sigterm(tmp_path):
         banner = [process.stdout.readline() for _ in range(6)]
         url = re.search(r"listening on (https://localhost:\d+)", banner[0]).group(1)
         assert f"CA certificate:     {certs / 'ca.pem'}" in "".join(banner)
-        pki = Pki(
-            certs,
-            certs / "ca.pem",
-            certs / "server.pem",
-            certs / "server.key",
-            certs / "client.pem",
-            certs / "client.key",
-        )
-        with httpx.Client(verify=client_ssl_context(pki)) as client:
+        with httpx.Client(verify=client_ssl_context(Pki.in_directory(certs))) as client:
             assert client.get(f"{url}/v1/health").json()["companies"] == ["ABC", "TST"]
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert "Simulator stopped." in out
