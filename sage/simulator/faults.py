@@ -170,8 +170,11 @@ class Faults:
         broken = dict(row)
         if how is Malformation.MISSING_KEY:
             broken.pop("RecordKey", None)
-        else:
-            fields = _DATE_FIELDS if how is Malformation.BAD_DATE else _AMOUNT_FIELDS
-            name = next(field for field in fields if field in broken)
-            broken[name] = "20261341" if how is Malformation.BAD_DATE else "12O.5O"
+            return broken
+        amount = next((name for name in _AMOUNT_FIELDS if name in broken), None)
+        if how is Malformation.BAD_AMOUNT and amount is not None:
+            broken[amount] = "12O.5O"
+        else:  # gl-accounts carry no amount: a bad date breaks them just as well
+            date = next(name for name in _DATE_FIELDS if name in broken)
+            broken[date] = "20261341"
         return broken

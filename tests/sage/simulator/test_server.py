@@ -147,3 +147,20 @@ async def test_health_needs_credentials_too(api_key_simulator):
     ) as client:
         answer = await client.get(f"{api_key_simulator.base_url}/v1/health")
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"mode": AuthMode.API_KEY, "api_keys": {SIMULATOR_API_KEY: None}}]
+)
+async def test_connection_settings_reach_the_simulator(start_simulator, options):
+    server = await start_simulator(**options)
+    settings = server.connection_settings(["TST"])
+    context = ssl.create_default_context(cadata=settings.ca_cert_pem)
+    headers = {"X-Api-Key": settings.api_key} if settings.api_key else {}
+    if settings.client_cert_pem:
+        context = client_ssl_context(server.pki)
+    async with httpx.AsyncClient(verify=context, headers=headers) as client:
+        answer = await client.get(f"{settings.agent_url}/v1/companies/TST/gl-accounts")
+    assert answer.status_code == 200
+    assert settings.auth is server.mode
+    assert str(settings.timezone) == "America/Chicago"
