@@ -20,7 +20,8 @@ from decimal import Decimal
 from sage.simulator.data import Row, SimulatorData
 from sage.simulator.formats import Resource
 
-NEXT_PO_STATUS = {"N": "O", "O": "B", "B": "X", "C": "O"}
+# new -> open -> back-ordered, complete or changed; a change order reopens
+NEXT_PO_STATUS = {"N": ("O",), "O": ("B", "X", "X", "C"), "B": ("X",), "C": ("O",)}
 REGISTER_SPREAD = timedelta(seconds=60)
 
 
@@ -151,9 +152,7 @@ class Activity:
         if not open_orders:
             return self._po_created(company, now)
         row = self.rng.choice(open_orders)
-        status = NEXT_PO_STATUS[str(row["OrderStatus"])]
-        if status == "B" and self.rng.random() < 0.5:
-            status = "X"  # most orders arrive complete
+        status = self.rng.choice(NEXT_PO_STATUS[str(row["OrderStatus"])])
         self.data.set_po_status(company, str(row["RecordKey"]), status, now)
         if status == "X":
             total = Decimal(str(row["TaxableAmt"])) + Decimal(str(row["NonTaxableAmt"]))
