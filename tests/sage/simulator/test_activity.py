@@ -83,13 +83,31 @@ def test_a_po_is_created_then_moves_through_statuses():
     assert {"O", "X"} <= statuses
 
 
+def test_a_po_header_can_be_read_before_its_lines_which_keep_its_stamp():
+    activity = make_activity()
+    header_only = None
+    for minute in range(30):
+        for change in activity.step(NOW + timedelta(minutes=minute), "po_created"):
+            row = activity.data.get("ABC", Resource.PURCHASE_ORDERS, change.record_keys[0])
+            if change.kind == "po_created" and row["Lines"] == []:
+                header_only = row
+                break
+        if header_only:
+            break
+    assert header_only is not None
+    activity.flush(NOW + timedelta(minutes=minute, seconds=11))
+    complete = activity.data.get("ABC", Resource.PURCHASE_ORDERS, header_only["RecordKey"])
+    assert complete["Lines"]
+    assert change_stamp(complete) == change_stamp(header_only)
+
+
 def test_gl_registers_post_their_lines_over_about_a_minute():
     activity = make_activity()
     before = keys(activity.data, Resource.GL_POSTINGS)
     [change] = activity.step(NOW, "gl_register")
     assert len(change.record_keys) >= 2
     first = activity.flush(NOW)
-    assert [c.kind for c in first] == ["gl_lines_written"]
+    assert [c.kind for c in first] == ["gl_line_written"]
     activity.flush(NOW + timedelta(seconds=60))
     assert keys(activity.data, Resource.GL_POSTINGS) - before == set(change.record_keys)
 
@@ -124,7 +142,7 @@ def test_random_steps_produce_every_kind_of_change():
     for minute in range(120):
         for change in activity.step(NOW + timedelta(minutes=minute)):
             kinds[change.kind] += 1
-    assert set(Activity.KINDS) | {"gl_lines_written"} == set(kinds)
+    assert set(Activity.KINDS) | {"gl_line_written", "po_lines_read"} == set(kinds)
 
 
 async def test_run_steps_on_its_interval_and_stops_on_its_event():
