@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from bolt_app.cli import main
 from bolt_app.crypto import generate_key
@@ -152,3 +154,24 @@ def test_db_upgrade_reports_the_database_without_its_password(database_url, caps
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert "is up to date" in capsys.readouterr().out
+
+
+def test_kms_apply_rotate_show(database_url, workspace_files, capsys, monkeypatch):
+    for name, value in workspace_files.environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("MLC_ENCRYPTION_KEYS", raising=False)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        key_id = boto3.client("kms", region_name="eu-west-1").create_key()["KeyMetadata"]["KeyId"]
+        monkeypatch.setenv("MLC_KMS_KEY_ID", key_id)
+        assert main(["workspace", "apply", str(workspace_files.path)]) == 0
+        assert main(["keys", "rotate"]) == 0
+        assert main(["workspace", "show"]) == 0
+        out = capsys.readouterr().out
+        assert "Re-encrypted 2 stored secret(s)" in out and 'client_key = "(set)"' in out
+        monkeypatch.setenv("MLC_KMS_KEY_ID", "alias/not-there")
+        assert main(["workspace", "show"]) == 2
+        assert "AWS KMS GenerateDataKey with MLC_KMS_KEY_ID" in capsys.readouterr().err
