@@ -92,7 +92,7 @@ def test_apply_twice_is_unchanged_and_show_redacts(cli_env, workspace_files, cap
         "Workspace T0123ABCD updated.",
     ]
     assert 'ap_invoice = "C0AP00002"' in out
-    assert 'client_cert = "CN=ml-connector, expires' in out
+    assert 'client_cert = "CN=ml-connector,O=ml-connector simulator, expires' in out
     assert BOT_TOKEN not in out and "PRIVATE KEY" not in out
 
 
