@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -43,6 +44,8 @@ from sage.errors import (
 )
 from sage.records import SageRecord, SkippedRecord
 from sage.resources import Resource
+
+E = TypeVar("E", bound=BaseException)
 
 API_PREFIX = "/v1"
 DEFAULT_PAGE_SIZE = 200
@@ -77,6 +80,9 @@ _CLIENT_CERT_REFUSED = {
     "SSLV3_ALERT_CERTIFICATE_REVOKED",
     "TLSV1_ALERT_ACCESS_DENIED",
 }
+
+
+_HANGUP_WAIT = 1.0  # seconds to listen for an agent hanging up on our client certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,24 +204,15 @@ def build_ssl_context(settings: ConnectionSettings, *, verify: bool = True) -> s
     return context
 
 
-def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+def _in_chain(exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of `kind` among exc and its causes (httpx wraps httpcore wraps
+    anyio wraps the OSError or ssl error that says what really happened)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
+        if isinstance(current, kind):
             return current
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _os_error(exc: BaseException) -> OSError | None:
-    current: BaseException | None = exc
-    for _ in range(10):
-        if current is None:
-            return None
-        if isinstance(current, OSError) and not isinstance(current, ssl.SSLError):
-            return current
         current = current.__cause__ or current.__context__
     return None
 
@@ -505,18 +502,12 @@ class AgentClient:
 
     async def _translate(self, exc: httpx.HTTPError) -> SageError:
         where = f"{self._host}:{self._port}"
-        tls = _ssl_error(exc)
+        tls = _in_chain(exc, ssl.SSLError)
         if isinstance(tls, ssl.SSLCertVerificationError):
             return await self._explain_verification(tls)
         if tls is not None:
-            reason = tls.reason or ""
-            if reason in _CLIENT_CERT_REFUSED:
-                if self._settings.auth is AuthMode.API_KEY:
-                    return CertificateError(
-                        "the agent asks for a client certificate, but this connection is set up "
-                        "with an API key (auth = api_key)"
-                    )
-                return CertificateError("the agent refused our client certificate")
+            if (tls.reason or "") in _CLIENT_CERT_REFUSED:
+                return self._client_certificate_refused()
             return CertificateError(
                 f"the TLS handshake with {where} failed; is agent_url the agent's HTTPS address?"
             )
@@ -526,18 +517,56 @@ class AgentClient:
             )
         if isinstance(exc, httpx.TimeoutException):
             return UnavailableError(f"the agent at {where} did not answer within the timeout")
+        if _in_chain(exc, socket.gaierror):
+            return UnavailableError(f"the agent's host name {self._host} does not resolve")
+        if _in_chain(exc, ConnectionRefusedError):
+            return UnavailableError(
+                f"the agent at {where} refused the connection; is the agent service running?"
+            )
         if isinstance(exc, httpx.ConnectError):
-            cause = _os_error(exc)
-            if isinstance(cause, socket.gaierror):
-                return UnavailableError(f"the agent's host name {self._host} does not resolve")
-            if isinstance(cause, ConnectionRefusedError):
-                return UnavailableError(
-                    f"the agent at {where} refused the connection; is the agent service running?"
-                )
             return UnavailableError(f"could not connect to the agent at {where}")
         if isinstance(exc, httpx.TransportError):
+            if self._real_network and await self._dropped_after_handshake():
+                return self._client_certificate_refused()
             return UnavailableError(f"the connection to the agent at {where} broke off")
         return BadResponseError(f"the request to the agent at {where} failed: {exc}")
+
+    def _client_certificate_refused(self) -> CertificateError:
+        if self._settings.auth is AuthMode.API_KEY:
+            return CertificateError(
+                "the agent asks for a client certificate, but this connection is set up "
+                "with an API key (auth = api_key)"
+            )
+        return CertificateError("the agent refused our client certificate")
+
+    async def _dropped_after_handshake(self) -> bool:
+        """Whether the agent hangs up right after a good TLS handshake, before any request.
+
+        Under TLS 1.3 the agent checks our client certificate after our side of the handshake
+        is done; an agent that refuses it may just close the connection (asyncio servers do,
+        without an alert), and the request racing that close sees only a reset. So on a broken
+        connection we open a fresh one, send nothing and listen briefly: an agent that accepted
+        us waits for a request; one that refused us closes at once.
+        """
+        writer = None
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    self._host,
+                    self._port,
+                    ssl=build_ssl_context(self._settings),
+                    server_hostname=self._host,
+                ),
+                self._connect_timeout,
+            )
+            return await asyncio.wait_for(reader.read(1), _HANGUP_WAIT) == b""
+        except ssl.SSLError as error:
+            return (error.reason or "") in _CLIENT_CERT_REFUSED
+        except (OSError, TimeoutError, SageError):
+            return False
+        finally:
+            if writer is not None:
+                writer.close()
 
     async def _explain_verification(self, error: ssl.SSLCertVerificationError) -> SageError:
         code = error.verify_code
