@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -106,6 +106,7 @@ class DeliveryWorker:
         self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
         self._sent = 0
         self._last_prune: datetime | None = None
+        self._sqlite_writes = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; messages in flight then finish, nothing new is claimed."""
@@ -179,7 +180,7 @@ class DeliveryWorker:
         ahead = min(self.pacing_interval / 2, MAX_CLAIM_AHEAD)
         claims = 0
         while not stop.is_set():
-            async with self._sessions() as session, session.begin():
+            async with self._write() as session:
                 claim = await store.claim_next(
                     session,
                     team_id,
@@ -235,7 +236,7 @@ class DeliveryWorker:
                 decision = self._policy.decide_join(join_answer, state)
         answered_at = self._clock()
         settlement = settle(decision, answered_at=answered_at, interval=self.pacing_interval)
-        async with self._sessions() as session, session.begin():
+        async with self._write() as session:
             kept = await store.settle_claim(
                 session,
                 claim,
@@ -253,10 +254,26 @@ class DeliveryWorker:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
         return settlement.channel_next_send_at
 
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction; on SQLite, one at a time within this process.
+
+        SQLite has one writer; letting this process's channel tasks queue here instead of in
+        SQLite's busy handler (which sleeps up to 100 ms between tries) keeps every channel's
+        slot on time. PostgreSQL needs no such queue: its claims skip locked rows.
+        """
+        async with self._sessions() as session:
+            if session.bind.dialect.name == "sqlite":
+                async with self._sqlite_writes, session.begin():
+                    yield session
+            else:
+                async with session.begin():
+                    yield session
+
     async def _housekeeping(self) -> None:
         """Queue depth for /metrics; the audit-retention prune once a day."""
         now = self._clock()
-        async with self._sessions() as session, session.begin():
+        async with self._write() as session:
             if self._metrics is not None:
                 self._metrics.set_queue_depth(await queue_depth(session))
             if self._audit_retention is not None and (
