@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiohttp
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bolt_app.audit import prune_audit_events
 from bolt_app.delivery import slack, store
 from bolt_app.delivery.outbox import UNDELIVERED, DeliveryStatus
-from bolt_app.delivery.policy import Action, AttemptState, RetryPolicy
+from bolt_app.delivery.policy import Action, AttemptState, RetryPolicy, SlackAnswer
 from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.transitions import settle
@@ -223,8 +224,11 @@ class DeliveryWorker:
         joined: bool | None = None
         try:
             client = await self._client_for_team(claim.team_id)
-        except MLConnectorError as error:
+        except MLConnectorError as error:  # no usable token: only a person can fix that
             decision = self._policy.pause_workspace(str(error))
+            answer_ts = ""
+        except (aiohttp.ClientError, TimeoutError):  # e.g. refreshing a rotating token
+            decision = self._policy.decide(SlackAnswer(ok=False, error="connection_error"), state)
             answer_ts = ""
         else:
             answer = await slack.send(

@@ -4,6 +4,7 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import aiohttp
 import sqlalchemy as sa
 
 from bolt_app.blocks import SlackMessage
@@ -271,3 +272,21 @@ async def test_a_stopped_worker_stops_between_messages_and_leaves_the_rest_queue
 
     statuses = [r["status"] for r in (await rows(session_factory)).values()]
     assert statuses == ["sent", "pending", "pending"]
+
+
+async def test_a_network_failure_while_getting_the_token_is_retried(
+    slack_standin, make_worker, queue, session_factory
+):
+    failures = [aiohttp.ClientConnectionError("token endpoint unreachable")]
+
+    async def flaky(team_id: str) -> str:
+        if failures:
+            raise failures.pop()
+        return BOT_TOKEN
+
+    await queue(outbound(AP_CHANNEL, "a1"))
+    report = await make_worker(token_for_team=flaky).drain()
+
+    assert report.sent == 1 and report.ok
+    (row,) = (await rows(session_factory)).values()
+    assert (row["status"], row["attempts"]) == ("sent", 1)
