@@ -263,22 +263,6 @@ async def active_channels(
     return [(row.team_id, row.channel_id) for row in (await session.execute(query)).all()]
 
 
-async def next_work_at(session: AsyncSession, *, team_id: str | None = None) -> datetime | None:
-    """The earliest time any undelivered message of a running workspace may be tried."""
-    due = sa.case(
-        (deliveries.c.status == DeliveryStatus.SENDING.value, deliveries.c.lease_expires_at),
-        else_=deliveries.c.next_attempt_at,
-    )
-    query = (
-        sa.select(sa.func.min(due))
-        .where(deliveries.c.status.in_(UNDELIVERED))
-        .where(~deliveries.c.team_id.in_(_paused_teams()))
-    )
-    if team_id is not None:
-        query = query.where(deliveries.c.team_id == team_id)
-    return (await session.execute(query)).scalar()
-
-
 async def retry_dead_letters(
     session: AsyncSession,
     team_id: str,
