@@ -98,7 +98,7 @@ async def test_bad_server_certificates_fail_with_a_clear_sentence(
             await agent.health()
     expiry = server_certificate(pki).not_valid_after_utc.date().isoformat()
     assert str(caught.value) == "the agent's certificate " + expected.format(expiry=expiry)
-    assert server.requests == []  # nothing was sent before the certificate was refused
+    assert list(server.requests) == []  # nothing was sent before the certificate was refused
 
 
 async def test_a_missing_client_certificate_is_refused(mtls_simulator):
