@@ -508,6 +508,16 @@ class AgentClient:
 
     async def _translate(self, exc: httpx.HTTPError) -> SageError:
         where = f"{self._host}:{self._port}"
+        # Timeouts first: a read cut off mid-record carries an SSLWantReadError in its chain,
+        # which is no TLS problem.
+        if isinstance(exc, httpx.ConnectTimeout):
+            return UnavailableError(
+                f"could not connect to the agent at {where} within {self._connect_timeout:g}s"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return UnavailableError(
+                f"the agent at {where} did not answer within {self._read_timeout:g}s"
+            )
         tls = _in_chain(exc, ssl.SSLError)
         if isinstance(tls, ssl.SSLCertVerificationError):
             return await self._explain_verification(tls)
@@ -517,12 +527,6 @@ class AgentClient:
             return CertificateError(
                 f"the TLS handshake with {where} failed; is agent_url the agent's HTTPS address?"
             )
-        if isinstance(exc, httpx.ConnectTimeout):
-            return UnavailableError(
-                f"could not connect to the agent at {where} within {self._connect_timeout:g}s"
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return UnavailableError(f"the agent at {where} did not answer within the timeout")
         if _in_chain(exc, socket.gaierror):
             return UnavailableError(f"the agent's host name {self._host} does not resolve")
         if _in_chain(exc, ConnectionRefusedError):

@@ -164,6 +164,16 @@ async def test_an_outage_that_outlasts_the_policy_is_reported(mtls_simulator):
             await agent.health()
 
 
+async def test_a_slow_agent_runs_into_the_read_timeout(mtls_simulator):
+    mtls_simulator.faults.slow_rate = 1.0
+    mtls_simulator.faults.slow_seconds = 1.0
+    settings = mtls_settings(mtls_simulator.base_url, mtls_simulator.pki)
+    retry = RetryPolicy(max_attempts=1)
+    async with AgentClient(settings, read_timeout=0.2, retry=retry) as agent:
+        with pytest.raises(UnavailableError, match=r"did not answer within 0\.2s; gave up"):
+            await anext(agent.list_changes(AP, "ABC", None))
+
+
 async def test_pagination_across_2500_records_returns_each_exactly_once(start_simulator):
     data = SimulatorData(("ABC",), rng=random.Random(5))
     start = datetime(2026, 11, 2, 14, tzinfo=UTC)
