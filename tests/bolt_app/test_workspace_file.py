@@ -43,6 +43,7 @@ def test_api_key_auth_with_optional_fields_and_default_schedules(workspace_files
     config = load_workspace_file(workspace_files.write(text), workspace_files.environ)
     assert config.connection.auth is AuthMode.API_KEY
     assert config.connection.api_key == API_KEY
+    assert API_KEY not in repr(config)
     assert config.connection.client_key_pem is None
     assert config.connection.pin_sha256 == ":".join(["AB"] * 32)
     assert str(config.schedules[RecordType.PURCHASE_ORDER]) == "15m"
