@@ -249,8 +249,12 @@ class AgentClient:
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
     ) -> None:
-        url = httpx.URL(settings.agent_url)
-        if url.scheme != "https" or not url.host:
+        try:
+            url = httpx.URL(settings.agent_url)
+            usable = url.scheme == "https" and bool(url.host) and (url.port or 443) <= 65535
+        except httpx.InvalidURL:
+            usable = False
+        if not usable:
             raise CertificateError(f"agent_url {settings.agent_url!r} is not an https:// address")
         if settings.auth is AuthMode.API_KEY and not settings.api_key:
             raise AuthError("auth is api_key but no api_key is configured")
