@@ -135,7 +135,7 @@ class _Reader:
 
     def connection(self, sage: dict[str, Any]) -> ConnectionSettings:
         agent_url = self.checked(
-            "sage.agent_url", self.required_str(sage, "agent_url", "sage."), check_https_url
+            "sage.agent_url", self.required_str(sage, "agent_url", "sage."), check_agent_url
         )
         companies = self.str_list(sage, "companies", "sage.")
         if not companies:
@@ -293,10 +293,31 @@ def check_bot_token(value: str) -> str:
 
 
 def check_https_url(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (reading it raises for a port outside 0-65535 or not a number)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a valid URL ({error})") from None
     if parts.scheme != "https" or not parts.hostname:
         raise ValueError(f"{value!r} is not an https:// URL")
+    if any(character.isspace() for character in value):
+        raise ValueError(f"{value!r} contains a blank")
     return value.rstrip("/")
+
+
+def check_agent_url(value: str) -> str:
+    """The agent's base address: https, host, optional port and path; no credentials (they
+    would be stored and shown in clear), query or fragment (the client appends /v1/...)."""
+    if "@" in value.partition("://")[2].partition("/")[0]:
+        raise ValueError(
+            "must not hold a user name or password; the agent authenticates with auth = "
+            "'mtls' or 'api_key'"
+        )
+    url = check_https_url(value)
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} has a query or fragment; give the agent's base address")
+    return url
 
 
 def check_record_url(value: str) -> str:

@@ -50,6 +50,12 @@ def test_api_key_auth_with_optional_fields_and_default_schedules(workspace_files
     assert str(config.schedules[RecordType.GL_ACCOUNT]) == "1h"
 
 
+def test_an_agent_url_with_a_path_prefix_is_accepted(workspace_files):
+    path = workspace_files.replace("example:8443", "example:8443/sage-agent/")
+    config = load_workspace_file(path, workspace_files.environ)
+    assert config.connection.agent_url == "https://sage01.corp.example:8443/sage-agent"
+
+
 def test_literal_secrets_and_absolute_file_paths_are_accepted(workspace_files, test_pki):
     text = workspace_files.text.replace('"env:TEST_SLACK_BOT_TOKEN"', '"xoxb-literal-1"')
     text = text.replace("file:client.pem", f"file:{workspace_files.directory / 'client.pem'}")
@@ -86,6 +92,11 @@ BAD_INPUTS = {
     "cron": ('"0 18 * * 1-5"', '"0 25 * * 1-5"', "schedule.gl_account"),
     "http url": ("https://sage01", "http://sage01", "sage.agent_url"),
     "not a url": ('"https://sage01.corp.example:8443"', '"sage01.corp.example"', "sage.agent_url"),
+    "url port": ("example:8443", "example:84430", "sage.agent_url"),
+    "url port not a number": ("example:8443", "example:https", "sage.agent_url"),
+    "url with a space": ("sage01.corp", "sage01 .corp", "sage.agent_url"),
+    "url with a query": ("example:8443", "example:8443/?company=ABC", "sage.agent_url"),
+    "url with credentials": ("https://sage01", "https://admin:hunter2@sage01", "sage.agent_url"),
     "record url": (
         'timezone = "America/Chicago"',
         'timezone = "America/Chicago"\nrecord_url = "ftp://x/{company}"',
@@ -142,7 +153,7 @@ def test_each_bad_input_is_refused_naming_the_field_and_the_file(
     assert str(path) in message
     assert f": {field}: " in message
     assert "\n" not in message
-    assert BOT_TOKEN not in message and "PRIVATE KEY" not in message
+    assert BOT_TOKEN not in message and "PRIVATE KEY" not in message and "hunter2" not in message
 
 
 def test_a_password_protected_key_is_refused_with_a_reason(workspace_files, test_pki):
