@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 
 from bolt_app.errors import ConfigError
 from bolt_app.schedule import DEFAULT_SCHEDULES, Schedule, parse_schedule
+from sage.client import normalise_pin
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 
@@ -32,7 +33,6 @@ _TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _COMPANY = re.compile(r"^[A-Z0-9]{3}$")
-_PIN = re.compile(r"^[0-9A-F]{64}$")
 RECORD_URL_FIELDS = frozenset({"company", "resource", "record_key"})
 
 _SECTIONS: dict[str | None, frozenset[str]] = {
@@ -342,10 +342,13 @@ def check_timezone(value: str) -> ZoneInfo:
 
 
 def check_pin(value: str) -> str:
-    """Accepts 'AB:CD:...' or plain hex; returns upper-case colon-separated pairs."""
-    digits = value.replace(":", "").strip().upper()
-    if not _PIN.match(digits):
-        raise ValueError("is not a SHA-256 fingerprint (32 hex pairs such as 'AB:CD:...')")
+    """Accepts what the client accepts ('AB:CD:...', plain hex); returns 'AB:CD:...' pairs."""
+    try:
+        digits = normalise_pin(value).upper()
+    except ValueError:
+        raise ValueError(
+            "is not a SHA-256 fingerprint (32 hex pairs such as 'AB:CD:...')"
+        ) from None
     return ":".join(digits[i : i + 2] for i in range(0, 64, 2))
 
 
