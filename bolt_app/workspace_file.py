@@ -100,7 +100,9 @@ class _Reader:
         team_id = self.checked("team_id", self.required_str(raw, "team_id"), check_team_id)
         bot_token = None
         if "bot_token" in raw:
-            bot_token = self.checked("bot_token", self.secret(raw, "bot_token"), check_bot_token)
+            # Tokens never hold blanks; a `file:` token usually ends with a newline.
+            token = self.secret(raw, "bot_token").strip()
+            bot_token = self.checked("bot_token", token, check_bot_token)
         # Sorted and de-duplicated, as stored, so re-applying a file compares equal.
         admins = tuple(
             sorted(
@@ -155,7 +157,7 @@ class _Reader:
         client_cert = self.secret(sage, "client_cert", "sage.") if "client_cert" in sage else None
         client_key = self.secret(sage, "client_key", "sage.") if "client_key" in sage else None
         ca_cert = self.secret(sage, "ca_cert", "sage.") if "ca_cert" in sage else None
-        api_key = self.secret(sage, "api_key", "sage.") if "api_key" in sage else None
+        api_key = self.secret(sage, "api_key", "sage.").strip() if "api_key" in sage else None
         if auth is AuthMode.MTLS:
             for name, value in (("client_cert", client_cert), ("client_key", client_key)):
                 if value is None:
@@ -175,7 +177,7 @@ class _Reader:
             )
         if ca_cert is not None:
             self.checked("sage.ca_cert", ca_cert, check_certificates)
-        if api_key is not None and not api_key.strip():
+        if api_key == "":
             raise self.fail("sage.api_key", "is empty")
         pin = None
         if "pin_sha256" in sage:

@@ -50,6 +50,16 @@ def test_api_key_auth_with_optional_fields_and_default_schedules(workspace_files
     assert str(config.schedules[RecordType.GL_ACCOUNT]) == "1h"
 
 
+def test_tokens_read_from_files_lose_their_trailing_newline(workspace_files):
+    (workspace_files.directory / "bot.token").write_text(BOT_TOKEN + "\n")
+    (workspace_files.directory / "api.key").write_text(API_KEY + "\r\n")
+    text = workspace_files.text.replace("env:TEST_SLACK_BOT_TOKEN", "file:bot.token")
+    text = text.replace('auth = "mtls"', 'auth = "api_key"\napi_key = "file:api.key"')
+    text = text.replace('client_cert = "file:client.pem"\nclient_key = "file:client.key"\n', "")
+    config = load_workspace_file(workspace_files.write(text), {})
+    assert (config.bot_token, config.connection.api_key) == (BOT_TOKEN, API_KEY)
+
+
 def test_an_agent_url_with_a_path_prefix_is_accepted(workspace_files):
     path = workspace_files.replace("example:8443", "example:8443/sage-agent/")
     config = load_workspace_file(path, workspace_files.environ)
@@ -122,6 +132,11 @@ BAD_INPUTS = {
     "api key without key": (
         'auth = "mtls"\nclient_cert = "file:client.pem"\nclient_key = "file:client.key"',
         'auth = "api_key"',
+        "sage.api_key",
+    ),
+    "blank api key": (
+        'auth = "mtls"\nclient_cert = "file:client.pem"\nclient_key = "file:client.key"',
+        'auth = "api_key"\napi_key = " \\n"',
         "sage.api_key",
     ),
     "pin": (
