@@ -144,3 +144,14 @@ def test_removed_rows_leave_no_trace():
     row = data.add_purchase_order("ABC", NOW)
     data.remove("ABC", Resource.PURCHASE_ORDERS, row["RecordKey"])
     assert data.rows("ABC", Resource.PURCHASE_ORDERS) == []
+
+
+def test_a_vendor_can_be_chosen_by_its_display_code():
+    data = SimulatorData(("ABC",), rng=random.Random(1))
+    invoice = data.add_ap_invoice("ABC", NOW, vendor="01-AIRWAY")
+    order = data.add_purchase_order("ABC", NOW, vendor="02-OFFICE")
+    assert (invoice["APDivisionNo"], invoice["VendorNo"]) == ("01", "AIRWAY")
+    assert invoice["VendorName"].rstrip() == "Airway Freight Lines"
+    assert order["PurchaseName"].rstrip() == "OfficeLine Supplies"
+    with pytest.raises(KeyError, match="no vendor 09-NOBODY"):
+        data.add_ap_invoice("ABC", NOW, vendor="09-NOBODY")
