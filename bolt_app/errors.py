@@ -2,7 +2,8 @@
 
     MLConnectorError            anything an operator can act on; str() is the whole message
     ├── ConfigError             a bad setting, workspace-file field or environment variable
-    └── SecretError             missing key, undecryptable ciphertext (never shows the secret)
+    ├── SecretError             missing key, undecryptable ciphertext (never shows the secret)
+    └── StorageError            the database failed a command's query (locked, damaged schema)
 
 Errors from the Sage side (`sage.errors.SageError`) are reported the same way by the CLI.
 """
@@ -18,3 +19,7 @@ class ConfigError(MLConnectorError):
 
 class SecretError(MLConnectorError):
     """A problem with encryption keys or ciphertext; never includes secret material."""
+
+
+class StorageError(MLConnectorError):
+    """The database refused a query; says which database and why, never the SQL parameters."""

@@ -124,4 +124,7 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     # Alembic narrates every connection at INFO; `upgrade_database` logs the upgrades that ran.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request at INFO, which buries `check` lines and poll logs; agent
+    # failures are logged by our own code as SageError sentences.
+    for chatty in ("alembic", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 
 from bolt_app.errors import ConfigError
 from bolt_app.schedule import DEFAULT_SCHEDULES, Schedule, parse_schedule
+from sage.client import normalise_pin
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 
@@ -32,7 +33,6 @@ _TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _COMPANY = re.compile(r"^[A-Z0-9]{3}$")
-_PIN = re.compile(r"^[0-9A-F]{64}$")
 RECORD_URL_FIELDS = frozenset({"company", "resource", "record_key"})
 
 _SECTIONS: dict[str | None, frozenset[str]] = {
@@ -100,7 +100,9 @@ class _Reader:
         team_id = self.checked("team_id", self.required_str(raw, "team_id"), check_team_id)
         bot_token = None
         if "bot_token" in raw:
-            bot_token = self.checked("bot_token", self.secret(raw, "bot_token"), check_bot_token)
+            # Tokens never hold blanks; a `file:` token usually ends with a newline.
+            token = self.secret(raw, "bot_token").strip()
+            bot_token = self.checked("bot_token", token, check_bot_token)
         # Sorted and de-duplicated, as stored, so re-applying a file compares equal.
         admins = tuple(
             sorted(
@@ -135,7 +137,7 @@ class _Reader:
 
     def connection(self, sage: dict[str, Any]) -> ConnectionSettings:
         agent_url = self.checked(
-            "sage.agent_url", self.required_str(sage, "agent_url", "sage."), check_https_url
+            "sage.agent_url", self.required_str(sage, "agent_url", "sage."), check_agent_url
         )
         companies = self.str_list(sage, "companies", "sage.")
         if not companies:
@@ -155,7 +157,7 @@ class _Reader:
         client_cert = self.secret(sage, "client_cert", "sage.") if "client_cert" in sage else None
         client_key = self.secret(sage, "client_key", "sage.") if "client_key" in sage else None
         ca_cert = self.secret(sage, "ca_cert", "sage.") if "ca_cert" in sage else None
-        api_key = self.secret(sage, "api_key", "sage.") if "api_key" in sage else None
+        api_key = self.secret(sage, "api_key", "sage.").strip() if "api_key" in sage else None
         if auth is AuthMode.MTLS:
             for name, value in (("client_cert", client_cert), ("client_key", client_key)):
                 if value is None:
@@ -175,7 +177,7 @@ class _Reader:
             )
         if ca_cert is not None:
             self.checked("sage.ca_cert", ca_cert, check_certificates)
-        if api_key is not None and not api_key.strip():
+        if api_key == "":
             raise self.fail("sage.api_key", "is empty")
         pin = None
         if "pin_sha256" in sage:
@@ -293,10 +295,31 @@ def check_bot_token(value: str) -> str:
 
 
 def check_https_url(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (reading it raises for a port outside 0-65535 or not a number)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a valid URL ({error})") from None
     if parts.scheme != "https" or not parts.hostname:
         raise ValueError(f"{value!r} is not an https:// URL")
+    if any(character.isspace() for character in value):
+        raise ValueError(f"{value!r} contains a blank")
     return value.rstrip("/")
+
+
+def check_agent_url(value: str) -> str:
+    """The agent's base address: https, host, optional port and path; no credentials (they
+    would be stored and shown in clear), query or fragment (the client appends /v1/...)."""
+    if "@" in value.partition("://")[2].partition("/")[0]:
+        raise ValueError(
+            "must not hold a user name or password; the agent authenticates with auth = "
+            "'mtls' or 'api_key'"
+        )
+    url = check_https_url(value)
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} has a query or fragment; give the agent's base address")
+    return url
 
 
 def check_record_url(value: str) -> str:
@@ -321,10 +344,13 @@ def check_timezone(value: str) -> ZoneInfo:
 
 
 def check_pin(value: str) -> str:
-    """Accepts 'AB:CD:...' or plain hex; returns upper-case colon-separated pairs."""
-    digits = value.replace(":", "").strip().upper()
-    if not _PIN.match(digits):
-        raise ValueError("is not a SHA-256 fingerprint (32 hex pairs such as 'AB:CD:...')")
+    """Accepts what the client accepts ('AB:CD:...', plain hex); returns 'AB:CD:...' pairs."""
+    try:
+        digits = normalise_pin(value).upper()
+    except ValueError:
+        raise ValueError(
+            "is not a SHA-256 fingerprint (32 hex pairs such as 'AB:CD:...')"
+        ) from None
     return ":".join(digits[i : i + 2] for i in range(0, 64, 2))
 
 

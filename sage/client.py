@@ -249,8 +249,12 @@ class AgentClient:
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
     ) -> None:
-        url = httpx.URL(settings.agent_url)
-        if url.scheme != "https" or not url.host:
+        try:
+            url = httpx.URL(settings.agent_url)
+            usable = url.scheme == "https" and bool(url.host) and (url.port or 443) <= 65535
+        except httpx.InvalidURL:
+            usable = False
+        if not usable:
             raise CertificateError(f"agent_url {settings.agent_url!r} is not an https:// address")
         if settings.auth is AuthMode.API_KEY and not settings.api_key:
             raise AuthError("auth is api_key but no api_key is configured")
@@ -508,6 +512,16 @@ class AgentClient:
 
     async def _translate(self, exc: httpx.HTTPError) -> SageError:
         where = f"{self._host}:{self._port}"
+        # Timeouts first: a read cut off mid-record carries an SSLWantReadError in its chain,
+        # which is no TLS problem.
+        if isinstance(exc, httpx.ConnectTimeout):
+            return UnavailableError(
+                f"could not connect to the agent at {where} within {self._connect_timeout:g}s"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return UnavailableError(
+                f"the agent at {where} did not answer within {self._read_timeout:g}s"
+            )
         tls = _in_chain(exc, ssl.SSLError)
         if isinstance(tls, ssl.SSLCertVerificationError):
             return await self._explain_verification(tls)
@@ -517,12 +531,6 @@ class AgentClient:
             return CertificateError(
                 f"the TLS handshake with {where} failed; is agent_url the agent's HTTPS address?"
             )
-        if isinstance(exc, httpx.ConnectTimeout):
-            return UnavailableError(
-                f"could not connect to the agent at {where} within {self._connect_timeout:g}s"
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return UnavailableError(f"the agent at {where} did not answer within the timeout")
         if _in_chain(exc, socket.gaierror):
             return UnavailableError(f"the agent's host name {self._host} does not resolve")
         if _in_chain(exc, ConnectionRefusedError):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bolt_app.commands.runtime import open_box, open_database
 from bolt_app.errors import ConfigError
 from bolt_app.settings import Settings
-from bolt_app.storage.workspaces import list_team_ids, load_workspace
+from bolt_app.storage.workspaces import load_workspaces
 from bolt_app.workspace_file import WorkspaceConfig
 from sage.check import CheckResult, check_agent
 
@@ -61,13 +61,9 @@ async def _load(settings: Settings, team: str | None) -> list[WorkspaceConfig]:
         AsyncSession(engine) as session,
         session.begin(),
     ):
-        box = await open_box(session, settings)
-        team_ids = [team] if team else await list_team_ids(session)
-        configs = [await load_workspace(session, team_id, box) for team_id in team_ids]
-    if team and configs[0] is None:
-        raise ConfigError(f"No workspace with team ID {team} is stored (see `workspace show`).")
+        configs = await load_workspaces(session, await open_box(session, settings), team)
     if not configs:
         raise ConfigError(
             "No workspace is configured yet; run `ml-connector workspace apply FILE`."
         )
-    return [config for config in configs if config is not None]
+    return configs

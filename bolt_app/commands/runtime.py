@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bolt_app.crypto import KmsKeyring, SecretBox
-from bolt_app.errors import ConfigError, SecretError
+from bolt_app.errors import ConfigError, SecretError, StorageError
 from bolt_app.settings import Settings
 from bolt_app.storage.engine import create_engine, describe_url, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
@@ -27,20 +27,34 @@ def utc_now() -> datetime:
 
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The engine for DATABASE_URL, upgraded to the latest schema first; disposed on exit."""
+    """The engine for DATABASE_URL, upgraded to the latest schema first; disposed on exit.
+
+    A database error inside the `async with` body becomes a one-sentence StorageError: the
+    SQLAlchemy text would add a traceback and the SQL parameters (ciphertexts among them).
+    """
     engine = create_engine(settings.database_url)
+    where = describe_url(settings.database_url)
     try:
         try:
             await upgrade_database(engine)
         except (DBAPIError, OSError) as error:
-            reason = getattr(error, "orig", None) or error
             raise ConfigError(
-                f"Cannot open the database at DATABASE_URL {describe_url(settings.database_url)} "
-                f"({type(reason).__name__}: {reason})."
+                f"Cannot open the database at DATABASE_URL {where} ({_reason(error)})."
             ) from None
-        yield engine
+        try:
+            yield engine
+        except DBAPIError as error:
+            raise StorageError(
+                f"The database at DATABASE_URL {where} failed ({_reason(error)})."
+            ) from None
     finally:
         await engine.dispose()
+
+
+def _reason(error: Exception) -> str:
+    """The driver's own exception (not SQLAlchemy's wrapper with its SQL and parameters)."""
+    reason = getattr(error, "orig", None) or error
+    return f"{type(reason).__name__}: {reason}"
 
 
 def kms_keyring(settings: Settings) -> KmsKeyring | None:

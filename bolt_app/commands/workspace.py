@@ -16,10 +16,9 @@ from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.commands.runtime import open_box, open_database, utc_now
-from bolt_app.errors import ConfigError
 from bolt_app.logging import register_secret
 from bolt_app.settings import Settings
-from bolt_app.storage.workspaces import apply_workspace, list_team_ids, load_workspace
+from bolt_app.storage.workspaces import apply_workspace, load_workspaces
 from bolt_app.workspace_file import WorkspaceConfig, load_workspace_file
 from sage.records import RecordType
 
@@ -77,12 +76,7 @@ async def _show(settings: Settings, team: str | None) -> list[WorkspaceConfig]:
         AsyncSession(engine) as session,
         session.begin(),
     ):
-        box = await open_box(session, settings)
-        team_ids = [team] if team else await list_team_ids(session)
-        configs = [await load_workspace(session, team_id, box) for team_id in team_ids]
-    if team and configs[0] is None:
-        raise ConfigError(f"No workspace with team ID {team} is stored (see `workspace show`).")
-    return [config for config in configs if config is not None]
+        return await load_workspaces(session, await open_box(session, settings), team)
 
 
 def render_workspace(config: WorkspaceConfig) -> str:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
+from bolt_app.errors import ConfigError
 from bolt_app.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import (
@@ -52,6 +53,20 @@ async def list_team_ids(session: AsyncSession) -> list[str]:
     return list(
         (await session.execute(sa.select(workspaces.c.team_id).order_by("team_id"))).scalars()
     )
+
+
+async def load_workspaces(
+    session: AsyncSession, box: SecretBox, team: str | None = None
+) -> list[WorkspaceConfig]:
+    """Every stored workspace in team ID order, or only `team` (ConfigError if unknown)."""
+    if team is None:
+        team_ids = await list_team_ids(session)
+    else:
+        team_ids = [team]
+    configs = [await load_workspace(session, team_id, box) for team_id in team_ids]
+    if team is not None and configs[0] is None:
+        raise ConfigError(f"No workspace with team ID {team} is stored (see `workspace show`).")
+    return [config for config in configs if config is not None]
 
 
 async def load_workspace(

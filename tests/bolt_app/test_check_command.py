@@ -45,7 +45,9 @@ def test_check_passes_every_agent_line(cli_env, tmp_path, mtls_simulator_thread,
     apply(tmp_path, mtls_simulator_thread, mtls_simulator_thread.pki.ca_cert)
     capsys.readouterr()
     assert main(["check", "--team", "T0CHECK01"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert "HTTP Request" not in captured.err  # no log line per request among the results
     assert lines[0] == "Workspace T0CHECK01"
     assert len(lines) == 1 + 2 + 2 * 5
     assert all(line.startswith("  PASS  ") for line in lines[1:])

@@ -1,5 +1,6 @@
 """The database commands as an operator runs them: real processes, real files, no tracebacks."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -7,11 +8,13 @@ from pathlib import Path
 
 import boto3
 import pytest
+import sqlalchemy as sa
 from cryptography import x509
 from moto import mock_aws
 
 from bolt_app.cli import main
 from bolt_app.crypto import generate_key
+from bolt_app.storage.engine import create_engine
 from tests.fixtures.workspace import API_KEY, BOT_TOKEN
 
 
@@ -179,3 +182,29 @@ def test_kms_apply_rotate_show(database_url, workspace_files, capsys, monkeypatc
         monkeypatch.setenv("MLC_KMS_KEY_ID", "alias/not-there")
         assert main(["workspace", "show"]) == 2
         assert "AWS KMS GenerateDataKey with MLC_KMS_KEY_ID" in capsys.readouterr().err
+
+
+def test_a_database_failure_mid_command_is_one_sentence_without_sql(
+    cli_env, workspace_files, capsys, monkeypatch
+):
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["workspace", "apply", str(workspace_files.path)]) == 0
+
+    async def damage():
+        engine = create_engine(cli_env["DATABASE_URL"])
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(sa.text("DROP TABLE channel_routes"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(damage())
+    capsys.readouterr()
+    workspace_files.replace('ap_invoice = "C0AP00001"', 'ap_invoice = "C0AP00002"')
+    for args in (["workspace", "show"], ["workspace", "apply", str(workspace_files.path)]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ml-connector: The database at DATABASE_URL "), err
+        assert "channel_routes" in err and err.count("\n") == 1
+        assert "Traceback" not in err and "gAAAA" not in err and "[SQL:" not in err

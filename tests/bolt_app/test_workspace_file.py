@@ -43,10 +43,27 @@ def test_api_key_auth_with_optional_fields_and_default_schedules(workspace_files
     config = load_workspace_file(workspace_files.write(text), workspace_files.environ)
     assert config.connection.auth is AuthMode.API_KEY
     assert config.connection.api_key == API_KEY
+    assert API_KEY not in repr(config)
     assert config.connection.client_key_pem is None
     assert config.connection.pin_sha256 == ":".join(["AB"] * 32)
     assert str(config.schedules[RecordType.PURCHASE_ORDER]) == "15m"
     assert str(config.schedules[RecordType.GL_ACCOUNT]) == "1h"
+
+
+def test_tokens_read_from_files_lose_their_trailing_newline(workspace_files):
+    (workspace_files.directory / "bot.token").write_text(BOT_TOKEN + "\n")
+    (workspace_files.directory / "api.key").write_text(API_KEY + "\r\n")
+    text = workspace_files.text.replace("env:TEST_SLACK_BOT_TOKEN", "file:bot.token")
+    text = text.replace('auth = "mtls"', 'auth = "api_key"\napi_key = "file:api.key"')
+    text = text.replace('client_cert = "file:client.pem"\nclient_key = "file:client.key"\n', "")
+    config = load_workspace_file(workspace_files.write(text), {})
+    assert (config.bot_token, config.connection.api_key) == (BOT_TOKEN, API_KEY)
+
+
+def test_an_agent_url_with_a_path_prefix_is_accepted(workspace_files):
+    path = workspace_files.replace("example:8443", "example:8443/sage-agent/")
+    config = load_workspace_file(path, workspace_files.environ)
+    assert config.connection.agent_url == "https://sage01.corp.example:8443/sage-agent"
 
 
 def test_literal_secrets_and_absolute_file_paths_are_accepted(workspace_files, test_pki):
@@ -85,6 +102,11 @@ BAD_INPUTS = {
     "cron": ('"0 18 * * 1-5"', '"0 25 * * 1-5"', "schedule.gl_account"),
     "http url": ("https://sage01", "http://sage01", "sage.agent_url"),
     "not a url": ('"https://sage01.corp.example:8443"', '"sage01.corp.example"', "sage.agent_url"),
+    "url port": ("example:8443", "example:84430", "sage.agent_url"),
+    "url port not a number": ("example:8443", "example:https", "sage.agent_url"),
+    "url with a space": ("sage01.corp", "sage01 .corp", "sage.agent_url"),
+    "url with a query": ("example:8443", "example:8443/?company=ABC", "sage.agent_url"),
+    "url with credentials": ("https://sage01", "https://admin:hunter2@sage01", "sage.agent_url"),
     "record url": (
         'timezone = "America/Chicago"',
         'timezone = "America/Chicago"\nrecord_url = "ftp://x/{company}"',
@@ -110,6 +132,11 @@ BAD_INPUTS = {
     "api key without key": (
         'auth = "mtls"\nclient_cert = "file:client.pem"\nclient_key = "file:client.key"',
         'auth = "api_key"',
+        "sage.api_key",
+    ),
+    "blank api key": (
+        'auth = "mtls"\nclient_cert = "file:client.pem"\nclient_key = "file:client.key"',
+        'auth = "api_key"\napi_key = " \\n"',
         "sage.api_key",
     ),
     "pin": (
@@ -141,7 +168,7 @@ def test_each_bad_input_is_refused_naming_the_field_and_the_file(
     assert str(path) in message
     assert f": {field}: " in message
     assert "\n" not in message
-    assert BOT_TOKEN not in message and "PRIVATE KEY" not in message
+    assert BOT_TOKEN not in message and "PRIVATE KEY" not in message and "hunter2" not in message
 
 
 def test_a_password_protected_key_is_refused_with_a_reason(workspace_files, test_pki):

@@ -98,7 +98,7 @@ async def test_bad_server_certificates_fail_with_a_clear_sentence(
             await agent.health()
     expiry = server_certificate(pki).not_valid_after_utc.date().isoformat()
     assert str(caught.value) == "the agent's certificate " + expected.format(expiry=expiry)
-    assert server.requests == []  # nothing was sent before the certificate was refused
+    assert list(server.requests) == []  # nothing was sent before the certificate was refused
 
 
 async def test_a_missing_client_certificate_is_refused(mtls_simulator):
@@ -162,6 +162,16 @@ async def test_an_outage_that_outlasts_the_policy_is_reported(mtls_simulator):
     async with AgentClient(settings, sleep=RecordedSleep(), retry=retry) as agent:
         with pytest.raises(UnavailableError, match="sage_unavailable.*gave up after 3 attempts"):
             await agent.health()
+
+
+async def test_a_slow_agent_runs_into_the_read_timeout(mtls_simulator):
+    mtls_simulator.faults.slow_rate = 1.0
+    mtls_simulator.faults.slow_seconds = 1.0
+    settings = mtls_settings(mtls_simulator.base_url, mtls_simulator.pki)
+    retry = RetryPolicy(max_attempts=1)
+    async with AgentClient(settings, read_timeout=0.2, retry=retry) as agent:
+        with pytest.raises(UnavailableError, match=r"did not answer within 0\.2s; gave up"):
+            await anext(agent.list_changes(AP, "ABC", None))
 
 
 async def test_pagination_across_2500_records_returns_each_exactly_once(start_simulator):

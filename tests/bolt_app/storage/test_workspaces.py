@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox, generate_key
-from bolt_app.errors import SecretError
+from bolt_app.errors import ConfigError, SecretError
 from bolt_app.schedule import parse_schedule
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.secrets import reencrypt_all
@@ -16,6 +16,7 @@ from bolt_app.storage.workspaces import (
     apply_workspace,
     list_team_ids,
     load_workspace,
+    load_workspaces,
 )
 from bolt_app.workspace_file import load_workspace_file
 from sage.records import RecordType
@@ -40,6 +41,19 @@ async def test_apply_creates_and_load_returns_the_same_configuration(engine, sec
         assert await load_workspace(session, config.team_id, secret_box) == config
         assert await load_workspace(session, "T0UNKNOWN", secret_box) is None
         assert await list_team_ids(session) == ["T0123ABCD"]
+
+
+async def test_load_workspaces_gives_all_in_team_order_or_one_or_names_an_unknown_team(
+    engine, secret_box, config
+):
+    other = replace(config, team_id="T0000AAAA")
+    await apply(engine, config, secret_box)
+    await apply(engine, other, secret_box)
+    async with AsyncSession(engine) as session:
+        assert await load_workspaces(session, secret_box) == [other, config]
+        assert await load_workspaces(session, secret_box, "T0123ABCD") == [config]
+        with pytest.raises(ConfigError, match="No workspace with team ID T0NOPE is stored"):
+            await load_workspaces(session, secret_box, "T0NOPE")
 
 
 async def test_applying_the_same_configuration_twice_changes_nothing(engine, secret_box, config):
