@@ -1,3 +1,7 @@
 """Shared fixtures live in `tests/fixtures/*`; each is registered here as a plugin."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.database",
+    "tests.fixtures.pki",
+    "tests.fixtures.workspace",
+]
