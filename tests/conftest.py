@@ -4,4 +4,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.database",
     "tests.fixtures.pki",
     "tests.fixtures.workspace",
+    "tests.fixtures.simulator",
 ]
