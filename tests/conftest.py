@@ -5,4 +5,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.pki",
     "tests.fixtures.workspace",
     "tests.fixtures.simulator",
+    "tests.fixtures.slack",
 ]
