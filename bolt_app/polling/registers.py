@@ -3,20 +3,22 @@
 A batch writes its lines over a minute or so and reads are not transactional, so a register is
 announced only once none of its lines is younger than the signpost (quiet for the settle lag).
 Lines that arrive after the announcement are "late": the message is updated and a reply says so.
-The stored snapshot holds every line, so an update can rebuild the whole register even when its
-early lines have left the read window.
+The stored snapshot holds every line, so an update can rebuild the whole register (and the
+version before it) even when its early lines have left the read window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from bolt_app.polling.codec import from_json, to_json
 from bolt_app.polling.tracking import version_of
 from bolt_app.polling.window import PollWindow, is_due
-from sage.records import AuditStamps, GLPosting, GLRegister
+from sage.records import GLPosting, GLRegister
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,85 +51,46 @@ def register_key(key: tuple[str, str]) -> str:
     return f"{key[0]}-{key[1]}"
 
 
-def _line_to_json(line: GLPosting) -> dict[str, str]:
-    return {
-        "account_key": line.account_key,
-        "account": line.account,
-        "account_description": line.account_description,
-        "posting_date": line.posting_date.isoformat() if line.posting_date else "",
-        "sequence_no": line.sequence_no,
-        "comment": line.comment,
-        "debit": str(line.debit),
-        "credit": str(line.credit),
-        "batch_no": line.batch_no,
-        "source_module": line.source_module,
-        "created_at": line.stamps.created_at.isoformat() if line.stamps.created_at else "",
-        "created_by": line.stamps.created_by,
-    }
-
-
-def _line_from_json(
-    company: str, key: tuple[str, str], record_key: str, data: Mapping[str, str]
-) -> GLPosting:
-    return GLPosting(
-        company=company,
-        record_key=record_key,
-        account_key=data["account_key"],
-        account=data["account"],
-        account_description=data["account_description"],
-        posting_date=date.fromisoformat(data["posting_date"]) if data["posting_date"] else None,
-        source_journal=key[0],
-        register_no=key[1],
-        sequence_no=data["sequence_no"],
-        comment=data["comment"],
-        debit=Decimal(data["debit"]),
-        credit=Decimal(data["credit"]),
-        batch_no=data["batch_no"],
-        source_module=data["source_module"],
-        stamps=AuditStamps(
-            created_at=datetime.fromisoformat(data["created_at"]) if data["created_at"] else None,
-            created_by=data["created_by"],
-        ),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class RegisterState:
-    """A register with every line known so far, and the lines this poll added."""
+    """A register with every line known so far, what was known before, and the lines added."""
 
     register: GLRegister
+    previous: GLRegister | None
     added: tuple[GLPosting, ...]
-    snapshot: dict[str, dict[str, str]]
+    snapshot: dict[str, Any]
 
     @property
     def version(self) -> str:
         return version_of(self.snapshot)
 
 
+def _register(
+    company: str, key: tuple[str, str], snapshot: Mapping[str, Any], zone: ZoneInfo
+) -> GLRegister:
+    lines = sorted(
+        (from_json(GLPosting, data, zone) for data in snapshot.values()),
+        key=lambda line: (line.sequence_no, line.record_key),
+    )
+    return GLRegister(
+        company=company, source_journal=key[0], register_no=key[1], lines=tuple(lines)
+    )
+
+
 def merge_register(
     company: str,
     key: tuple[str, str],
-    previous: Mapping[str, Mapping[str, str]] | None,
+    previous: Mapping[str, Any] | None,
     lines: Sequence[GLPosting],
+    zone: ZoneInfo,
 ) -> RegisterState:
     """Adds lines not in `previous` (keyed by RecordKey); re-read lines change nothing."""
     known = dict(previous or {})
     added = tuple(line for line in lines if line.record_key not in known)
-    snapshot = {k: dict(v) for k, v in known.items()}
-    for line in added:
-        snapshot[line.record_key] = _line_to_json(line)
-    ordered = sorted(snapshot.items(), key=lambda item: (item[1]["sequence_no"], item[0]))
-    register = GLRegister(
-        company=company,
-        source_journal=key[0],
-        register_no=key[1],
-        lines=tuple(_line_from_json(company, key, rk, data) for rk, data in ordered),
+    snapshot = {**known, **{line.record_key: to_json(line) for line in added}}
+    return RegisterState(
+        register=_register(company, key, snapshot, zone),
+        previous=None if previous is None else _register(company, key, known, zone),
+        added=added,
+        snapshot=snapshot,
     )
-    return RegisterState(register, added, snapshot)
-
-
-def late_lines_note(added: Sequence[GLPosting]) -> str:
-    debit = sum((line.debit for line in added), Decimal(0))
-    credit = sum((line.credit for line in added), Decimal(0))
-    noun = "line" if len(added) == 1 else "lines"
-    return f"{len(added)} late {noun} added: debits +{debit:,.2f}, credits +{credit:,.2f}"

@@ -1,8 +1,9 @@
 """What a channel has been told about a record: its tracked key, the fields a message shows,
-the version hash of those fields, and a one-line description of what changed between two versions.
+and the version hash of those fields.
 
 A re-read record with the same version is silent; any difference in a shown field is news.
-Amounts are kept as plain decimal strings so the stored snapshot compares exactly.
+Amounts are kept as plain decimal strings so versions compare exactly. Wording a change is the
+message builders' job (`bolt_app.blocks.describe_change`), from the old and new records.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sage.records import APInvoice, GLAccount, PurchaseOrder, RecordType
+from sage.records import APInvoice, GLAccount, PurchaseOrder
 
 Fields = dict[str, str]
 
@@ -26,29 +26,16 @@ class ChangeKind(StrEnum):
     UNCHANGED = "unchanged"
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """How one tracked record compares with what was last recorded for one channel."""
-
-    kind: ChangeKind
-    key: str
-    fields: Fields
-    note: str = ""  # the one-line thread reply for CHANGED
-
-
 def version_of(fields: Mapping[str, object]) -> str:
     """Stable across processes and Python versions: canonical JSON, SHA-256."""
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def classify(key: str, fields: Fields, previous: Fields | None, note_for) -> Change:
-    """`note_for(old, new)` words the change; only called when the version differs."""
-    if previous is None:
-        return Change(ChangeKind.NEW, key, fields)
-    if version_of(previous) == version_of(fields):
-        return Change(ChangeKind.UNCHANGED, key, fields)
-    return Change(ChangeKind.CHANGED, key, fields, note_for(previous, fields))
+def classify(version: str, previous_version: str | None) -> ChangeKind:
+    if previous_version is None:
+        return ChangeKind.NEW
+    return ChangeKind.UNCHANGED if version == previous_version else ChangeKind.CHANGED
 
 
 def _date(value: date | None) -> str:
@@ -106,77 +93,3 @@ def gl_account_fields(account: GLAccount) -> Fields:
         "account_type": account.account_type,
         "account_group": account.account_group,
     }
-
-
-_LABELS = {
-    "vendor": "Vendor",
-    "vendor_name": "Vendor name",
-    "invoice_no": "Invoice",
-    "invoice_date": "Invoice date",
-    "due_date": "Due date",
-    "amount": "Amount",
-    "balance": "Balance",
-    "terms": "Terms",
-    "purchase_order_no": "PO",
-    "comment": "Comment",
-    "po_no": "PO",
-    "order_date": "Order date",
-    "order_type": "Type",
-    "status": "Status",
-    "warehouse": "Warehouse",
-    "required_date": "Required",
-    "line_count": "Lines",
-    "total": "Total",
-    "account": "Account",
-    "description": "Description",
-    "account_type": "Type",
-    "account_group": "Group",
-}
-_NOTE_VALUE_LIMIT = 60
-
-
-def _shorten(value: str) -> str:
-    value = " ".join(value.split())
-    if len(value) <= _NOTE_VALUE_LIMIT:
-        return value or "(blank)"
-    return value[: _NOTE_VALUE_LIMIT - 1] + "…"
-
-
-def changed_fields(old: Fields, new: Fields, *, skip: frozenset[str] = frozenset()) -> list[str]:
-    """'Label: old → new' for every shown field that differs, in display order."""
-    return [
-        f"{_LABELS.get(name, name)}: {_shorten(old.get(name, ''))} → {_shorten(value)}"
-        for name, value in new.items()
-        if name not in skip and old.get(name, "") != value
-    ]
-
-
-def ap_invoice_note(old: Fields, new: Fields) -> str:
-    """Posting, holds and payment are what AP asks about, so they are said in words first."""
-    events = []
-    if old.get("status") != new["status"] and new["status"] == "posted":
-        events.append("Posted")
-    if old.get("on_hold") != new["on_hold"]:
-        events.append("Put on hold" if new["on_hold"] == "yes" else "Hold released")
-    if old.get("paid") != new["paid"] and new["paid"] == "yes":
-        events.append("Paid in full")
-    skip = {"status", "on_hold", "paid"}
-    if events and events != ["Put on hold"] and events != ["Hold released"]:
-        skip.add("balance")  # posting sets it, payment zeroes it: already said in words
-    details = changed_fields(old, new, skip=frozenset(skip))
-    return "; ".join(events + details) or "Updated"
-
-
-def purchase_order_note(old: Fields, new: Fields) -> str:
-    return "; ".join(changed_fields(old, new)) or "Updated"
-
-
-def gl_account_note(old: Fields, new: Fields) -> str:
-    return "; ".join(changed_fields(old, new)) or "Updated"
-
-
-NOTE_FOR = {
-    RecordType.AP_INVOICE: ap_invoice_note,
-    RecordType.PURCHASE_ORDER: purchase_order_note,
-    RecordType.GL_ACCOUNT: gl_account_note,
-}
