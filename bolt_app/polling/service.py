@@ -19,29 +19,29 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bolt_app.blocks import SlackMessage
+from bolt_app.blocks import (
+    SlackMessage,
+    build_change_reply,
+    build_connected_message,
+    build_digest_message,
+)
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
 from bolt_app.errors import MLConnectorError
 from bolt_app.polling import messages
 from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
-from bolt_app.polling.registers import (
-    late_lines_note,
-    merge_register,
-    register_key,
-    split_registers,
-)
+from bolt_app.polling.codec import from_json, to_json
+from bolt_app.polling.registers import merge_register, register_key, split_registers
 from bolt_app.polling.rules import RoutingRule, destinations
 from bolt_app.polling.store import (
-    PollingSettings,
     PollKey,
     SeenRecord,
     acquire_lease,
-    load_polling_settings,
     load_seen,
     load_state,
     record_failure,
@@ -50,7 +50,6 @@ from bolt_app.polling.store import (
     save_seen,
 )
 from bolt_app.polling.tracking import (
-    NOTE_FOR,
     ChangeKind,
     ap_invoice_fields,
     ap_invoice_key,
@@ -78,6 +77,7 @@ from sage.records import (
     APInvoice,
     GLAccount,
     GLPosting,
+    GLRegister,
     PurchaseOrder,
     RecordType,
     SageRecord,
@@ -86,6 +86,8 @@ from sage.records import (
 from sage.resources import RESOURCES, by_record_type
 
 log = logging.getLogger(__name__)
+
+Shown = APInvoice | PurchaseOrder | GLRegister | GLAccount
 
 AgentClientFactory = Callable[[ConnectionSettings], AgentClient]
 
@@ -122,10 +124,11 @@ class PollOutcome:
 class _Verdict:
     """How an item compares with what one channel was last told, and what to show now."""
 
-    snapshot: object
     kind: ChangeKind
-    note: str
-    record: object
+    version: str
+    snapshot: object
+    record: Shown
+    previous: Shown | None  # the record as last shown, for "old -> new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,7 @@ class _Item:
     """One thing a channel hears about: an invoice, an order, a register, an account."""
 
     key: str
-    record: object  # what routing rules look at
+    record: Shown  # what routing rules look at
     stamp_source: Sequence[SageRecord]
     judge: Callable[[SeenRecord | None], _Verdict]
 
@@ -250,11 +253,10 @@ class PollService:
                 raise MLConnectorError(f"workspace {key.team_id} has no Sage connection configured")
             zone = config.connection.timezone
             state = await load_state(session, key, zone)
-            polling = await load_polling_settings(session, key.team_id)
         resource = by_record_type(key.record_type)
         async with self._agent_client_for(config.connection) as agent:
             health = await agent.health()
-            backfill = timedelta(days=polling.backfill_days) if polling.backfill_days else None
+            backfill = timedelta(days=config.backfill_days) if config.backfill_days else None
             window = plan_window(
                 state.cursor,
                 health.server_now,
@@ -276,11 +278,11 @@ class PollService:
                 session,
                 key,
                 config,
-                polling,
                 window,
                 first=state.cursor is None,
                 now=self._now(),
                 burst_threshold=self._tuning.burst_threshold,
+                zone=zone,
             ).run(state.cursor, records, skipped, page_stamps)
 
 
@@ -292,21 +294,22 @@ class _Commit:
         session: AsyncSession,
         key: PollKey,
         config: WorkspaceConfig,
-        polling: PollingSettings,
         window: PollWindow,
         *,
         first: bool,
         now: datetime,
         burst_threshold: int,
+        zone: ZoneInfo,
     ) -> None:
         self.session = session
         self.key = key
-        self.rules: tuple[RoutingRule, ...] = polling.rules
+        self.rules: tuple[RoutingRule, ...] = config.rules
         self.window = window
         self.first = first
         self.now = now
         self.burst_threshold = burst_threshold
         self.default_channel = config.channels.get(key.record_type)
+        self.zone = zone
         self.record_url = config.connection.record_url if config.connection else None
         self.queued = 0
 
@@ -341,13 +344,13 @@ class _Commit:
         for send in sends:
             if send.kind is ChangeKind.UNCHANGED:
                 continue
-            snapshot = send.verdict.snapshot
+            verdict = send.verdict
             await save_seen(
                 self.session,
                 self.key,
                 send.key,
                 send.channel,
-                SeenRecord(version_of(snapshot), snapshot, send.delivery_id),
+                SeenRecord(verdict.version, verdict.snapshot, send.delivery_id),
                 existed=send.previous is not None,
                 now=self.now,
             )
@@ -389,30 +392,33 @@ class _Commit:
             key, fields = record.record_key, gl_account_fields(record)
         else:
             raise TypeError(f"{type(record).__name__} is not a {record_type} record")
-        note_for = NOTE_FOR[record_type]
+        version = version_of(fields)
+        snapshot = {"fields": fields, "record": to_json(record)}
+        zone = self.zone
 
         def judge(previous: SeenRecord | None) -> _Verdict:
-            change = classify(key, fields, previous.snapshot if previous else None, note_for)
-            return _Verdict(fields, change.kind, change.note, record)
+            kind = classify(version, previous.version if previous else None)
+            old = None
+            if kind is ChangeKind.CHANGED:
+                old = from_json(type(record), previous.snapshot["record"], zone)
+            return _Verdict(kind, version, snapshot, record, old)
 
         return _Item(key, record, (record,), judge)
 
     def _register_item(self, register: tuple[str, str], lines: Sequence[GLPosting]) -> _Item:
-        company = self.key.company
+        company, zone = self.key.company, self.zone
 
         def judge(previous: SeenRecord | None) -> _Verdict:
             merged = merge_register(
-                company, register, previous.snapshot if previous else None, lines
+                company, register, previous.snapshot if previous else None, lines, zone
             )
             if previous is None:
-                kind, note = ChangeKind.NEW, ""
-            elif merged.added:
-                kind, note = ChangeKind.CHANGED, late_lines_note(merged.added)
+                kind = ChangeKind.NEW
             else:
-                kind, note = ChangeKind.UNCHANGED, ""
-            return _Verdict(merged.snapshot, kind, note, merged.register)
+                kind = ChangeKind.CHANGED if merged.added else ChangeKind.UNCHANGED
+            return _Verdict(kind, merged.version, merged.snapshot, merged.register, merged.previous)
 
-        alone = merge_register(company, register, None, lines).register
+        alone = merge_register(company, register, None, lines, zone).register
         return _Item(register_key(register), alone, tuple(lines), judge)
 
     # --- messages ---------------------------------------------------------------------------
@@ -447,20 +453,16 @@ class _Commit:
         for rule in self.rules:
             if rule.record_type is self.key.record_type and rule.channel not in (None, *channels):
                 channels.append(rule.channel)
+        message = build_connected_message(self.key.company, self.key.record_type)
         for channel in channels:
-            message = messages.connected_message(
-                self.key.record_type, self.key.company, backfill=not self.window.baseline
-            )
             await self._enqueue(channel, DeliveryKind.POST, message, "connected")
 
-    def _message(self, send: _Send, note: str = "") -> SlackMessage:
+    def _message(self, send: _Send, *, with_previous: bool = False) -> SlackMessage:
         return messages.record_message(
-            self.key.record_type,
             send.verdict.record,
-            company=self.key.company,
+            previous=send.verdict.previous if with_previous else None,
             record_url=self.record_url,
             mentions=send.mentions,
-            change_note=note,
         )
 
     async def _queue(self, sends: list[_Send]) -> None:
@@ -472,8 +474,8 @@ class _Commit:
                 await self._queue_change(send)
         single, digests = collapse_bursts(posts, lambda s: s.channel, self.burst_threshold)
         for channel, group in digests.items():
-            digest = messages.digest_message(
-                self.key.record_type, self.key.company, [send.verdict.record for send in group]
+            digest = build_digest_message(
+                self.key.record_type, [send.verdict.record for send in group]
             )
             await self._enqueue(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
         for send in single:
@@ -487,7 +489,7 @@ class _Commit:
         parent = send.previous.delivery_id if send.previous else None
         if parent is None or self.key.record_type is RecordType.GL_ACCOUNT:
             send.delivery_id = await self._enqueue(
-                send.channel, DeliveryKind.POST, self._message(send, send.verdict.note), send.key
+                send.channel, DeliveryKind.POST, self._message(send, with_previous=True), send.key
             )
             return
         send.delivery_id = parent
@@ -497,7 +499,7 @@ class _Commit:
         await self._enqueue(
             send.channel,
             DeliveryKind.REPLY,
-            messages.reply_message(send.verdict.note),
+            build_change_reply(send.verdict.previous, send.verdict.record),
             send.key,
             parent,
         )
