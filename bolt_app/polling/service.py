@@ -522,7 +522,7 @@ class _Commit:
         reasons = [f"{s.record_key or '(no key)'}: {s.reason}" for s in skipped]
         if later:
             reasons.append(f"{later} records stamped after the signpost, left for the next poll")
-        counted = list(kinds.values())
+        counted = [] if self.window.baseline else list(kinds.values())  # remembered, not news
         new, changed = counted.count(ChangeKind.NEW), counted.count(ChangeKind.CHANGED)
         return PollOutcome(
             self.key,
