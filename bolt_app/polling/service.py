@@ -263,6 +263,7 @@ class PollService:
                 lookback=self._tuning.lookback,
                 settle_lag=self._tuning.settle_lag,
                 backfill=backfill,
+                whole_baseline=key.record_type is RecordType.GL_ACCOUNT,
             )
             records: list[SageRecord] = []
             skipped: list[SkippedRecord] = []
@@ -549,7 +550,7 @@ class _Commit:
                 "company": self.key.company,
                 "record_type": str(self.key.record_type),
                 "mode": mode,
-                "since": self.window.since.isoformat(),
+                "since": self.window.since.isoformat() if self.window.since else None,
                 "signpost": self.window.signpost.isoformat(),
                 "cursor": cursor.isoformat() if cursor else None,
                 "read": outcome.read,
