@@ -7,4 +7,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.workspace",
     "tests.fixtures.slack",
     "tests.fixtures.delivery",
+    "tests.fixtures.polling",
 ]
