@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_CLAIM_AHEAD = timedelta(milliseconds=500)
 
 Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class DeliveryWorker:
         max_channels: int = 100,
         idle_poll: timedelta = timedelta(milliseconds=500),
         audit_retention: timedelta | None = timedelta(days=90),
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._sessions = session_factory
         self._client_for_team = slack_client_for_team
@@ -102,6 +104,7 @@ class DeliveryWorker:
         self._max_channels = max_channels
         self._idle_poll = idle_poll
         self._audit_retention = audit_retention
+        self._sleep = sleep
         self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
         self._sent = 0
         self._last_prune: datetime | None = None
@@ -118,7 +121,7 @@ class DeliveryWorker:
                     channels = await self._channels_to_serve()
                 except (DBAPIError, OSError):
                     log.exception("the delivery worker cannot reach the database; retrying")
-                    await _wait(stop, self._idle_poll.total_seconds())
+                    await self._wait(stop, self._idle_poll.total_seconds())
                     continue
                 for key, task in list(self._tasks.items()):
                     if task.done():
@@ -137,7 +140,7 @@ class DeliveryWorker:
                         self._serve_channel(*key, stop, linger=linger),
                         name=f"deliver:{key[0]}:{key[1]}",
                     )
-                await _wait(stop, self._idle_poll.total_seconds())
+                await self._wait(stop, self._idle_poll.total_seconds())
         finally:
             if self._tasks:
                 await asyncio.gather(*self._tasks.values(), return_exceptions=True)
@@ -210,11 +213,21 @@ class DeliveryWorker:
         """Never wakes early (a send must not come before its slot), only when `stop` is set."""
         while (remaining := (moment - self._clock()).total_seconds()) > 0:
             if stop is None:
-                await asyncio.sleep(remaining)
+                await self._sleep(remaining)
             elif stop.is_set():
                 return
             else:
-                await _wait(stop, remaining)
+                await self._wait(stop, remaining)
+
+    async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
+        """Sleep `seconds` by the injected sleep (a fake clock's in tests), or until `stop`."""
+        sleeping = asyncio.ensure_future(self._sleep(seconds))
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            stopping.cancel()
 
     async def _deliver(self, claim: store.Claim) -> datetime:
         """Send one claimed message and settle it; returns when the channel may be sent to next."""
@@ -351,8 +364,3 @@ def _result_of(key: tuple[str, str], task: asyncio.Task[ChannelResult]) -> Chann
         log.error("delivery to %s/%s failed", *key, exc_info=task.exception())
         return None
     return task.result()
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
