@@ -4,5 +4,6 @@ pytest_plugins: list[str] = [
     "tests.fixtures.database",
     "tests.fixtures.pki",
     "tests.fixtures.slack",
+    "tests.fixtures.slack_app",
     "tests.fixtures.workspace",
 ]
