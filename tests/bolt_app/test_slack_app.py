@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -132,7 +130,7 @@ async def test_a_retried_event_is_handled_once_even_by_another_process(
 ):
     other_process = await start_slack_app(engine=engine, box=secret_box, standin=slack_standin)
     try:
-        await install_through_oauth(slack_app_server, code="code-retry")
+        await slack_app_server.install(code="code-retry")
         first = await slack_app_server.post_signed(home_event(ADMIN_USER, "Ev0HOME1"))
         assert first.status_code == 200
 
@@ -160,7 +158,7 @@ async def test_a_retried_event_is_handled_once_even_by_another_process(
 
 
 async def test_app_home_tells_a_fresh_install_what_to_do_next(slack_app_server, slack_standin):
-    await install_through_oauth(slack_app_server, code="code-home")
+    await slack_app_server.install(code="code-home")
     response = await slack_app_server.post_signed(home_event(ADMIN_USER, "Ev0HOME3"))
     assert response.status_code == 200
 
@@ -196,22 +194,6 @@ async def test_app_uninstalled_deletes_tokens_pauses_polls_and_keeps_the_audit_t
 # ---- OAuth ---------------------------------------------------------------------------------
 
 
-async def install_through_oauth(app: RunningSlackApp, *, code: str, rotating: bool = False):
-    app.standin.add_oauth_code(code, TEAM_ID, ADMIN_USER, token_rotation=rotating)
-    page = await app.http.get(f"{app.url}/slack/install")
-    assert page.status_code == 200
-    authorize_url = re.search(r'href="([^"]+oauth/v2/authorize[^"]+)"', page.text).group(1)
-    query = parse_qs(urlsplit(authorize_url.replace("&amp;", "&")).query)
-    state = query["state"][0]
-    assert set(query["scope"][0].split(",")) >= {"chat:write", "commands", "users:read"}
-    cookie = page.headers["set-cookie"].split(";")[0]
-    return await app.http.get(
-        f"{app.url}/slack/oauth_redirect",
-        params={"code": code, "state": state},
-        headers={"Cookie": cookie},
-    )
-
-
 def database_bytes(database_url: str) -> bytes:
     path = Path(database_url.removeprefix("sqlite:///"))
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
@@ -220,7 +202,7 @@ def database_bytes(database_url: str) -> bytes:
 async def test_an_oauth_install_stores_only_ciphertext_and_posting_uses_the_new_token(
     slack_app_server, slack_standin, database_url
 ):
-    finish = await install_through_oauth(slack_app_server, code="code-install-1")
+    finish = await slack_app_server.install(code="code-install-1")
     assert finish.status_code == 302
     assert finish.headers["location"] == (
         f"slack://app?team={TEAM_ID}&id={slack_standin.app_id}&tab=home"
@@ -248,7 +230,7 @@ async def test_keys_rotate_reencrypts_the_slack_tokens(engine, slack_standin):
     old_key, new_key = generate_key(), generate_key()
     app = await start_slack_app(engine=engine, box=SecretBox([old_key]), standin=slack_standin)
     try:
-        await install_through_oauth(app, code="code-keys", rotating=True)
+        await app.install(code="code-keys", rotating=True)
         token = await app.clients.token_for_team(TEAM_ID)
         async with app.sessions.begin() as session:
             count = await reencrypt_all(session, SecretBox([new_key, old_key]))
@@ -278,7 +260,7 @@ async def test_an_oauth_callback_with_a_forged_state_installs_nothing(
 
 
 async def test_a_rotating_token_is_refreshed_for_a_background_post(slack_app_server, slack_standin):
-    finish = await install_through_oauth(slack_app_server, code="code-rotate", rotating=True)
+    finish = await slack_app_server.install(code="code-rotate", rotating=True)
     assert finish.status_code == 302
     first = await slack_app_server.clients.token_for_team(TEAM_ID)
     assert first.startswith("xoxe.xoxb-")
@@ -298,7 +280,7 @@ async def test_a_rotating_token_is_refreshed_for_a_background_post(slack_app_ser
 
 
 async def test_uninstall_after_an_oauth_install_forgets_its_tokens(slack_app_server, slack_standin):
-    await install_through_oauth(slack_app_server, code="code-then-uninstall")
+    await slack_app_server.install(code="code-then-uninstall")
     await slack_app_server.post_signed(uninstall_event("Ev0UNINSTALL2"))
 
     async def paused():
@@ -363,7 +345,7 @@ async def hanging_agent():
 async def test_sage_status_is_answered_ephemerally_while_the_agent_hangs(
     slack_app_server, secret_box, response_urls, hanging_agent
 ):
-    await install_through_oauth(slack_app_server, code="code-status")
+    await slack_app_server.install(code="code-status")
     await apply(slack_app_server, secret_box, configured_workspace(agent_url=hanging_agent.url))
     body = command_body(
         TEAM_ID, ADMIN_USER, response_url=response_urls.url("status"), command="/sage-status"
