@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -30,6 +29,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bolt_app.errors import ConfigError
 from bolt_app.installations import (
     TOKEN_REFRESH_MARGIN_MINUTES,
     EncryptedInstallationStore,
@@ -37,6 +37,7 @@ from bolt_app.installations import (
     WorkspaceNotInstalled,
 )
 from bolt_app.listeners import commands, events
+from bolt_app.status import WorkspaceStatus, load_status
 from bolt_app.storage.slack import claim_event, record_install
 
 # The bot scopes an OAuth install asks for; manifest.yml lists the same (tests compare them).
@@ -45,12 +46,23 @@ BOT_SCOPES = (
     "chat:write.public",
     "commands",
     "users:read",
+    "channels:join",
     "channels:read",
     "groups:read",
 )
 LISTENER_MODULES = (events, commands)
 
-StatusLoader = Callable[[AsyncSession, str, datetime], Awaitable[Any | None]]
+StatusLoader = Callable[[AsyncSession, str, datetime], Awaitable[WorkspaceStatus | None]]
+
+
+async def read_status(session: AsyncSession, team_id: str, now: datetime) -> WorkspaceStatus | None:
+    """The workspace's status from the database (never the agent); None until a Sage agent
+    and its companies are configured for it."""
+    try:
+        status = await load_status(session, team_id, now)
+    except ConfigError:
+        return None
+    return status if status.resources else None
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,8 @@ class SlackAppServices:
 
     sessions: async_sessionmaker[AsyncSession]
     now: Callable[[], datetime]
-    load_status: StatusLoader  # (session, team_id, now) -> WorkspaceStatus, None if unconfigured
     installation_store: EncryptedInstallationStore | None = None
+    load_status: StatusLoader = read_status
 
 
 def app_home_url(team_id: str | None, app_id: str | None) -> str:

@@ -3,9 +3,8 @@
 pytest_plugins: list[str] = [
     "tests.fixtures.database",
     "tests.fixtures.pki",
+    "tests.fixtures.simulator",
     "tests.fixtures.slack",
     "tests.fixtures.slack_app",
     "tests.fixtures.workspace",
-    "tests.fixtures.simulator",
-    "tests.fixtures.slack",
 ]
