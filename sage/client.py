@@ -196,10 +196,13 @@ def build_ssl_context(settings: ConnectionSettings, *, verify: bool = True) -> s
             key.touch(mode=0o600)
             key.write_text(settings.client_key_pem)
             try:
-                context.load_cert_chain(cert, key)
+                # A password callback, so an encrypted key fails here instead of OpenSSL
+                # prompting on the terminal of a server process.
+                context.load_cert_chain(cert, key, password=lambda: b"")
             except ssl.SSLError:
                 raise CertificateError(
-                    "client_cert and client_key are not a matching PEM certificate and key"
+                    "client_cert and client_key are not a matching PEM certificate and "
+                    "unencrypted key"
                 ) from None
     return context
 
@@ -254,7 +257,10 @@ class AgentClient:
         self._settings = settings
         self._host = url.host
         self._port = url.port or 443
-        self._pin = normalise_pin(settings.pin_sha256) if settings.pin_sha256 else None
+        try:
+            self._pin = normalise_pin(settings.pin_sha256) if settings.pin_sha256 else None
+        except ValueError as error:
+            raise CertificateError(str(error)) from None
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
@@ -424,13 +430,13 @@ class AgentClient:
                 if self._settings.auth is AuthMode.API_KEY
                 else "our client certificate"
             )
-            text = f"the agent did not accept {credential} as credentials ({message})"
+            text = f"the agent did not accept {credential} as credentials: {message}"
         elif code == "forbidden":
-            text = f"our credentials are not allowed to read {what} ({message})"
+            text = f"our credentials are not allowed to read {what}: {message}"
         elif kind is NotFoundError:
-            text = f"the agent has no {what} ({code}: {message})"
+            text = f"the agent has no {what} ({code}): {message}"
         else:
-            text = f"the agent could not answer {what}: {code} ({message})"
+            text = f"the agent could not answer {what} ({code}): {message}"
         return kind(text, status=status, code=code)
 
     # --- the wire -----------------------------------------------------------------------------
@@ -464,8 +470,8 @@ class AgentClient:
             wait = self._retry.delay(attempt, elapsed, retry_after)
             if wait is None:
                 raise type(failure)(
-                    f"{failure} (gave up after {attempt} attempt{'s' * (attempt > 1)} "
-                    f"in {elapsed:.0f}s)",
+                    f"{failure}; gave up after {attempt} attempt{'s' * (attempt > 1)} "
+                    f"in {elapsed:.0f}s",
                     status=failure.status,
                     code=failure.code,
                 )

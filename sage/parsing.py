@@ -113,7 +113,10 @@ def local_stamp(day: date | None, clock: time | None, zone: ZoneInfo) -> datetim
     if day is None:
         return None
     naive = datetime.combine(day, clock or time(0))
-    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+    try:
+        return naive.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+    except OverflowError:  # 9999-12-31 late at night west of UTC
+        raise ParseError(f"stamp {naive.isoformat()} is out of range") from None
 
 
 def to_sage_stamp(moment: datetime, zone: ZoneInfo) -> tuple[str, str]:

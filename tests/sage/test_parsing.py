@@ -231,6 +231,11 @@ def test_purchase_order_total_and_lines():
         ("gl-postings", {"TimeCreated": "25"}, "TimeCreated: time '25'"),
         ("gl-accounts", {"DateUpdated": "2026-01-01"}, "DateUpdated: date"),
         ("gl-accounts", {"Status": 1}, "Status is not a string"),
+        (
+            "gl-accounts",
+            {"DateCreated": "99991231", "TimeCreated": "23"},
+            "stamp 9999-12-31T23:00:00 is out of range",
+        ),
     ],
 )
 def test_bad_rows_become_skipped_records_with_reasons(path, changes, reason):
