@@ -38,9 +38,11 @@ def build_web_app(
     engine: AsyncEngine,
     metrics: Metrics,
     scheduler_alive: Callable[[], bool] | None = None,
+    events_over_http: bool = True,
 ) -> Starlette:
-    """The ASGI app. `bolt` None (Socket Mode) serves only /healthz and /metrics;
-    `scheduler_alive` None means this process runs no scheduler (the `web` role)."""
+    """The ASGI app. `scheduler_alive` None means this process runs no scheduler (the `web`
+    role). In Socket Mode (`events_over_http` False) events never come over HTTP, so
+    /slack/events is not served; the OAuth install pages still are."""
 
     async def healthz(request: Request) -> Response:
         health = await check_health(
@@ -63,10 +65,11 @@ def build_web_app(
             return await handler.handle(request)
 
         routes += [
-            Route("/slack/events", slack, methods=["POST"]),
             Route("/slack/install", slack, methods=["GET"]),
             Route("/slack/oauth_redirect", slack, methods=["GET"]),
         ]
+        if events_over_http:
+            routes.append(Route("/slack/events", slack, methods=["POST"]))
     return Starlette(routes=routes)
 
 
