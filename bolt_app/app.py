@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urljoin
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -80,6 +81,11 @@ def app_home_url(team_id: str | None, app_id: str | None) -> str:
     return f"slack://app?team={team_id}&id={app_id}&tab=home"
 
 
+def authorization_url(api_url: str) -> str:
+    """Slack's OAuth consent page beside its Web API base (slack.com, GovSlack, a stand-in)."""
+    return urljoin(api_url, "../oauth/v2/authorize")
+
+
 def build_app(
     *,
     signing_secret: str,
@@ -123,6 +129,7 @@ def build_app(
             scopes=list(BOT_SCOPES),
             user_scopes=[],
             redirect_uri=oauth.redirect_uri,
+            authorization_url=authorization_url(client.base_url),
             installation_store=services.installation_store,
             state_store=oauth.state_store,
             callback_options=_install_callbacks(services),

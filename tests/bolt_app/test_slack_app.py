@@ -302,6 +302,17 @@ async def test_uninstall_after_an_oauth_install_forgets_its_tokens(slack_app_ser
     assert await store.async_find_installation(enterprise_id=None, team_id=TEAM_ID) is None
 
 
+async def test_a_reinstall_resumes_a_workspace_paused_for_lost_tokens_only(
+    slack_app_server, secret_box
+):
+    await apply(slack_app_server, secret_box, configured_workspace())
+    for reason, resumed in (("token_revoked", True), ("an admin paused it", False)):
+        async with slack_app_server.sessions.begin() as session:
+            await session.execute(sa.update(workspaces).values(paused=True, paused_reason=reason))
+        assert (await slack_app_server.install(code=f"code-{reason}")).status_code == 302
+        assert (await workspace_row(slack_app_server))["paused"] is not resumed
+
+
 async def test_tokens_revoked_for_the_bot_pauses_the_workspace(slack_app_server, secret_box):
     await apply(slack_app_server, secret_box, configured_workspace())
     body = event_body(
