@@ -44,12 +44,8 @@ log = logging.getLogger(__name__)
 
 
 def _oauth(settings: Settings, engine: AsyncEngine) -> OAuthConfig | None:
-    if settings.slack_client_id is None and settings.slack_client_secret is None:
-        return None
     if settings.slack_client_id is None or settings.slack_client_secret is None:
-        raise ConfigError(
-            "Set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs, or neither."
-        )
+        return None
     return OAuthConfig(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -81,6 +77,19 @@ def slack_clients(
     )
 
 
+def validate_slack_settings(settings: Settings) -> None:
+    """Refuse, before anything starts, settings that cannot serve Slack."""
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET must be set to serve Slack's HTTP endpoints "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)."
+        )
+    if (settings.slack_client_id is None) != (settings.slack_client_secret is None):
+        raise ConfigError(
+            "Set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs, or neither."
+        )
+
+
 def build_slack_app(
     settings: Settings,
     *,
@@ -89,12 +98,7 @@ def build_slack_app(
     clients: SlackClients,
     now: Callable[[], datetime],
 ) -> AsyncApp:
-    socket_mode = settings.slack_app_token is not None
-    if not socket_mode and settings.slack_signing_secret is None:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET must be set to serve Slack's HTTP endpoints "
-            "(or set SLACK_APP_TOKEN to use Socket Mode)."
-        )
+    validate_slack_settings(settings)
     return build_app(
         signing_secret=settings.slack_signing_secret or "",
         client=AsyncWebClient(base_url=settings.slack_api_url),

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.commands.runtime import open_box, open_database, utc_now
 from bolt_app.settings import Settings
-from bolt_app.slack_runtime import run_process, stop_on_signals
+from bolt_app.slack_runtime import run_process, stop_on_signals, validate_slack_settings
 
 
 def register(subparsers) -> None:
@@ -34,6 +34,7 @@ def run(args) -> int:
 
 
 async def _serve(settings: Settings, with_background: bool, host: str, port: int | None) -> None:
+    validate_slack_settings(settings)
     stop = asyncio.Event()
     stop_on_signals(stop)
     async with open_database(settings) as engine:
