@@ -7,4 +7,6 @@ pytest_plugins: list[str] = [
     "tests.fixtures.slack",
     "tests.fixtures.slack_app",
     "tests.fixtures.workspace",
+    "tests.fixtures.simulator",
+    "tests.fixtures.slack",
 ]
