@@ -2,7 +2,8 @@
 
 Two rules hold for everything built here. Every piece of Sage text passes through `escape`
 before it reaches a text object or the fallback `text`, so a vendor named `<!channel>` or
-`<https://evil|click>` pings and links nobody. Every text is cut to its Block Kit limit by
+`<https://evil|click>` pings and links nobody (and mrkdwn is `verbatim`, so Slack does not
+auto-link bare URLs or #channel names in it either). Every text is cut to its Block Kit limit by
 `truncate` (never inside an `&amp;` entity, ending in an ellipsis), and no message has more
 than 50 blocks, so a 10,000-character comment still posts instead of failing `invalid_blocks`.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -135,7 +136,11 @@ class RecordRef:
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters as entities: `<!channel>` becomes inert text."""
+    """Slack's three control characters as entities: `<!channel>` becomes inert text.
+
+    A lone surrogate (possible in JSON from the agent) becomes U+FFFD so the text stays UTF-8.
+    """
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -168,7 +173,8 @@ def _plural(count: int, singular: str, plural: str) -> str:
 
 
 def _mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, limit)}
+    """`verbatim` stops Slack turning bare URLs, #channel and @mentions in Sage text into links."""
+    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -205,7 +211,7 @@ def _record_link(record_url: str, ref: RecordRef) -> str:
     }
     return re.sub(
         "|".join(re.escape(p) for p in values),
-        lambda match: quote(values[match.group(0)], safe=""),
+        lambda match: quote(values[match.group(0)], safe="", errors="replace"),
         record_url,
     )
 
@@ -254,16 +260,10 @@ def _record_context(ref: RecordRef, *extra: str) -> dict[str, Any]:
 
 
 def _message(
-    text: str, blocks: Iterable[dict[str, Any]], metadata: dict[str, Any] | None
+    text: str, blocks: Sequence[dict[str, Any]], metadata: dict[str, Any] | None
 ) -> SlackMessage:
-    """Bounds the fallback text and the block count (the last block says what was left out)."""
-    blocks = list(blocks)
-    if len(blocks) > MAX_BLOCKS:
-        left_out = len(blocks) - (MAX_BLOCKS - 1)
-        blocks = [
-            *blocks[: MAX_BLOCKS - 1],
-            _context(f"{ELLIPSIS} {left_out} more blocks not shown"),
-        ]
+    """Every builder makes a bounded number of blocks (a digest at most MAX_DIGEST_ROWS rows)."""
+    assert len(blocks) <= MAX_BLOCKS, len(blocks)
     return SlackMessage(truncate(text, MAX_FALLBACK_TEXT), tuple(blocks), metadata)
 
 
@@ -636,8 +636,8 @@ def build_digest_message(
     if rest:
         blocks.append(
             _context(
-                f"{ELLIPSIS}and {rest} more not listed here. Find them in Sage 100, company "
-                f"{escape(company)}; changes to any of them are still posted in this channel."
+                f"{ELLIPSIS}and {rest} more not listed here: find them in Sage 100, "
+                f"company {escape(company)}."
             )
         )
     text = escape(f"{count} in company {company}") + (
@@ -678,7 +678,9 @@ def _unescape(text: str) -> str:
 
 def _readable(text_object: Mapping[str, Any]) -> str:
     text = _unescape(str(text_object.get("text", "")))
-    return text.replace("*", "") if text_object.get("type") == "mrkdwn" else text
+    if text_object.get("type") == "mrkdwn":
+        return text.replace("*", "").replace("`", "")
+    return text
 
 
 def render_text(message: SlackMessage) -> str:

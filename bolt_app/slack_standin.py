@@ -434,6 +434,7 @@ class SlackStandIn:
         self._modal_stacks: dict[str, list[str]] = {}
         self._ids = 0
         self._responses: dict[str, list[dict[str, Any]]] = {}
+        self._changed = asyncio.Condition()  # notified after every answered call
 
         self.app = Starlette(
             routes=[
@@ -699,6 +700,12 @@ class SlackStandIn:
         """Every message in the channel, replies included, in posting order, as they now read."""
         return list(self._messages.get(channel, ()))
 
+    async def wait_for_messages(self, channel: str, count: int) -> list[StoredMessage]:
+        """Wait until the channel holds `count` messages (bound it with `asyncio.timeout`)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: len(self._messages.get(channel, ())) >= count)
+        return self.posted_messages(channel)
+
     def thread_replies(self, channel: str, ts: str) -> list[StoredMessage]:
         return [m for m in self._messages.get(channel, ()) if m.thread_ts == ts]
 
@@ -736,6 +743,8 @@ class SlackStandIn:
         self.calls.append(
             RecordedCall(method, params, token, monotonic, wall, outcome.status, outcome.error)
         )
+        async with self._changed:
+            self._changed.notify_all()
         body = {"ok": outcome.error is None, **outcome.body}
         if outcome.error is not None:
             body["error"] = outcome.error

@@ -194,6 +194,7 @@ def buttons(message: SlackMessage) -> dict[str, dict]:
 def assert_within_slack_limits(message: SlackMessage) -> None:
     assert validate_blocks(list(message.blocks)) == []
     assert len(message.text) <= MAX_FALLBACK_TEXT
+    assert all(t["verbatim"] for t in text_objects(message) if t["type"] == "mrkdwn")
     for text in [message.text, *(t["text"] for t in text_objects(message))]:
         assert "<" not in text and ">" not in text
         # every & starts an entity: truncation never cuts one in half
@@ -406,6 +407,10 @@ def test_ten_thousand_character_comment_stays_within_limits():
         )
         assert len(comment_text) == 3000
         assert comment_text.endswith("…")
+
+
+def test_escape_keeps_text_utf8_encodable():
+    assert escape("a\ud800b \U0001f600 <&>") == "a\ufffdb \U0001f600 &lt;&amp;&gt;"
 
 
 def test_truncate_backs_off_an_entity_it_would_cut():
