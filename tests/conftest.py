@@ -9,4 +9,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.workspace",
     "tests.fixtures.simulator",
     "tests.fixtures.slack",
+    "tests.fixtures.delivery",
 ]
