@@ -2,12 +2,11 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.database",
+    "tests.fixtures.delivery",
     "tests.fixtures.pki",
+    "tests.fixtures.polling",
     "tests.fixtures.simulator",
     "tests.fixtures.slack",
     "tests.fixtures.slack_app",
     "tests.fixtures.workspace",
-    "tests.fixtures.simulator",
-    "tests.fixtures.slack",
-    "tests.fixtures.delivery",
 ]
