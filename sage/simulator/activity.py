@@ -46,6 +46,7 @@ class Activity:
     KINDS = (
         "invoice_entered",
         "invoices_posted",
+        "invoice_paid",
         "po_created",
         "po_status",
         "gl_register",
@@ -78,7 +79,7 @@ class Activity:
         """Write due GL lines, then do one change of `kind` (random when None)."""
         changes = self.flush(now)
         company = self.rng.choice(self.companies)
-        kind = kind or self.rng.choices(self.KINDS, weights=(5, 2, 3, 3, 2, 1))[0]
+        kind = kind or self.rng.choices(self.KINDS, weights=(5, 2, 2, 3, 3, 2, 1))[0]
         change = getattr(self, f"_{kind}")(company, now)
         if change is not None:
             changes.append(change)
@@ -122,6 +123,20 @@ class Activity:
         ]
         self._post_register(company, now, "AP", entries)
         return Change("invoices_posted", company, tuple(str(row["RecordKey"]) for row in posted))
+
+    def _invoice_paid(self, company: str, now: datetime) -> Change | None:
+        """A check run pays one open invoice in full."""
+        unpaid = [
+            row
+            for row in self.data.rows(company, Resource.AP_INVOICES)
+            if row["SourceTable"] == "AP_OpenInvoice" and Decimal(str(row["Balance"])) > 0
+        ]
+        if not unpaid:
+            return self._invoices_posted(company, now)
+        row = self.rng.choice(unpaid)
+        key = str(row["RecordKey"])
+        self.data.pay_invoice(company, key, Decimal(str(row["Balance"])), now)
+        return Change("invoice_paid", company, (key,))
 
     def _po_created(self, company: str, now: datetime) -> Change:
         row = self.data.add_purchase_order(company, now)
