@@ -89,7 +89,6 @@ def validate_slack_settings(settings: Settings) -> None:
 def build_slack_app(
     settings: Settings,
     *,
-    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     clients: SlackClients,
     now: Callable[[], datetime],
@@ -101,7 +100,7 @@ def build_slack_app(
         services=SlackAppServices(
             sessions=sessions, now=now, installation_store=clients.installation_store
         ),
-        oauth=_oauth(settings, engine),
+        oauth=clients.oauth,
         token_for_team=clients.token_for_team,
     )
 
@@ -142,7 +141,7 @@ async def run_process(
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metrics = Metrics()
     clients = slack_clients(settings, engine=engine, sessions=sessions, box=box)
-    bolt = build_slack_app(settings, engine=engine, sessions=sessions, clients=clients, now=now)
+    bolt = build_slack_app(settings, sessions=sessions, clients=clients, now=now)
     background = (
         Background(
             build_pipeline(
