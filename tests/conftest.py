@@ -2,10 +2,11 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.database",
-    "tests.fixtures.pki",
-    "tests.fixtures.simulator",
-    "tests.fixtures.workspace",
-    "tests.fixtures.slack",
     "tests.fixtures.delivery",
+    "tests.fixtures.pki",
     "tests.fixtures.polling",
+    "tests.fixtures.simulator",
+    "tests.fixtures.slack",
+    "tests.fixtures.slack_app",
+    "tests.fixtures.workspace",
 ]
