@@ -25,7 +25,9 @@ from bolt_app.views.kit import (
     divider,
     escape,
     header,
+    modal,
     money,
+    plain,
     section,
     slack_date,
     truncate,
@@ -51,10 +53,15 @@ ACTION_RESUME = "resume_polling"
 ACTION_RETRY_DEAD_LETTER = "retry_dead_letter"
 ACTION_RETRY_ALL_DEAD_LETTERS = "retry_all_dead_letters"
 ROUTE_ACTION_PREFIX = "route_"
+SCHEDULES_CALLBACK_ID = "home_schedules"
 
 
 def route_action_id(record_type: RecordType) -> str:
     return f"{ROUTE_ACTION_PREFIX}{record_type.value}"
+
+
+def schedule_block_id(record_type: RecordType) -> str:
+    return f"schedule_{record_type.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,3 +352,38 @@ def _fit(text: str) -> str:
         return text
     cut = text.rfind("\n", 0, MAX_SECTION_TEXT - 2)
     return text[: cut if cut > 0 else MAX_SECTION_TEXT - 2] + "\n…"
+
+
+def build_schedules_modal(routes: Sequence[RouteRow]) -> dict[str, Any]:
+    """One text input per record type: a duration ("15m") or a five-field cron line."""
+    blocks: list[Block] = [
+        {
+            "type": "input",
+            "block_id": schedule_block_id(route.record_type),
+            "label": plain(RECORD_TYPE_LABELS[route.record_type]),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": schedule_block_id(route.record_type),
+                "initial_value": route.schedule,
+                "max_length": 64,
+            },
+        }
+        for route in routes
+    ]
+    blocks.append(
+        context("A duration (30s minimum: `15m`, `1h`, `1d`) or a cron line (`0 18 * * 1-5`).")
+    )
+    return modal(
+        "Poll schedules", blocks, callback_id=SCHEDULES_CALLBACK_ID, submit="Save", close="Cancel"
+    )
+
+
+def read_schedules(values: dict[str, dict[str, Any]]) -> dict[RecordType, str]:
+    """The submitted schedule text per record type (`view.state.values`)."""
+    found = {}
+    for record_type in RecordType:
+        name = schedule_block_id(record_type)
+        element = values.get(name, {}).get(name)
+        if element is not None:
+            found[record_type] = str(element.get("value") or "").strip()
+    return found
