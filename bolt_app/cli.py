@@ -2,17 +2,22 @@
 
 Each command lives in its own module under `bolt_app.commands` with a `register(subparsers)`
 that adds its parser and sets `handler`, a function taking the parsed args and returning an
-exit code. Operator mistakes become one sentence on stderr and exit code 2, never a traceback.
+exit code. The environment is read here once into `args.settings` (a `Settings`), and logging
+is configured once with its secrets registered for redaction. Operator mistakes become one
+sentence on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from bolt_app.commands import COMMAND_MODULES
 from bolt_app.errors import MLConnectorError
+from bolt_app.logging import configure_logging
+from bolt_app.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.settings = Settings.from_environ(os.environ)
+        configure_logging(secrets=args.settings.secret_values())
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130

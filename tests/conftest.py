@@ -1,3 +1,8 @@
 """Shared fixtures live in `tests/fixtures/*`; each is registered here as a plugin."""
 
-pytest_plugins = ["tests.fixtures.slack"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.database",
+    "tests.fixtures.pki",
+    "tests.fixtures.slack",
+    "tests.fixtures.workspace",
+]

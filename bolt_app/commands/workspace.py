@@ -1,0 +1,135 @@
+"""`ml-connector workspace apply FILE` / `workspace show [--team T]`.
+
+`apply` reads the environment for the file's `env:` references (the CLI is the only place that
+may) and registers every resolved secret with the log redaction before anything is logged.
+`show` prints the stored configuration in the workspace file's own shape, secrets as "(set)".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+
+from cryptography import x509
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.commands.runtime import open_box, open_database, utc_now
+from bolt_app.errors import ConfigError
+from bolt_app.logging import register_secret
+from bolt_app.settings import Settings
+from bolt_app.storage.workspaces import apply_workspace, list_team_ids, load_workspace
+from bolt_app.workspace_file import WorkspaceConfig, load_workspace_file
+from sage.records import RecordType
+
+log = logging.getLogger(__name__)
+SET = "(set)"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("workspace", help="workspace configuration")
+    actions = parser.add_subparsers(dest="workspace_command", required=True, metavar="ACTION")
+    apply = actions.add_parser("apply", help="create or update a workspace from a TOML file")
+    apply.add_argument("file", metavar="FILE")
+    apply.set_defaults(handler=run_apply)
+    show = actions.add_parser("show", help="print the stored configuration, secrets redacted")
+    show.add_argument("--team", metavar="T", help="only this team ID")
+    show.set_defaults(handler=run_show)
+
+
+def run_apply(args) -> int:
+    config = load_workspace_file(args.file, os.environ)
+    connection = config.connection
+    for secret in (
+        config.bot_token,
+        connection and connection.client_key_pem,
+        connection and connection.api_key,
+    ):
+        register_secret(secret)
+    outcome = asyncio.run(_apply(args.settings, config))
+    log.info("workspace applied", extra={"team_id": config.team_id, "outcome": str(outcome)})
+    print(f"Workspace {config.team_id} {outcome}.")
+    return 0
+
+
+async def _apply(settings: Settings, config: WorkspaceConfig):
+    async with (
+        open_database(settings) as engine,
+        AsyncSession(engine) as session,
+        session.begin(),
+    ):
+        box = await open_box(session, settings)
+        return await apply_workspace(session, config, box, now=utc_now())
+
+
+def run_show(args) -> int:
+    configs = asyncio.run(_show(args.settings, args.team))
+    if not configs:
+        print("No workspace is configured yet; run `ml-connector workspace apply FILE`.")
+    print("\n".join(render_workspace(config) for config in configs), end="")
+    return 0
+
+
+async def _show(settings: Settings, team: str | None) -> list[WorkspaceConfig]:
+    async with (
+        open_database(settings) as engine,
+        AsyncSession(engine) as session,
+        session.begin(),
+    ):
+        box = await open_box(session, settings)
+        team_ids = [team] if team else await list_team_ids(session)
+        configs = [await load_workspace(session, team_id, box) for team_id in team_ids]
+    if team and configs[0] is None:
+        raise ConfigError(f"No workspace with team ID {team} is stored (see `workspace show`).")
+    return [config for config in configs if config is not None]
+
+
+def render_workspace(config: WorkspaceConfig) -> str:
+    """The configuration in workspace-file TOML, secrets replaced by "(set)"."""
+
+    def value(item: object) -> str:
+        return json.dumps(item)
+
+    lines = [f"team_id = {value(config.team_id)}"]
+    if config.bot_token is not None:
+        lines.append(f"bot_token = {value(SET)}")
+    lines.append(f"admins = {value(list(config.admins))}")
+    connection = config.connection
+    if connection is not None:
+        lines += [
+            "",
+            "[sage]",
+            f"agent_url = {value(connection.agent_url)}",
+            f"companies = {value(list(connection.companies))}",
+            f"auth = {value(str(connection.auth))}",
+        ]
+        if connection.client_cert_pem is not None:
+            lines.append(
+                f"client_cert = {value(_describe_certificate(connection.client_cert_pem))}"
+            )
+        if connection.client_key_pem is not None:
+            lines.append(f"client_key = {value(SET)}")
+        if connection.ca_cert_pem is not None:
+            lines.append(f"ca_cert = {value(_describe_certificate(connection.ca_cert_pem))}")
+        if connection.pin_sha256 is not None:
+            lines.append(f"pin_sha256 = {value(connection.pin_sha256)}")
+        if connection.api_key is not None:
+            lines.append(f"api_key = {value(SET)}")
+        lines.append(f"timezone = {value(connection.timezone.key)}")
+        if connection.record_url is not None:
+            lines.append(f"record_url = {value(connection.record_url)}")
+    lines += ["", "[channels]"]
+    lines += [f"{rt} = {value(config.channels[rt])}" for rt in RecordType if rt in config.channels]
+    lines += ["", "[schedule]"]
+    lines += [
+        f"{rt} = {value(str(config.schedules[rt]))}" for rt in RecordType if rt in config.schedules
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _describe_certificate(pem: str) -> str:
+    """Subject and expiry of the first certificate: what an operator checks."""
+    certificate = x509.load_pem_x509_certificates(pem.encode("utf-8"))[0]
+    expires = certificate.not_valid_after_utc.date().isoformat()
+    return f"{certificate.subject.rfc4514_string()}, expires {expires}"

@@ -1,0 +1,92 @@
+"""Opening the database: URL mapping to async drivers, engine set-up, schema upgrades.
+
+Operators write plain URLs (`sqlite:///x.db`, `postgresql://...`); the async drivers
+(aiosqlite, asyncpg) are chosen here. Alembic runs programmatically from the migrations shipped
+inside this package, so an installed wheel can upgrade its own database.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bolt_app.errors import ConfigError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+_SQLITE_BUSY_TIMEOUT_MS = 5000
+log = logging.getLogger(__name__)
+
+
+def database_url_for_async(url: str) -> str:
+    """The same URL with the async driver: sqlite -> aiosqlite, postgresql -> asyncpg."""
+    scheme, separator, rest = url.partition("://")
+    driver = _DRIVERS.get(scheme)
+    if not separator or driver is None:
+        raise ConfigError(
+            "DATABASE_URL must start with sqlite:///, postgresql:// or postgres://, "
+            f"not {scheme + separator!r}."
+        )
+    return f"{driver}://{rest}"
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, enforced foreign keys and a busy timeout."""
+    async_url = database_url_for_async(url)
+    try:
+        if async_url.startswith("sqlite"):
+            engine = create_async_engine(
+                async_url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
+            )
+            event.listen(engine.sync_engine, "connect", _configure_sqlite)
+            return engine
+        return create_async_engine(async_url, pool_pre_ping=True)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL {describe_url(url)!r} is not a valid URL.") from None
+
+
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply every migration up to `revision` (idempotent: a current schema is left alone)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade, revision)
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    before = MigrationContext.configure(connection).get_current_revision()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+    after = MigrationContext.configure(connection).get_current_revision()
+    if after != before:
+        log.info("database schema upgraded", extra={"from_revision": before, "to_revision": after})

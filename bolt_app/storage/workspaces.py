@@ -1,0 +1,240 @@
+"""Workspaces and their configuration: apply a `WorkspaceConfig`, load it back, list teams.
+
+Secrets (bot token, client key, API key) are encrypted with the `SecretBox` on the way in and
+decrypted on the way out; nothing else here sees ciphertext. Every change is audited in the
+same transaction with the names of the fields that changed, never their values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.crypto import SecretBox
+from bolt_app.schedule import DEFAULT_SCHEDULES, parse_schedule
+from bolt_app.storage.audit import record_audit_event
+from bolt_app.storage.tables import (
+    channel_routes,
+    sage_connections,
+    schedules,
+    workspace_admins,
+    workspaces,
+)
+from bolt_app.workspace_file import WorkspaceConfig
+from sage.connection import AuthMode, ConnectionSettings
+from sage.records import RecordType
+
+_CONNECTION_FIELDS = (
+    "agent_url",
+    "companies",
+    "auth",
+    "timezone",
+    "client_cert_pem",
+    "client_key_pem",
+    "ca_cert_pem",
+    "api_key",
+    "pin_sha256",
+    "record_url",
+)
+
+
+class ApplyOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+async def list_team_ids(session: AsyncSession) -> list[str]:
+    return list(
+        (await session.execute(sa.select(workspaces.c.team_id).order_by("team_id"))).scalars()
+    )
+
+
+async def load_workspace(
+    session: AsyncSession, team_id: str, box: SecretBox
+) -> WorkspaceConfig | None:
+    """The stored configuration with secrets decrypted, or None for an unknown team."""
+    workspace = (
+        (await session.execute(sa.select(workspaces).where(workspaces.c.team_id == team_id)))
+        .mappings()
+        .first()
+    )
+    if workspace is None:
+        return None
+    row = (
+        (
+            await session.execute(
+                sa.select(sage_connections).where(sage_connections.c.team_id == team_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    connection = None if row is None else _connection_from_row(row, box)
+    channels = {
+        RecordType(record_type): channel_id
+        for record_type, channel_id in await session.execute(
+            sa.select(channel_routes.c.record_type, channel_routes.c.channel_id).where(
+                channel_routes.c.team_id == team_id
+            )
+        )
+    }
+    stored_schedules = dict(DEFAULT_SCHEDULES)
+    for record_type, text in await session.execute(
+        sa.select(schedules.c.record_type, schedules.c.schedule).where(
+            schedules.c.team_id == team_id
+        )
+    ):
+        stored_schedules[RecordType(record_type)] = parse_schedule(text)
+    admins = tuple(
+        (
+            await session.execute(
+                sa.select(workspace_admins.c.user_id)
+                .where(workspace_admins.c.team_id == team_id)
+                .order_by(workspace_admins.c.user_id)
+            )
+        ).scalars()
+    )
+    token = workspace["bot_token_encrypted"]
+    return WorkspaceConfig(
+        team_id=team_id,
+        connection=connection,
+        channels=channels,
+        schedules=stored_schedules,
+        admins=admins,
+        bot_token=None if token is None else box.decrypt(token),
+    )
+
+
+async def apply_workspace(
+    session: AsyncSession,
+    config: WorkspaceConfig,
+    box: SecretBox,
+    *,
+    now: datetime,
+    actor: str = "cli",
+) -> ApplyOutcome:
+    """Create or update one workspace to match `config`; an identical config writes nothing."""
+    existing = await load_workspace(session, config.team_id, box)
+    if existing == config:
+        return ApplyOutcome.UNCHANGED
+    team_id = config.team_id
+    token = None if config.bot_token is None else box.encrypt(config.bot_token)
+    if existing is None:
+        await session.execute(
+            sa.insert(workspaces).values(
+                team_id=team_id, bot_token_encrypted=token, created_at=now, updated_at=now
+            )
+        )
+    else:
+        await session.execute(
+            sa.update(workspaces)
+            .where(workspaces.c.team_id == team_id)
+            .values(bot_token_encrypted=token, updated_at=now)
+        )
+    for table in (sage_connections, channel_routes, schedules, workspace_admins):
+        await session.execute(sa.delete(table).where(table.c.team_id == team_id))
+    if config.connection is not None:
+        await session.execute(
+            sa.insert(sage_connections).values(
+                team_id=team_id, updated_at=now, **_connection_to_row(config.connection, box)
+            )
+        )
+    if config.channels:
+        await session.execute(
+            sa.insert(channel_routes),
+            [
+                {"team_id": team_id, "record_type": str(rt), "channel_id": channel}
+                for rt, channel in config.channels.items()
+            ],
+        )
+    if config.schedules:
+        await session.execute(
+            sa.insert(schedules),
+            [
+                {"team_id": team_id, "record_type": str(rt), "schedule": str(schedule)}
+                for rt, schedule in config.schedules.items()
+            ],
+        )
+    if config.admins:
+        await session.execute(
+            sa.insert(workspace_admins),
+            [{"team_id": team_id, "user_id": user_id} for user_id in config.admins],
+        )
+    outcome = ApplyOutcome.CREATED if existing is None else ApplyOutcome.UPDATED
+    changed = changed_fields(existing, config)
+    await record_audit_event(
+        session,
+        team_id=team_id,
+        kind=f"workspace.{outcome}",
+        actor=actor,
+        summary=f"Workspace {team_id} {outcome}: {', '.join(changed)}.",
+        details={"changed": changed},
+        now=now,
+    )
+    return outcome
+
+
+def changed_fields(old: WorkspaceConfig | None, new: WorkspaceConfig) -> list[str]:
+    """Names of the fields that differ, in workspace-file spelling (`sage.agent_url`)."""
+    names: list[str] = []
+    if old is None or old.bot_token != new.bot_token:
+        names.append("bot_token")
+    if old is None or old.admins != new.admins:
+        names.append("admins")
+    old_connection = None if old is None else old.connection
+    for name in _CONNECTION_FIELDS:
+        before = None if old_connection is None else getattr(old_connection, name)
+        after = None if new.connection is None else getattr(new.connection, name)
+        if old is None or before != after:
+            names.append(f"sage.{name}")
+    for section, before_map, after_map in (
+        ("channels", {} if old is None else old.channels, new.channels),
+        ("schedule", {} if old is None else old.schedules, new.schedules),
+    ):
+        for record_type in RecordType:
+            if old is None or before_map.get(record_type) != after_map.get(record_type):
+                names.append(f"{section}.{record_type}")
+    return names
+
+
+def _connection_to_row(connection: ConnectionSettings, box: SecretBox) -> dict[str, object]:
+    return {
+        "agent_url": connection.agent_url,
+        "companies": list(connection.companies),
+        "auth": str(connection.auth),
+        "client_cert_pem": connection.client_cert_pem,
+        "client_key_encrypted": _encrypt(box, connection.client_key_pem),
+        "ca_cert_pem": connection.ca_cert_pem,
+        "api_key_encrypted": _encrypt(box, connection.api_key),
+        "pin_sha256": connection.pin_sha256,
+        "timezone": connection.timezone.key,
+        "record_url": connection.record_url,
+    }
+
+
+def _connection_from_row(row, box: SecretBox) -> ConnectionSettings:
+    return ConnectionSettings(
+        agent_url=row["agent_url"],
+        companies=tuple(row["companies"]),
+        auth=AuthMode(row["auth"]),
+        timezone=ZoneInfo(row["timezone"]),
+        client_cert_pem=row["client_cert_pem"],
+        client_key_pem=_decrypt(box, row["client_key_encrypted"]),
+        ca_cert_pem=row["ca_cert_pem"],
+        api_key=_decrypt(box, row["api_key_encrypted"]),
+        pin_sha256=row["pin_sha256"],
+        record_url=row["record_url"],
+    )
+
+
+def _encrypt(box: SecretBox, value: str | None) -> str | None:
+    return None if value is None else box.encrypt(value)
+
+
+def _decrypt(box: SecretBox, token: str | None) -> str | None:
+    return None if token is None else box.decrypt(token)
