@@ -1,0 +1,339 @@
+"""Sage 100 value formats turned into typed values, and agent rows turned into records.
+
+This is the only module that knows how BOI writes dates ("YYYYMMDD", blank or 17530101 when
+empty), times (decimal hours, padded or not) and amounts (decimal strings). Every malformed
+value raises `ParseError` naming the field, and `parse_row` turns that into a `SkippedRecord`
+so one bad row never costs the rest of a page.
+
+Local time: Sage stamps are the server's wall clock without a zone. `local_stamp` reads them in
+the connection's zone; `to_sage_stamp` writes a cursor back for `since_date`/`since_time`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sage.errors import ParseError
+from sage.records import (
+    AccountStatus,
+    APInvoice,
+    APInvoiceSource,
+    AuditStamps,
+    GLAccount,
+    GLPosting,
+    OrderStatus,
+    OrderType,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SageRecord,
+    SkippedRecord,
+)
+
+EMPTY_DATES = frozenset({"", "17530101"})
+_DATE = re.compile(r"\d{8}", re.ASCII)
+_TIME = re.compile(r"\d{1,2}(\.\d*)?", re.ASCII)
+_AMOUNT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+_SECONDS_PER_HOUR = Decimal(3600)
+_FIVE_PLACES = Decimal("0.00001")
+
+Row = Mapping[str, object]
+RowParser = Callable[[Row, str, ZoneInfo], SageRecord]
+
+
+def trim(value: str) -> str:
+    """BOI pads fixed-width fields with trailing blanks; leading ones are user data."""
+    return value.rstrip(" ")
+
+
+def parse_date(value: str) -> date | None:
+    """ "YYYYMMDD" -> date; "" and "17530101" (SQL editions' empty date) -> None."""
+    text = trim(value)
+    if text in EMPTY_DATES:
+        return None
+    if not _DATE.fullmatch(text):
+        raise ParseError(f"date {value!r} is not YYYYMMDD")
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        raise ParseError(f"date {value!r} is not a calendar date") from None
+
+
+def format_date(value: date) -> str:
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+def parse_time(value: str) -> time | None:
+    """Decimal hours since midnight -> time, rounded to the nearest second (half up).
+
+    "13.50833" is 13:30:30 (BOI keeps five places, about 0.02 s, so whole seconds are exact
+    after rounding). "9.5", "09.50000" and "9." are all 09:30:00; "" (old rows) -> None. A value
+    that rounds up to 24:00:00 ("23.99999") is clamped to 23:59:59 so it stays on its own day.
+    """
+    text = trim(value)
+    if text == "":
+        return None
+    if not _TIME.fullmatch(text):
+        raise ParseError(f"time {value!r} is not decimal hours")
+    hours = Decimal(text)
+    if hours >= 24:
+        raise ParseError(f"time {value!r} is 24 hours or more")
+    seconds = min(int((hours * _SECONDS_PER_HOUR).to_integral_value(ROUND_HALF_UP)), 86399)
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+def format_time(value: time) -> str:
+    """time -> decimal hours with five places, unpadded ("9.50000"); inverse of parse_time."""
+    seconds = value.hour * 3600 + value.minute * 60 + value.second
+    hours = (Decimal(seconds) / _SECONDS_PER_HOUR).quantize(_FIVE_PLACES, ROUND_HALF_UP)
+    return f"{hours:.5f}"
+
+
+def parse_amount(value: str) -> Decimal:
+    """Decimal string ("1250.00", "-75.10") -> Decimal; no exponents, NaN or infinities."""
+    text = trim(value)
+    if not _AMOUNT.fullmatch(text):
+        raise ParseError(f"amount {value!r} is not a decimal number")
+    return Decimal(text)
+
+
+def local_stamp(day: date | None, clock: time | None, zone: ZoneInfo) -> datetime | None:
+    """Sage's (date, time) in the server's zone -> aware datetime; no date -> None.
+
+    A blank time on a dated row means midnight. Daylight-saving changes are resolved the way
+    PEP 495 reads fold=0, always, so the same strings give the same instant:
+    - a repeated wall time (autumn) is its first occurrence, the earlier instant;
+    - a skipped wall time (spring gap, only possible on hand-set clocks) is read with the
+      offset before the gap, i.e. moved forward by the gap (02:30 -> 03:30 daylight time).
+    The result is normalised through UTC so it always names a wall time that really exists.
+    """
+    if day is None:
+        return None
+    naive = datetime.combine(day, clock or time(0))
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+
+
+def to_sage_stamp(moment: datetime, zone: ZoneInfo) -> tuple[str, str]:
+    """An aware instant -> (since_date, since_time) that includes every record at or after it.
+
+    The agent compares decimal hours numerically and `parse_time` rounds to the nearest
+    second, so a record that reads as second S may be stored as low as S - 0.5 s. The bound is
+    therefore the local second (microseconds dropped) minus half a second, rounded DOWN to
+    five places: never above any record stamped at `moment`, at most one extra second early.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("to_sage_stamp needs an aware datetime")
+    local = moment.astimezone(zone)
+    seconds = local.hour * 3600 + local.minute * 60 + local.second
+    if seconds == 0:
+        return format_date(local.date()), "0.00000"
+    hours = ((Decimal(seconds) - Decimal("0.5")) / _SECONDS_PER_HOUR).quantize(
+        _FIVE_PLACES, ROUND_FLOOR
+    )
+    return format_date(local.date()), f"{hours:.5f}"
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def field(row: Row, name: str) -> object:
+    if name not in row:
+        raise ParseError(f"{name} is missing")
+    return row[name]
+
+
+def text(row: Row, name: str) -> str:
+    value = field(row, name)
+    if not isinstance(value, str):
+        raise ParseError(f"{name} is not a string")
+    return trim(value)
+
+
+def optional_text(row: Row, name: str) -> str:
+    return text(row, name) if name in row else ""
+
+
+def _in(row: Row, name: str, parse: Callable[[str], object]):
+    value = text(row, name)
+    try:
+        return parse(value)
+    except ParseError as error:
+        raise ParseError(f"{name}: {error}") from None
+
+
+def date_field(row: Row, name: str) -> date | None:
+    return _in(row, name, parse_date)
+
+
+def amount_field(row: Row, name: str) -> Decimal:
+    return _in(row, name, parse_amount)
+
+
+def optional_amount(row: Row, name: str) -> Decimal | None:
+    """Absent or blank -> None (e.g. Balance, which only posted invoices carry)."""
+    if name not in row or text(row, name) == "":
+        return None
+    return amount_field(row, name)
+
+
+def stamp_field(row: Row, date_name: str, time_name: str, zone: ZoneInfo) -> datetime | None:
+    day = date_field(row, date_name) if date_name in row else None
+    clock = _in(row, time_name, parse_time) if time_name in row else None
+    return local_stamp(day, clock, zone)
+
+
+def choice(row: Row, name: str, enum):
+    value = text(row, name)
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise ParseError(f"{name} {value!r} is not one of {allowed}") from None
+
+
+def record_key(row: Row) -> str:
+    """RecordKey is opaque: kept byte for byte (no trimming), but it must be a non-empty string."""
+    value = field(row, "RecordKey")
+    if not isinstance(value, str) or value == "":
+        raise ParseError("RecordKey is not a non-empty string")
+    return value
+
+
+def audit_stamps(row: Row, zone: ZoneInfo) -> AuditStamps:
+    return AuditStamps(
+        created_at=stamp_field(row, "DateCreated", "TimeCreated", zone),
+        created_by=text(row, "UserCreatedKey"),
+        updated_at=stamp_field(row, "DateUpdated", "TimeUpdated", zone),
+        updated_by=optional_text(row, "UserUpdatedKey"),
+    )
+
+
+def parse_ap_invoice(row: Row, company: str, zone: ZoneInfo) -> APInvoice:
+    return APInvoice(
+        company=company,
+        record_key=record_key(row),
+        source=choice(row, "SourceTable", APInvoiceSource),
+        division_no=text(row, "APDivisionNo"),
+        vendor_no=text(row, "VendorNo"),
+        vendor_name=text(row, "VendorName"),
+        invoice_no=text(row, "InvoiceNo"),
+        invoice_date=date_field(row, "InvoiceDate"),
+        due_date=date_field(row, "InvoiceDueDate"),
+        amount=amount_field(row, "InvoiceAmt"),
+        balance=optional_amount(row, "Balance"),
+        terms_code=text(row, "TermsCode"),
+        on_hold=yes_no(row, "HoldPayment"),
+        purchase_order_no=text(row, "PurchaseOrderNo"),
+        comment=text(row, "Comment"),
+        stamps=audit_stamps(row, zone),
+    )
+
+
+def yes_no(row: Row, name: str) -> bool:
+    value = text(row, name)
+    if value not in ("Y", "N"):
+        raise ParseError(f"{name} {value!r} is not Y or N")
+    return value == "Y"
+
+
+def parse_po_line(row: Row) -> PurchaseOrderLine:
+    return PurchaseOrderLine(
+        line_key=text(row, "LineKey"),
+        item_code=text(row, "ItemCode"),
+        item_description=text(row, "ItemCodeDesc"),
+        warehouse_code=text(row, "WarehouseCode"),
+        quantity_ordered=amount_field(row, "QuantityOrdered"),
+        unit_cost=amount_field(row, "UnitCost"),
+        extension_amount=amount_field(row, "ExtensionAmt"),
+    )
+
+
+def po_lines(row: Row) -> tuple[PurchaseOrderLine, ...]:
+    lines = field(row, "Lines")
+    if not isinstance(lines, list):
+        raise ParseError("Lines is not a list")
+    parsed = []
+    for index, line in enumerate(lines):
+        if not isinstance(line, Mapping):
+            raise ParseError(f"Lines[{index}] is not an object")
+        try:
+            parsed.append(parse_po_line(line))
+        except ParseError as error:
+            raise ParseError(f"Lines[{index}]: {error}") from None
+    return tuple(parsed)
+
+
+def parse_purchase_order(row: Row, company: str, zone: ZoneInfo) -> PurchaseOrder:
+    return PurchaseOrder(
+        company=company,
+        record_key=record_key(row),
+        po_no=text(row, "PurchaseOrderNo"),
+        order_date=date_field(row, "PurchaseOrderDate"),
+        order_type=choice(row, "OrderType", OrderType),
+        status=choice(row, "OrderStatus", OrderStatus),
+        division_no=text(row, "APDivisionNo"),
+        vendor_no=text(row, "VendorNo"),
+        vendor_name=text(row, "PurchaseName"),
+        warehouse_code=text(row, "WarehouseCode"),
+        ship_to_code=text(row, "ShipToCode"),
+        required_date=date_field(row, "RequiredExpireDate"),
+        taxable_amount=amount_field(row, "TaxableAmt"),
+        non_taxable_amount=amount_field(row, "NonTaxableAmt"),
+        sales_tax_amount=amount_field(row, "SalesTaxAmt"),
+        freight_amount=amount_field(row, "FreightAmt"),
+        comment=text(row, "Comment"),
+        lines=po_lines(row),
+        stamps=audit_stamps(row, zone),
+    )
+
+
+def parse_gl_posting(row: Row, company: str, zone: ZoneInfo) -> GLPosting:
+    return GLPosting(
+        company=company,
+        record_key=record_key(row),
+        account_key=text(row, "AccountKey"),
+        account=text(row, "Account"),
+        account_description=text(row, "AccountDesc"),
+        posting_date=date_field(row, "PostingDate"),
+        source_journal=text(row, "SourceJournal"),
+        register_no=text(row, "JournalRegisterNo"),
+        sequence_no=text(row, "SequenceNo"),
+        comment=text(row, "PostingComment"),
+        debit=amount_field(row, "DebitAmount"),
+        credit=amount_field(row, "CreditAmount"),
+        batch_no=text(row, "BatchNo"),
+        source_module=text(row, "SourceModule"),
+        stamps=audit_stamps(row, zone),
+    )
+
+
+def parse_gl_account(row: Row, company: str, zone: ZoneInfo) -> GLAccount:
+    return GLAccount(
+        company=company,
+        record_key=record_key(row),
+        account_key=text(row, "AccountKey"),
+        account=text(row, "Account"),
+        raw_account=text(row, "RawAccount"),
+        description=text(row, "AccountDesc"),
+        main_account_code=text(row, "MainAccountCode"),
+        account_type=text(row, "AccountType"),
+        account_group=text(row, "AccountGroup"),
+        status=choice(row, "Status", AccountStatus),
+        stamps=audit_stamps(row, zone),
+    )
+
+
+def parse_row(
+    parser: RowParser, row: object, company: str, zone: ZoneInfo
+) -> SageRecord | SkippedRecord:
+    """One agent row -> its record, or a SkippedRecord saying why (never raises for the row)."""
+    if not isinstance(row, Mapping):
+        return SkippedRecord(record_key=None, reason="the row is not a JSON object")
+    key = row.get("RecordKey")
+    try:
+        return parser(row, company, zone)
+    except ParseError as error:
+        return SkippedRecord(record_key=key if isinstance(key, str) else None, reason=str(error))
