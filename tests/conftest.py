@@ -3,6 +3,7 @@
 pytest_plugins: list[str] = [
     "tests.fixtures.database",
     "tests.fixtures.pki",
+    "tests.fixtures.simulator",
     "tests.fixtures.slack",
     "tests.fixtures.workspace",
 ]

@@ -1,0 +1,25 @@
+"""The simulated Sage 100 agent: the real HTTP contract over real TLS, with invented data.
+
+SimulatorServer   serves it (tests, demo, `ml-connector simulator`)
+SimulatorData     the records; tests add, change and remove them while it runs
+Faults            errors, slowness and malformed rows, by rate or scripted
+Activity          business going on while it runs
+"""
+
+from sage.simulator.activity import Activity, Change
+from sage.simulator.data import SeedSizes, SimulatorData
+from sage.simulator.faults import Faults, Malformation
+from sage.simulator.formats import Resource, TimeStyle
+from sage.simulator.server import SimulatorServer
+
+__all__ = [
+    "Activity",
+    "Change",
+    "Faults",
+    "Malformation",
+    "Resource",
+    "SeedSizes",
+    "SimulatorData",
+    "SimulatorServer",
+    "TimeStyle",
+]

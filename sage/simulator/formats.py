@@ -1,0 +1,108 @@
+"""Sage 100 value formats as BOI hands them out, and the change stamp the agent sorts by.
+
+The simulator writes values the way the real agent does, quirks included, so the client's
+parsers meet them in tests: YYYYMMDD dates with two spellings of "empty", decimal-hour times
+that are padded or not, decimal strings for amounts, and the stamp rule of the contract.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class Resource(StrEnum):
+    """The agent's resources, by their path segment."""
+
+    AP_INVOICES = "ap-invoices"
+    PURCHASE_ORDERS = "purchase-orders"
+    GL_POSTINGS = "gl-postings"
+    GL_ACCOUNTS = "gl-accounts"
+
+
+class TimeStyle(StrEnum):
+    """How a decimal-hours time is spelled: `09.50000`, `9.50000` or `9.5`."""
+
+    PADDED = "padded"
+    PLAIN = "plain"
+    TRIMMED = "trimmed"
+
+
+EMPTY_DATES = ("", "17530101")
+_FIVE_PLACES = Decimal("0.00001")
+_DATE = re.compile(r"\d{8}")
+_TIME = re.compile(r"\d{1,2}(\.\d{1,5})?")
+
+Stamp = tuple[str, Decimal]
+"""A change stamp: (YYYYMMDD or "" when missing, decimal hours)."""
+
+
+def sage_date(value: date | None, *, empty: str = "") -> str:
+    return value.strftime("%Y%m%d") if value is not None else empty
+
+
+def decimal_hours(value: time) -> Decimal:
+    hours = Decimal(value.hour) + Decimal(value.minute) / 60 + Decimal(value.second) / 3600
+    return hours.quantize(_FIVE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def sage_time(value: time, style: TimeStyle = TimeStyle.PADDED) -> str:
+    hours = decimal_hours(value)
+    if style is TimeStyle.PADDED:
+        return f"{hours:08.5f}"
+    text = f"{hours:.5f}"
+    if style is TimeStyle.TRIMMED:
+        text = text.rstrip("0")
+        text = text + "0" if text.endswith(".") else text
+    return text
+
+
+def sage_stamp(local: datetime, style: TimeStyle = TimeStyle.PADDED) -> tuple[str, str]:
+    """(date, time) strings for a wall-clock moment on the Sage server."""
+    return sage_date(local.date()), sage_time(local.time().replace(microsecond=0), style)
+
+
+def money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
+
+
+def _hours(text: str) -> Decimal:
+    try:
+        return Decimal(text) if text.strip() else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def change_stamp(row: dict) -> Stamp:
+    """DateUpdated+TimeUpdated, else DateCreated+TimeCreated (contract, "Listing changes").
+
+    Tolerant of junk so a deliberately malformed row still sorts somewhere.
+    """
+    updated = str(row.get("DateUpdated", "") or "")
+    if updated not in EMPTY_DATES:
+        return updated, _hours(str(row.get("TimeUpdated", "") or ""))
+    created = str(row.get("DateCreated", "") or "")
+    return ("" if created in EMPTY_DATES else created), _hours(
+        str(row.get("TimeCreated", "") or "")
+    )
+
+
+def parse_since(since_date: str | None, since_time: str | None) -> Stamp | None:
+    """The listing's lower bound; ValueError names the bad parameter."""
+    if since_date is None:
+        if since_time is not None:
+            raise ValueError("since_time needs since_date")
+        return None
+    if not _DATE.fullmatch(since_date):
+        raise ValueError("since_date must be YYYYMMDD")
+    try:
+        datetime.strptime(since_date, "%Y%m%d")
+    except ValueError:
+        raise ValueError("since_date is not a calendar date") from None
+    if since_time is None or since_time == "":
+        return since_date, Decimal(0)
+    if not _TIME.fullmatch(since_time) or Decimal(since_time) >= 24:
+        raise ValueError("since_time must be decimal hours from 0 to 23.99999")
+    return since_date, Decimal(since_time)

@@ -1,0 +1,222 @@
+"""Serving the simulated agent over real TLS with uvicorn, in the caller's event loop or a thread.
+
+The socket is bound before uvicorn starts, so port 0 works and `base_url` is known at once.
+In mTLS mode the TLS layer demands a client certificate signed by the CA (no certificate, no
+handshake), and each connection's certificate common name is handed to the app so per-client
+company lists can answer 403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from sage.certs import Pki
+from sage.connection import AuthMode
+from sage.simulator.activity import Activity
+from sage.simulator.app import Access, RecordedRequest, build_app
+from sage.simulator.data import DEFAULT_TIMEZONE, SimulatorData
+from sage.simulator.faults import Faults
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _common_name(peercert: dict | None) -> str:
+    for rdn in (peercert or {}).get("subject", ()):
+        for name, value in rdn:
+            if name == "commonName":
+                return value
+    return ""
+
+
+class _PeerAwareProtocol(H11Protocol):
+    """h11 protocol that tells the app which client certificate opened the connection."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        common_name = _common_name(transport.get_extra_info("peercert"))
+        inner = self.app
+
+        async def app(scope, receive, send):
+            scope.setdefault("extensions", {})["tls"] = {"client_common_name": common_name}
+            await inner(scope, receive, send)
+
+        self.app = app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: whoever runs the simulator owns the signals."""
+
+    def capture_signals(self):  # type: ignore[override]
+        return contextlib.nullcontext()
+
+
+class SimulatorServer:
+    """The simulated Sage 100 agent on https://localhost:PORT.
+
+    `async with SimulatorServer(pki) as server:` in tests sharing the event loop, or
+    `with SimulatorServer(pki).running_in_thread() as server:` from synchronous code.
+    `data`, `faults` and `requests` are live: change them while the server runs.
+    """
+
+    def __init__(
+        self,
+        pki: Pki,
+        *,
+        mode: AuthMode = AuthMode.MTLS,
+        api_keys: Mapping[str, Collection[str] | None] | None = None,
+        client_companies: Mapping[str, Collection[str]] | None = None,
+        data: SimulatorData | None = None,
+        faults: Faults | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        seed: int = 1,
+        timezone: ZoneInfo = DEFAULT_TIMEZONE,
+        activity_interval: float | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if mode is AuthMode.API_KEY and not api_keys:
+            raise ValueError("API-key mode needs at least one key")
+        self.pki = pki
+        self.mode = mode
+        self.clock = clock
+        self.data = data or SimulatorData.seeded(
+            clock(), rng=random.Random(seed), timezone=timezone
+        )
+        self.faults = faults or Faults(rng=random.Random(seed + 1))
+        self.activity = (
+            Activity(
+                self.data, rng=random.Random(seed + 2), clock=clock, interval=activity_interval
+            )
+            if activity_interval
+            else None
+        )
+        self.access = Access(mode, dict(api_keys or {}), dict(client_companies or {}))
+        self.requests: list[RecordedRequest] = []
+        self.host = host
+        self._port = port
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._activity_task: asyncio.Task[None] | None = None
+        self._stop_activity: asyncio.Event | None = None
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """Always `localhost`: the name the default server certificate carries."""
+        return f"https://localhost:{self._port}"
+
+    @property
+    def api_key(self) -> str:
+        """The first API key, for the common one-key case."""
+        return next(iter(self.access.api_keys))
+
+    def _config(self) -> uvicorn.Config:
+        mtls = self.mode is AuthMode.MTLS
+        app = build_app(
+            data=self.data,
+            faults=self.faults,
+            access=self.access,
+            clock=self.clock,
+            requests=self.requests,
+        )
+        return uvicorn.Config(
+            app,
+            ssl_certfile=str(self.pki.server_cert),
+            ssl_keyfile=str(self.pki.server_key),
+            ssl_ca_certs=str(self.pki.ca_cert) if mtls else None,
+            ssl_cert_reqs=ssl.CERT_REQUIRED if mtls else ssl.CERT_NONE,
+            http=_PeerAwareProtocol,
+            lifespan="off",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=2,
+        )
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._port))
+        except OSError:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        self._server = _Server(self._config())
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # startup failed: raise its error here
+                raise RuntimeError("simulator stopped during startup")
+            await asyncio.sleep(0.01)
+        if self.activity is not None:
+            self._stop_activity = asyncio.Event()
+            self._activity_task = asyncio.create_task(self.activity.run(self._stop_activity))
+
+    async def stop(self) -> None:
+        if self._activity_task is not None and self._stop_activity is not None:
+            self._stop_activity.set()
+            await self._activity_task
+            self._activity_task = None
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+            self._server = self._task = None
+
+    async def __aenter__(self) -> SimulatorServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @contextlib.contextmanager
+    def running_in_thread(self) -> Iterator[SimulatorServer]:
+        """Serve from a background thread with its own event loop, for synchronous callers."""
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        failure: list[BaseException] = []
+        stop: asyncio.Event | None = None
+
+        async def main() -> None:
+            nonlocal stop
+            stop = asyncio.Event()
+            try:
+                await self.start()
+            except BaseException as error:
+                failure.append(error)
+                started.set()
+                return
+            started.set()
+            await stop.wait()
+            await self.stop()
+
+        thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+        thread.start()
+        started.wait()
+        try:
+            if failure:
+                raise failure[0]
+            yield self
+        finally:
+            if stop is not None and not failure:
+                loop.call_soon_threadsafe(stop.set)
+            thread.join()
+            loop.close()
