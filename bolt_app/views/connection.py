@@ -140,15 +140,20 @@ def read_connection_form(values: Mapping[str, Mapping[str, Any]]) -> ConnectionF
             return str(selected.get("value") or "")
         return str(element.get("value") or "").strip()
 
+    def pem(name: str) -> str:
+        """Slack trims nothing reliably; PEM text ends with exactly one newline."""
+        value = text(name)
+        return value + "\n" if value else ""
+
     return ConnectionForm(
         agent_url=text(FIELD_AGENT_URL),
         companies=text(FIELD_COMPANIES),
         auth=text(FIELD_AUTH),
         timezone=text(FIELD_TIMEZONE),
         api_key=text(FIELD_API_KEY),
-        client_cert=text(FIELD_CLIENT_CERT),
-        client_key=text(FIELD_CLIENT_KEY),
-        ca_cert=text(FIELD_CA_CERT),
+        client_cert=pem(FIELD_CLIENT_CERT),
+        client_key=pem(FIELD_CLIENT_KEY),
+        ca_cert=pem(FIELD_CA_CERT),
         pin_sha256=text(FIELD_PIN),
         record_url=text(FIELD_RECORD_URL),
     )

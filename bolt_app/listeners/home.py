@@ -1,0 +1,365 @@
+"""App Home, its modals and the "Details" button: the Bolt listeners.
+
+Who may change what is decided here, on every action and every submission, from Slack's own
+answer (`users.info`: workspace admins and owners) and the workspace's stored admins; nothing
+in a view or its private metadata is trusted for it. A refused change re-publishes the user's
+Home with one sentence saying who can make it.
+
+Anything slow (the agent, a poll) runs after `ack()`: modals open at once with a "loading"
+view and are filled through `views.update`, so Slack's 3-second trigger is never missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bolt_app import home_admin
+from bolt_app.crypto import SecretBox
+from bolt_app.errors import MLConnectorError
+from bolt_app.home_admin import FormErrors, load_or_new_workspace
+from bolt_app.home_state import load_home_state
+from bolt_app.record_details import RecordRef
+from bolt_app.views import home as home_views
+from bolt_app.views.connection import (
+    CONNECTION_CALLBACK_ID,
+    CheckLine,
+    build_connection_modal,
+    build_test_connection_loading,
+    build_test_connection_result,
+    read_connection_form,
+)
+from bolt_app.views.details import (
+    DetailRecord,
+    build_details_loading_modal,
+    build_details_modal,
+    build_details_unreachable_modal,
+)
+from bolt_app.views.kit import RECORD_TYPE_LABELS, modal, section
+from sage.connection import ConnectionSettings
+from sage.errors import SageError
+from sage.records import RecordType
+
+log = logging.getLogger(__name__)
+
+DETAILS_ACTION_ID = "record_details"
+_ROUTE_ACTION = re.compile(
+    "^" + re.escape(home_views.ROUTE_ACTION_PREFIX) + "(" + "|".join(RecordType) + ")$"
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeServices:
+    """What the listeners need beyond Slack; the agent and the poller are injected seams."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    box: SecretBox
+    check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckLine]]]
+    fetch_record: Callable[[ConnectionSettings, RecordRef], Awaitable[DetailRecord]]
+    poll_now: Callable[[str], Awaitable[str]]  # team id -> one line on how the poll went
+    now: Callable[[], datetime] = field(default=_utcnow)
+    agent_timeout: float = 30.0  # Details and Test connection give up on the agent after this
+
+
+def register(app: AsyncApp, services: HomeServices) -> None:
+    """Adds every App Home, connection, schedule and Details listener to `app`."""
+    home = _HomeListeners(services)
+    app.event("app_home_opened")(home.home_opened)
+    app.action(_ROUTE_ACTION)(home.route_chosen)
+    app.action(home_views.ACTION_EDIT_CONNECTION)(home.edit_connection)
+    app.view(CONNECTION_CALLBACK_ID)(home.connection_submitted)
+    app.action(home_views.ACTION_TEST_CONNECTION)(home.test_connection)
+    app.action(home_views.ACTION_EDIT_SCHEDULES)(home.edit_schedules)
+    app.view(home_views.SCHEDULES_CALLBACK_ID)(home.schedules_submitted)
+    app.action(home_views.ACTION_PAUSE)(home.pause)
+    app.action(home_views.ACTION_RESUME)(home.resume)
+    app.action(home_views.ACTION_POLL_NOW)(home.poll_now)
+    app.action(DETAILS_ACTION_ID)(home.details)
+
+
+class _HomeListeners:
+    def __init__(self, services: HomeServices) -> None:
+        self.services = services
+
+    # ---- shared ------------------------------------------------------------------------------
+
+    async def is_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        """Stored admins, or Slack's own word that the user is an admin or owner right now."""
+        async with self.services.sessions() as session:
+            config = await load_or_new_workspace(session, team_id, self.services.box)
+        if user_id in config.admins:
+            return True
+        try:
+            answer = await client.users_info(user=user_id)
+        except SlackApiError as error:
+            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+            return False
+        user = answer.get("user") or {}
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    async def publish(
+        self, client: AsyncWebClient, team_id: str, user_id: str, notice: str | None = None
+    ) -> None:
+        is_admin = await self.is_admin(client, team_id, user_id)
+        async with self.services.sessions() as session:
+            state = await load_home_state(
+                session,
+                team_id,
+                self.services.box,
+                is_admin=is_admin,
+                now=self.services.now(),
+                notice=notice,
+            )
+        try:
+            await client.views_publish(user_id=user_id, view=home_views.build_home_view(state))
+        except SlackApiError as error:
+            log.error("views.publish failed for %s: %s", user_id, error.response.get("error"))
+
+    async def refuse(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        await self.publish(client, team_id, user_id, notice=await self.refusal(team_id))
+
+    async def refusal(self, team_id: str) -> str:
+        async with self.services.sessions() as session:
+            config = await load_or_new_workspace(session, team_id, self.services.box)
+        others = "".join(f", <@{admin}>" for admin in config.admins)
+        return (
+            f":no_entry: Only workspace admins and owners{others} can change settings here. "
+            "Nothing was changed."
+        )
+
+    async def connection(self, team_id: str) -> ConnectionSettings | None:
+        async with self.services.sessions() as session:
+            config = await load_or_new_workspace(session, team_id, self.services.box)
+        return config.connection
+
+    # ---- Home --------------------------------------------------------------------------------
+
+    async def home_opened(self, event: dict[str, Any], context: Any, client: AsyncWebClient):
+        if event.get("tab", "home") != "home":
+            return
+        await self.publish(client, context.team_id, event["user"])
+
+    async def route_chosen(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        record_type = RecordType(_ROUTE_ACTION.match(action["action_id"]).group(1))  # type: ignore[union-attr]
+        channel_id = action.get("selected_conversation") or ""
+        try:
+            async with self.services.sessions.begin() as session:
+                await home_admin.set_channel(
+                    session,
+                    team_id,
+                    record_type,
+                    channel_id,
+                    self.services.box,
+                    user_id=user_id,
+                    now=self.services.now(),
+                )
+        except ValueError as error:
+            await self.publish(client, team_id, user_id, notice=f":warning: {error}")
+            return
+        label = RECORD_TYPE_LABELS[record_type]
+        await self.publish(client, team_id, user_id, notice=f"{label} now go to <#{channel_id}>.")
+
+    async def pause(self, ack, body: dict[str, Any], client):
+        await self._set_paused(ack, body, client, paused=True)
+
+    async def resume(self, ack, body: dict[str, Any], client):
+        await self._set_paused(ack, body, client, paused=False)
+
+    async def _set_paused(self, ack, body: dict[str, Any], client, *, paused: bool) -> None:
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        async with self.services.sessions.begin() as session:
+            await home_admin.set_paused(
+                session,
+                team_id,
+                paused,
+                self.services.box,
+                user_id=user_id,
+                now=self.services.now(),
+            )
+        notice = "Polling paused." if paused else "Polling resumed."
+        await self.publish(client, team_id, user_id, notice=notice)
+
+    async def poll_now(self, ack, body: dict[str, Any], client):
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        await self.publish(client, team_id, user_id, notice=":hourglass_flowing_sand: Polling now…")
+        try:
+            outcome = await self.services.poll_now(team_id)
+        except (MLConnectorError, SageError) as error:
+            outcome = f":warning: The poll failed: {error}"
+        await self.publish(client, team_id, user_id, notice=outcome)
+
+    # ---- connection modal and test -----------------------------------------------------------
+
+    async def edit_connection(self, ack, body: dict[str, Any], client):
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        current = await self.connection(team_id)
+        await client.views_open(trigger_id=body["trigger_id"], view=build_connection_modal(current))
+
+    async def connection_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+            return
+        current = await self.connection(team_id)
+        try:
+            settings = home_admin.validate_connection_form(
+                read_connection_form(view["state"]["values"]), current
+            )
+        except FormErrors as problems:
+            await ack(response_action="errors", errors=problems.errors)
+            return
+        await ack()
+        async with self.services.sessions.begin() as session:
+            await home_admin.save_connection(
+                session,
+                team_id,
+                settings,
+                self.services.box,
+                user_id=user_id,
+                now=self.services.now(),
+            )
+        await self.publish(client, team_id, user_id, notice="Agent connection saved.")
+
+    async def test_connection(self, ack, body: dict[str, Any], client):
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        opened = await client.views_open(
+            trigger_id=body["trigger_id"], view=build_test_connection_loading()
+        )
+        view_id = opened["view"]["id"]
+        settings = await self.connection(team_id)
+        if settings is None:
+            result = _notice_modal("No agent connection is set up yet: use Edit connection first.")
+        else:
+            try:
+                async with asyncio.timeout(self.services.agent_timeout):
+                    lines = await self.services.check_agent(settings)
+                result = build_test_connection_result(lines)
+            except TimeoutError:
+                result = _notice_modal(
+                    f":x: The agent did not answer within {self.services.agent_timeout:g} seconds."
+                )
+        await client.views_update(view_id=view_id, view=result)
+
+    # ---- schedules ---------------------------------------------------------------------------
+
+    async def edit_schedules(self, ack, body: dict[str, Any], client):
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        async with self.services.sessions() as session:
+            state = await load_home_state(
+                session, team_id, self.services.box, is_admin=True, now=self.services.now()
+            )
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=home_views.build_schedules_modal(state.routes)
+        )
+
+    async def schedules_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+            return
+        texts = home_views.read_schedules(view["state"]["values"])
+        try:
+            async with self.services.sessions.begin() as session:
+                await home_admin.set_schedules(
+                    session,
+                    team_id,
+                    texts,
+                    self.services.box,
+                    user_id=user_id,
+                    now=self.services.now(),
+                )
+        except FormErrors as problems:
+            await ack(response_action="errors", errors=problems.errors)
+            return
+        await ack()
+        await self.publish(client, team_id, user_id, notice="Schedules saved.")
+
+    # ---- Details -----------------------------------------------------------------------------
+
+    async def details(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        await ack()
+        metadata = (body.get("message") or {}).get("metadata") or {}
+        ref = RecordRef.from_payload(action.get("value")) or RecordRef.from_payload(
+            metadata.get("event_payload")
+        )
+        if ref is None:
+            await client.views_open(
+                trigger_id=body["trigger_id"],
+                view=_notice_modal("This message does not say which Sage 100 record it is about."),
+            )
+            return
+        opened = await client.views_open(
+            trigger_id=body["trigger_id"],
+            view=build_details_loading_modal(ref.record_type, ref.record_key),
+        )
+        view_id = opened["view"]["id"]
+        team_id, _ = _who(body)
+        settings = await self.connection(team_id)
+        if settings is None:
+            view = build_details_unreachable_modal(
+                ref.record_type, ref.record_key, "No agent connection is set up for this workspace."
+            )
+        else:
+            try:
+                async with asyncio.timeout(self.services.agent_timeout):
+                    record = await self.services.fetch_record(settings, ref)
+                view = build_details_modal(record)
+            except SageError as error:
+                view = build_details_unreachable_modal(ref.record_type, ref.record_key, str(error))
+            except TimeoutError:
+                view = build_details_unreachable_modal(
+                    ref.record_type,
+                    ref.record_key,
+                    f"It did not answer within {self.services.agent_timeout:g} seconds.",
+                )
+        await client.views_update(view_id=view_id, view=view)
+
+
+def _who(body: dict[str, Any]) -> tuple[str, str]:
+    """(team id, user id) of the person who acted, from Slack's signed payload."""
+    user = body["user"]
+    team_id = (body.get("team") or {}).get("id") or user.get("team_id")
+    return str(team_id), str(user["id"])
+
+
+def _notice_modal(text: str) -> dict[str, Any]:
+    return modal("Sage 100", [section(text)], callback_id="home_notice")
