@@ -98,13 +98,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at emit time (so a replaced stderr is followed)."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+
 def configure_logging(
     *, level: int | str = logging.INFO, secrets: Iterable[str] = (), stream: TextIO | None = None
 ) -> None:
     """Route all logging to one redacting JSON handler; calling it again replaces the handler."""
     for secret in secrets:
         register_secret(secret)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactionFilter())
     root = logging.getLogger()

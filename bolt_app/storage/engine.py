@@ -57,6 +57,7 @@ def create_engine(url: str) -> AsyncEngine:
     async_url = database_url_for_async(url)
     try:
         if async_url.startswith("sqlite"):
+            _check_sqlite_directory(url)
             engine = create_async_engine(
                 async_url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
             )
@@ -65,6 +66,17 @@ def create_engine(url: str) -> AsyncEngine:
         return create_async_engine(async_url, pool_pre_ping=True)
     except ArgumentError:
         raise ConfigError(f"DATABASE_URL {describe_url(url)!r} is not a valid URL.") from None
+
+
+def _check_sqlite_directory(url: str) -> None:
+    """A missing directory is the usual SQLite mistake; say so before the driver fails vaguely."""
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        directory = Path(database).expanduser().absolute().parent
+        if not directory.is_dir():
+            raise ConfigError(
+                f"DATABASE_URL points into the directory {directory}, which does not exist."
+            )
 
 
 def _configure_sqlite(dbapi_connection, connection_record) -> None:

@@ -2,6 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.errors import ConfigError
@@ -62,3 +64,12 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys_enforced(tmp_path):
         await engine.dispose()
     assert (journal, foreign_keys) == ("wal", 1)
     assert busy >= 1000
+
+
+async def test_the_migrations_build_exactly_the_schema_of_tables_py(engine):
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []

@@ -119,3 +119,18 @@ async def test_reencrypt_all_moves_every_secret_to_the_newest_key(engine, config
         assert await load_workspace(session, config.team_id, SecretBox([new_key])) == api_config
         with pytest.raises(SecretError):
             await load_workspace(session, config.team_id, SecretBox([old_key]))
+
+
+async def test_reencrypt_all_is_all_or_nothing(engine, config):
+    known, unknown = generate_key(), generate_key()
+    await apply(engine, config, SecretBox([known]))
+    other = replace(config, team_id="T0OTHER01")
+    await apply(engine, other, SecretBox([unknown]))
+    async with AsyncSession(engine) as session:
+        before = (await session.execute(sa.select(workspaces.c.bot_token_encrypted))).all()
+    with pytest.raises(SecretError):
+        async with AsyncSession(engine) as session, session.begin():
+            await reencrypt_all(session, SecretBox([generate_key(), known]))
+    async with AsyncSession(engine) as session:
+        after = (await session.execute(sa.select(workspaces.c.bot_token_encrypted))).all()
+    assert after == before

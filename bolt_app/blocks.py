@@ -1,0 +1,714 @@
+"""Slack messages for Sage records: pure functions from typed records to Block Kit.
+
+Two rules hold for everything built here. Every piece of Sage text passes through `escape`
+before it reaches a text object or the fallback `text`, so a vendor named `<!channel>` or
+`<https://evil|click>` pings and links nobody. Every text is cut to its Block Kit limit by
+`truncate` (never inside an `&amp;` entity, ending in an ellipsis), and no message has more
+than 50 blocks, so a 10,000-character comment still posts instead of failing `invalid_blocks`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from urllib.parse import quote
+
+from sage.records import (
+    AccountStatus,
+    APInvoice,
+    GLAccount,
+    GLRegister,
+    OrderStatus,
+    OrderType,
+    PurchaseOrder,
+    RecordType,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_FIELDS = 10
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_URL = 3000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_FALLBACK_TEXT = 3000  # notifications show a line or two; Slack's own cap is 40,000
+MAX_DIGEST_ROWS = 40
+ELLIPSIS = "…"
+
+DETAILS_ACTION_ID = "record_details"
+OPEN_IN_SAGE_ACTION_ID = "record_open"  # a link button still sends an action the app must ack
+METADATA_EVENT_TYPE = "sage_record"
+DIGEST_EVENT_TYPE = "sage_digest"
+CONNECTED_EVENT_TYPE = "sage_connected"
+
+RESOURCES = {
+    RecordType.AP_INVOICE: "ap-invoices",
+    RecordType.PURCHASE_ORDER: "purchase-orders",
+    RecordType.GL_ENTRY: "gl-postings",
+    RecordType.GL_ACCOUNT: "gl-accounts",
+}
+_NOUNS = {
+    RecordType.AP_INVOICE: ("AP invoice", "AP invoices"),
+    RecordType.PURCHASE_ORDER: ("purchase order", "purchase orders"),
+    RecordType.GL_ENTRY: ("GL register", "GL registers"),
+    RecordType.GL_ACCOUNT: ("GL account", "GL accounts"),
+}
+_ORDER_STATUS = {
+    OrderStatus.NEW: "New",
+    OrderStatus.OPEN: "Open",
+    OrderStatus.BACK_ORDERED: "Back ordered",
+    OrderStatus.CHANGE: "Change",
+    OrderStatus.COMPLETE: "Complete",
+}
+_ORDER_TYPE = {
+    OrderType.STANDARD: "Standard",
+    OrderType.DROP_SHIP: "Drop ship",
+    OrderType.MASTER: "Master",
+    OrderType.REPEATING: "Repeating",
+    OrderType.MATERIAL_REQUISITION: "Material requisition",
+}
+_ACCOUNT_STATUS = {
+    AccountStatus.ACTIVE: "Active",
+    AccountStatus.INACTIVE: "Inactive",
+    AccountStatus.DELETED: "Deleted",
+}
+_CENT = Decimal("0.01")
+
+ChangeableRecord = APInvoice | PurchaseOrder | GLRegister | GLAccount
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """A message ready for chat.postMessage or chat.update: fallback text, blocks, metadata."""
+
+    text: str
+    blocks: tuple[dict[str, Any], ...]
+    metadata: dict[str, Any] | None = None
+
+    def as_chat_kwargs(self) -> dict[str, Any]:
+        """`text`, `blocks` and `metadata` as slack_sdk takes them; the caller adds channel/ts."""
+        kwargs: dict[str, Any] = {"text": self.text, "blocks": copy.deepcopy(list(self.blocks))}
+        if self.metadata is not None:
+            kwargs["metadata"] = copy.deepcopy(self.metadata)
+        return kwargs
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """Which record a Details button points at; travels as the button's JSON `value`."""
+
+    company: str
+    record_type: RecordType
+    record_key: str
+
+    def to_value(self) -> str:
+        return json.dumps(
+            {
+                "company": self.company,
+                "record_type": self.record_type.value,
+                "record_key": self.record_key,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_value(cls, value: str) -> RecordRef:
+        """Raises ValueError on anything but a value `to_value` made."""
+        try:
+            data = json.loads(value)
+            return cls(
+                str(data["company"]), RecordType(data["record_type"]), str(data["record_key"])
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"not a record reference: {value[:100]!r}") from error
+
+
+# ---- text helpers (public: App Home and status replies format Sage text the same way) -------
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities: `<!channel>` becomes inert text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut already-escaped text to `limit` characters with an ellipsis, never inside an entity."""
+    if len(text) <= limit:
+        return text
+    cut = limit - len(ELLIPSIS)
+    amp = text.rfind("&", max(0, cut - 4), cut)  # entities are at most 5 characters (&amp;)
+    if amp != -1 and text.find(";", amp) >= cut:
+        cut = amp
+    return text[:cut] + ELLIPSIS
+
+
+def format_money(amount: Decimal) -> str:
+    """US dollars as a finance team writes them: $1,250.00 and -$75.10."""
+    cents = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return f"{'-' if cents < 0 else ''}${abs(cents):,.2f}"
+
+
+def format_date(value: date | None) -> str:
+    return f"{value:%b} {value.day}, {value.year}" if value is not None else "—"
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+# ---- block helpers ---------------------------------------------------------------------------
+
+
+def _mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": truncate(text, limit)}
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(escape(text), limit), "emoji": True}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": _plain(text, MAX_HEADER_TEXT)}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _field(label: str, value: str) -> dict[str, Any]:
+    """A labelled field; `value` is raw Sage text or our own formatting, escaped here."""
+    return _mrkdwn(f"*{label}*\n{escape(value) or '—'}", MAX_FIELD_TEXT)
+
+
+def _fields(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "section", "fields": list(fields[:MAX_FIELDS])}
+
+
+def _context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(t) for t in texts[:MAX_CONTEXT_ELEMENTS]]}
+
+
+def _record_link(record_url: str, ref: RecordRef) -> str:
+    """The `record_url` template with URL-encoded placeholders; other braces are left alone."""
+    values = {
+        "{company}": ref.company,
+        "{resource}": RESOURCES[ref.record_type],
+        "{record_key}": ref.record_key,
+    }
+    return re.sub(
+        "|".join(re.escape(p) for p in values),
+        lambda match: quote(values[match.group(0)], safe=""),
+        record_url,
+    )
+
+
+def _actions(ref: RecordRef, record_url: str | None) -> list[dict[str, Any]]:
+    """Details and Open in Sage buttons; a button whose value or URL would break a limit is left out."""
+    buttons: list[dict[str, Any]] = []
+    value = ref.to_value()
+    if len(value) <= MAX_BUTTON_VALUE:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": DETAILS_ACTION_ID,
+                "text": _plain("Details", MAX_BUTTON_TEXT),
+                "value": value,
+            }
+        )
+    if record_url:
+        url = _record_link(record_url, ref)
+        if len(url) <= MAX_URL:
+            buttons.append(
+                {
+                    "type": "button",
+                    "action_id": OPEN_IN_SAGE_ACTION_ID,
+                    "text": _plain("Open in Sage", MAX_BUTTON_TEXT),
+                    "url": url,
+                }
+            )
+    return [{"type": "actions", "elements": buttons}] if buttons else []
+
+
+def _record_metadata(ref: RecordRef) -> dict[str, Any]:
+    return {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {
+            "record_type": ref.record_type.value,
+            "company": ref.company,
+            "record_key": ref.record_key,
+        },
+    }
+
+
+def _record_context(ref: RecordRef, *extra: str) -> dict[str, Any]:
+    parts = [f"Company {escape(ref.company)}", f"Record key {escape(ref.record_key)}", *extra]
+    return _context("  ·  ".join(parts))
+
+
+def _message(
+    text: str, blocks: Iterable[dict[str, Any]], metadata: dict[str, Any] | None
+) -> SlackMessage:
+    """Bounds the fallback text and the block count (the last block says what was left out)."""
+    blocks = list(blocks)
+    if len(blocks) > MAX_BLOCKS:
+        left_out = len(blocks) - (MAX_BLOCKS - 1)
+        blocks = [
+            *blocks[: MAX_BLOCKS - 1],
+            _context(f"{ELLIPSIS} {left_out} more blocks not shown"),
+        ]
+    return SlackMessage(truncate(text, MAX_FALLBACK_TEXT), tuple(blocks), metadata)
+
+
+def _comment_block(comment: str) -> list[dict[str, Any]]:
+    return [_section(f"*Comment*\n{escape(comment)}")] if comment.strip() else []
+
+
+def _stamped_by(user: str) -> tuple[str, ...]:
+    return (f"By {escape(user)}",) if user else ()
+
+
+# ---- records ---------------------------------------------------------------------------------
+
+
+def ap_invoice_status(invoice: APInvoice) -> str:
+    if invoice.is_paid:
+        return "Paid"
+    state = "Posted" if invoice.is_posted else "Entered"
+    return f"{state}, on hold" if invoice.on_hold else state
+
+
+def build_ap_invoice_message(invoice: APInvoice, *, record_url: str | None = None) -> SlackMessage:
+    ref = RecordRef(invoice.company, RecordType.AP_INVOICE, invoice.record_key)
+    vendor = f"{invoice.vendor_name} ({invoice.vendor_display})"
+    fields = [
+        _field("Vendor", vendor),
+        _field("Invoice no.", invoice.invoice_no),
+        _field("Amount", format_money(invoice.amount)),
+        _field("Status", ap_invoice_status(invoice)),
+        _field("Invoice date", format_date(invoice.invoice_date)),
+        _field("Due date", format_date(invoice.due_date)),
+    ]
+    if invoice.balance is not None:
+        fields.append(_field("Balance", format_money(invoice.balance)))
+    if invoice.terms_code:
+        fields.append(_field("Terms", invoice.terms_code))
+    if invoice.purchase_order_no:
+        fields.append(_field("PO no.", invoice.purchase_order_no))
+    user = invoice.stamps.updated_by or invoice.stamps.created_by
+    blocks = [
+        _header(f"AP invoice {invoice.invoice_no} · {invoice.vendor_name}"),
+        _fields(fields),
+        *_comment_block(invoice.comment),
+        *_actions(ref, record_url),
+        _record_context(ref, invoice.source.value, *_stamped_by(user)),
+    ]
+    text = escape(
+        f"AP invoice {invoice.invoice_no} from {vendor}: {format_money(invoice.amount)}, "
+        f"due {format_date(invoice.due_date)} ({ap_invoice_status(invoice)})"
+    )
+    return _message(text, blocks, _record_metadata(ref))
+
+
+def build_purchase_order_message(
+    order: PurchaseOrder, *, record_url: str | None = None
+) -> SlackMessage:
+    ref = RecordRef(order.company, RecordType.PURCHASE_ORDER, order.record_key)
+    vendor = f"{order.vendor_name} ({order.vendor_display})"
+    status = _ORDER_STATUS[order.status]
+    fields = [
+        _field("Vendor", vendor),
+        _field("PO no.", order.po_no),
+        _field("Total", format_money(order.total)),
+        _field("Lines", str(order.line_count)),
+        _field("Order date", format_date(order.order_date)),
+        _field("Required by", format_date(order.required_date)),
+        _field("Warehouse", order.warehouse_code),
+        _field("Status", status),
+        _field("Order type", _ORDER_TYPE[order.order_type]),
+    ]
+    if order.ship_to_code:
+        fields.append(_field("Ship to", order.ship_to_code))
+    user = order.stamps.updated_by or order.stamps.created_by
+    blocks = [
+        _header(f"Purchase order {order.po_no} · {order.vendor_name}"),
+        _fields(fields),
+        *_comment_block(order.comment),
+        *_actions(ref, record_url),
+        _record_context(ref, *_stamped_by(user)),
+    ]
+    text = escape(
+        f"Purchase order {order.po_no} to {vendor}: {format_money(order.total)}, "
+        f"{_plural(order.line_count, 'line', 'lines')}, {status}"
+    )
+    return _message(text, blocks, _record_metadata(ref))
+
+
+@dataclass(frozen=True, slots=True)
+class _AccountActivity:
+    account: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def size(self) -> Decimal:
+        return max(self.debit, self.credit)
+
+    def line(self) -> str:
+        sides = [
+            f"{name} {format_money(amount)}"
+            for name, amount in (("debit", self.debit), ("credit", self.credit))
+            if amount
+        ]
+        return f"`{escape(self.account)}` {escape(self.description)}: {', '.join(sides) or format_money(Decimal(0))}"
+
+
+def _largest_accounts(register: GLRegister, count: int = 5) -> list[_AccountActivity]:
+    """The accounts with the most activity in the register, largest first."""
+    totals: dict[str, _AccountActivity] = {}
+    for line in register.lines:
+        seen = totals.get(line.account)
+        totals[line.account] = _AccountActivity(
+            line.account,
+            seen.description if seen else line.account_description,
+            (seen.debit if seen else Decimal(0)) + line.debit,
+            (seen.credit if seen else Decimal(0)) + line.credit,
+        )
+    return sorted(totals.values(), key=lambda a: (-a.size, a.account))[:count]
+
+
+def build_gl_register_message(
+    register: GLRegister, *, record_url: str | None = None, top_accounts: int = 5
+) -> SlackMessage:
+    ref = RecordRef(register.company, RecordType.GL_ENTRY, register.key)
+    debit, credit = register.total_debit, register.total_credit
+    blocks = [_header(f"GL register {register.key} posted")]
+    if not register.is_balanced:
+        blocks.append(
+            _section(
+                f":warning: *Out of balance by {format_money(abs(debit - credit))}*: "
+                f"debits {format_money(debit)}, credits {format_money(credit)}"
+            )
+        )
+    blocks.append(
+        _fields(
+            [
+                _field("Posting date", format_date(register.posting_date)),
+                _field("Lines", str(len(register.lines))),
+                _field("Total debits", format_money(debit)),
+                _field("Total credits", format_money(credit)),
+                _field("Source journal", register.source_journal),
+                _field("Register no.", register.register_no),
+            ]
+        )
+    )
+    accounts = _largest_accounts(register, top_accounts)
+    if accounts:
+        blocks.append(_section("*Largest accounts*\n" + "\n".join(a.line() for a in accounts)))
+    blocks += [*_actions(ref, record_url), _record_context(ref)]
+    balance = "balanced" if register.is_balanced else "OUT OF BALANCE"
+    text = escape(
+        f"GL register {register.key} posted {format_date(register.posting_date)}: "
+        f"{_plural(len(register.lines), 'line', 'lines')}, debits {format_money(debit)}, "
+        f"credits {format_money(credit)} ({balance})"
+    )
+    return _message(text, blocks, _record_metadata(ref))
+
+
+def _account_changes(old: GLAccount, new: GLAccount) -> list[tuple[str, str, str]]:
+    pairs = [
+        ("Description", old.description, new.description),
+        ("Status", _ACCOUNT_STATUS[old.status], _ACCOUNT_STATUS[new.status]),
+        ("Account type", old.account_type, new.account_type),
+        ("Account group", old.account_group, new.account_group),
+    ]
+    return [(label, before, after) for label, before, after in pairs if before != after]
+
+
+def build_gl_account_message(
+    old: GLAccount | None, new: GLAccount, *, record_url: str | None = None
+) -> SlackMessage:
+    """A new account, or what changed on an existing one (old → new)."""
+    ref = RecordRef(new.company, RecordType.GL_ACCOUNT, new.record_key)
+    user = new.stamps.updated_by or new.stamps.created_by
+    if old is None:
+        title = f"GL account {new.account} created"
+        body = _fields(
+            [
+                _field("Account", new.account),
+                _field("Description", new.description),
+                _field("Status", _ACCOUNT_STATUS[new.status]),
+                _field("Account type", new.account_type),
+                _field("Account group", new.account_group),
+                _field("Main account", new.main_account_code),
+            ]
+        )
+        text = f"GL account {new.account} {new.description} created"
+    else:
+        changes = _account_changes(old, new)
+        title = f"GL account {new.account} changed"
+        lines = [
+            f"*{label}*: {escape(before) or '—'} → {escape(after) or '—'}"
+            for label, before, after in changes
+        ]
+        body = _section("\n".join(lines) or "No visible change")
+        text = f"GL account {new.account} changed: " + "; ".join(
+            f"{label} {before} → {after}" for label, before, after in changes
+        )
+    blocks = [
+        _header(title),
+        body,
+        *_actions(ref, record_url),
+        _record_context(ref, *_stamped_by(user)),
+    ]
+    return _message(escape(text), blocks, _record_metadata(ref))
+
+
+# ---- changes ---------------------------------------------------------------------------------
+
+
+def _ap_changes(old: APInvoice, new: APInvoice) -> list[str]:
+    changes = []
+    if new.is_posted and not old.is_posted:
+        changes.append("Posted")
+    if new.on_hold != old.on_hold:
+        changes.append("Put on hold" if new.on_hold else "Hold released")
+    if new.is_paid and not old.is_paid:
+        changes.append("Paid")
+    elif old.balance is not None and new.balance is not None and new.balance != old.balance:
+        changes.append(f"Balance {format_money(old.balance)} → {format_money(new.balance)}")
+    if new.amount != old.amount:
+        changes.append(f"Amount {format_money(old.amount)} → {format_money(new.amount)}")
+    if new.due_date != old.due_date:
+        changes.append(f"Due date {format_date(old.due_date)} → {format_date(new.due_date)}")
+    return changes
+
+
+def _po_changes(old: PurchaseOrder, new: PurchaseOrder) -> list[str]:
+    changes = []
+    if new.status != old.status:
+        changes.append(f"Status: {_ORDER_STATUS[old.status]} → {_ORDER_STATUS[new.status]}")
+    if new.line_count != old.line_count:
+        changes.append(f"Lines {old.line_count} → {new.line_count}")
+    if new.total != old.total:
+        changes.append(f"Total {format_money(old.total)} → {format_money(new.total)}")
+    if new.required_date != old.required_date:
+        changes.append(
+            f"Required by {format_date(old.required_date)} → {format_date(new.required_date)}"
+        )
+    return changes
+
+
+def _register_changes(old: GLRegister, new: GLRegister) -> list[str]:
+    known = {line.record_key for line in old.lines}
+    late = sum(1 for line in new.lines if line.record_key not in known)
+    changes = [f"{_plural(late, 'late line', 'late lines')} added"] if late else []
+    if (new.total_debit, new.total_credit) != (old.total_debit, old.total_credit):
+        changes.append(
+            f"Debits {format_money(new.total_debit)}, credits {format_money(new.total_credit)}"
+        )
+    if old.is_balanced and not new.is_balanced:
+        changes.append("Now out of balance")
+    elif new.is_balanced and not old.is_balanced:
+        changes.append("Now balanced")
+    return changes
+
+
+def describe_change(old: ChangeableRecord, new: ChangeableRecord) -> str:
+    """One line a person reads in the thread: "Posted", "Status: New → Open", ... (unescaped)."""
+    if type(old) is not type(new):
+        raise TypeError(f"cannot compare a {type(old).__name__} with a {type(new).__name__}")
+    match new:
+        case APInvoice():
+            changes = _ap_changes(old, new)  # type: ignore[arg-type]
+        case PurchaseOrder():
+            changes = _po_changes(old, new)  # type: ignore[arg-type]
+        case GLRegister():
+            changes = _register_changes(old, new)  # type: ignore[arg-type]
+        case GLAccount():
+            changes = [f"{label}: {b} → {a}" for label, b, a in _account_changes(old, new)]  # type: ignore[arg-type]
+    return "; ".join(changes) or "Details updated"
+
+
+def _ref_of(record: ChangeableRecord) -> RecordRef:
+    match record:
+        case APInvoice():
+            return RecordRef(record.company, RecordType.AP_INVOICE, record.record_key)
+        case PurchaseOrder():
+            return RecordRef(record.company, RecordType.PURCHASE_ORDER, record.record_key)
+        case GLRegister():
+            return RecordRef(record.company, RecordType.GL_ENTRY, record.key)
+        case GLAccount():
+            return RecordRef(record.company, RecordType.GL_ACCOUNT, record.record_key)
+
+
+def build_change_reply(old: ChangeableRecord, new: ChangeableRecord) -> SlackMessage:
+    """The one-line thread reply under the original message when a record changes."""
+    line = escape(describe_change(old, new))
+    return _message(line, [_section(line)], _record_metadata(_ref_of(new)))
+
+
+# ---- digest and connection -------------------------------------------------------------------
+
+
+def _digest_row(record: ChangeableRecord) -> str:
+    match record:
+        case APInvoice():
+            return (
+                f"• *{escape(record.invoice_no)}* {escape(record.vendor_name)} "
+                f"({escape(record.vendor_display)}): {format_money(record.amount)}, "
+                f"due {format_date(record.due_date)}"
+            )
+        case PurchaseOrder():
+            return (
+                f"• *PO {escape(record.po_no)}* {escape(record.vendor_name)} "
+                f"({escape(record.vendor_display)}): {format_money(record.total)}, "
+                f"{_plural(record.line_count, 'line', 'lines')}, {_ORDER_STATUS[record.status]}"
+            )
+        case GLRegister():
+            warning = "" if record.is_balanced else " :warning: out of balance"
+            return (
+                f"• *{escape(record.key)}* {format_date(record.posting_date)}: "
+                f"{_plural(len(record.lines), 'line', 'lines')}, "
+                f"debits {format_money(record.total_debit)}{warning}"
+            )
+        case GLAccount():
+            return (
+                f"• *{escape(record.account)}* {escape(record.description)} "
+                f"({_ACCOUNT_STATUS[record.status]})"
+            )
+
+
+def _digest_total(records: Sequence[ChangeableRecord]) -> Decimal | None:
+    amounts = []
+    for record in records:
+        match record:
+            case APInvoice():
+                amounts.append(record.amount)
+            case PurchaseOrder():
+                amounts.append(record.total)
+            case GLRegister():
+                amounts.append(record.total_debit)
+            case _:
+                return None
+    return sum(amounts, Decimal(0))
+
+
+def _pack_rows(rows: Sequence[str], row_limit: int = 300) -> list[dict[str, Any]]:
+    """Rows into as few sections as the 3000-character limit allows."""
+    sections: list[dict[str, Any]] = []
+    current: list[str] = []
+    for row in (truncate(r, row_limit) for r in rows):
+        if current and len("\n".join([*current, row])) > MAX_SECTION_TEXT:
+            sections.append(_section("\n".join(current)))
+            current = []
+        current.append(row)
+    if current:
+        sections.append(_section("\n".join(current)))
+    return sections
+
+
+def build_digest_message(
+    record_type: RecordType, records: Sequence[ChangeableRecord], limit: int = 10
+) -> SlackMessage:
+    """One message for a burst: count, total, the first `limit` rows, where to find the rest."""
+    if not records:
+        raise ValueError("a digest needs at least one record")
+    singular, plural = _NOUNS[record_type]
+    company = records[0].company
+    shown = records[: max(0, min(limit, MAX_DIGEST_ROWS))]
+    count = _plural(len(records), f"new {singular}", f"new {plural}")
+    total = _digest_total(records)
+    summary = f"*{count}* in company {escape(company)}"
+    if total is not None:
+        label = "debits" if record_type is RecordType.GL_ENTRY else "total"
+        summary += f", {label} *{format_money(total)}*"
+    blocks = [_header(count), _section(summary), *_pack_rows([_digest_row(r) for r in shown])]
+    rest = len(records) - len(shown)
+    if rest:
+        blocks.append(
+            _context(
+                f"{ELLIPSIS}and {rest} more not listed here. Find them in Sage 100, company "
+                f"{escape(company)}; changes to any of them are still posted in this channel."
+            )
+        )
+    text = escape(f"{count} in company {company}") + (
+        f", total {format_money(total)}" if total is not None else ""
+    )
+    metadata = {
+        "event_type": DIGEST_EVENT_TYPE,
+        "event_payload": {
+            "record_type": record_type.value,
+            "company": company,
+            "count": len(records),
+        },
+    }
+    return _message(text, blocks, metadata)
+
+
+def build_connected_message(company: str, record_type: RecordType) -> SlackMessage:
+    """The one short note a channel gets when polling starts, instead of a flood of history."""
+    plural = _NOUNS[record_type][1]
+    line = (
+        f"Connected to Sage 100 company *{escape(company)}*. New and changed {plural} "
+        f"will be posted here as they happen."
+    )
+    metadata = {
+        "event_type": CONNECTED_EVENT_TYPE,
+        "event_payload": {"record_type": record_type.value, "company": company},
+    }
+    text = escape(f"Connected to Sage 100 company {company}: {plural} will be posted here.")
+    return _message(text, [_section(line)], metadata)
+
+
+# ---- reading a message outside Slack ---------------------------------------------------------
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _readable(text_object: Mapping[str, Any]) -> str:
+    text = _unescape(str(text_object.get("text", "")))
+    return text.replace("*", "") if text_object.get("type") == "mrkdwn" else text
+
+
+def render_text(message: SlackMessage) -> str:
+    """The message as a person reads it, for the terminal demo and logs."""
+    lines: list[str] = []
+    for block in message.blocks:
+        kind = block["type"]
+        if kind == "header":
+            title = _readable(block["text"])
+            lines += [title, "=" * len(title)]
+        elif kind == "section":
+            if "text" in block:
+                lines.append(_readable(block["text"]))
+            for item in block.get("fields", ()):
+                label, _, value = _readable(item).partition("\n")
+                lines.append(f"{label}: {value}" if value else label)
+        elif kind == "context":
+            lines.append("  ".join(_readable(e) for e in block["elements"] if "text" in e))
+        elif kind == "actions":
+            buttons = [
+                f"[{_readable(b['text'])}{' ' + b['url'] if 'url' in b else ''}]"
+                for b in block["elements"]
+            ]
+            lines.append("  ".join(buttons))
+        elif kind == "divider":
+            lines.append("-" * 40)
+    return "\n".join(lines) if lines else _unescape(message.text)
+
+
+def block_kit_builder_url(message: SlackMessage) -> str:
+    """A link that opens the blocks in Slack's Block Kit Builder, for a look at the real layout."""
+    payload = json.dumps({"blocks": list(message.blocks)}, separators=(",", ":"))
+    return "https://app.slack.com/block-kit-builder/#" + quote(payload, safe="")

@@ -1,0 +1,61 @@
+import io
+import json
+import logging
+
+import pytest
+
+from bolt_app.crypto import SecretBox, generate_key
+from bolt_app.logging import REDACTED, configure_logging, redact, register_secret
+
+PEM = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBd\nAoGBAM=\n-----END EC PRIVATE KEY-----"
+
+
+@pytest.fixture
+def log_output():
+    stream = io.StringIO()
+    configure_logging(stream=stream, secrets=["registered-secret-value"])
+    yield stream
+    logging.getLogger().handlers = [
+        h for h in logging.getLogger().handlers if getattr(h, "stream", None) is not stream
+    ]
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "xoxb-123-456-abcdef",
+        "xoxp-1-2-3",
+        "xoxe.xoxp-1-abc",
+        "xapp-1-A01-123-abc",
+        PEM,
+        "-----BEGIN PRIVATE KEY-----\nMIIEv",  # even a truncated block
+        SecretBox([generate_key()]).encrypt("anything"),
+        "registered-secret-value",
+    ],
+)
+def test_secret_shaped_text_is_masked(log_output, secret):
+    assert secret not in redact(f"before {secret} after")
+    assert "before" in redact(f"before {secret} after")
+
+
+def test_log_lines_are_json_with_extras_and_masked_everywhere(log_output):
+    register_secret("agent-api-key-42")
+    log = logging.getLogger("test.redaction")
+    try:
+        raise RuntimeError("connecting with agent-api-key-42 and xoxb-9-9-token failed")
+    except RuntimeError:
+        log.exception("poll failed for %s", "xoxb-9-9-token", extra={"team_id": "T1", "key": PEM})
+    lines = log_output.getvalue().splitlines()
+    entry = json.loads(lines[-1])
+    assert entry["level"] == "error" and entry["logger"] == "test.redaction"
+    assert entry["team_id"] == "T1"
+    assert entry["message"] == f"poll failed for {REDACTED}"
+    text = log_output.getvalue()
+    assert "RuntimeError" in entry["exception"]
+    for secret in ("agent-api-key-42", "xoxb-9-9-token", "PRIVATE KEY", "registered-secret"):
+        assert secret not in text
+
+
+def test_short_values_are_not_registered_so_ordinary_words_survive():
+    register_secret("abc")
+    assert redact("abc def") == "abc def"
