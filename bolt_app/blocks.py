@@ -2,7 +2,8 @@
 
 Two rules hold for everything built here. Every piece of Sage text passes through `escape`
 before it reaches a text object or the fallback `text`, so a vendor named `<!channel>` or
-`<https://evil|click>` pings and links nobody. Every text is cut to its Block Kit limit by
+`<https://evil|click>` pings and links nobody (and mrkdwn is `verbatim`, so Slack does not
+auto-link bare URLs or #channel names in it either). Every text is cut to its Block Kit limit by
 `truncate` (never inside an `&amp;` entity, ending in an ellipsis), and no message has more
 than 50 blocks, so a 10,000-character comment still posts instead of failing `invalid_blocks`.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -168,7 +169,8 @@ def _plural(count: int, singular: str, plural: str) -> str:
 
 
 def _mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, limit)}
+    """`verbatim` stops Slack turning bare URLs, #channel and @mentions in Sage text into links."""
+    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -254,16 +256,10 @@ def _record_context(ref: RecordRef, *extra: str) -> dict[str, Any]:
 
 
 def _message(
-    text: str, blocks: Iterable[dict[str, Any]], metadata: dict[str, Any] | None
+    text: str, blocks: Sequence[dict[str, Any]], metadata: dict[str, Any] | None
 ) -> SlackMessage:
-    """Bounds the fallback text and the block count (the last block says what was left out)."""
-    blocks = list(blocks)
-    if len(blocks) > MAX_BLOCKS:
-        left_out = len(blocks) - (MAX_BLOCKS - 1)
-        blocks = [
-            *blocks[: MAX_BLOCKS - 1],
-            _context(f"{ELLIPSIS} {left_out} more blocks not shown"),
-        ]
+    """Every builder makes a bounded number of blocks (a digest at most MAX_DIGEST_ROWS rows)."""
+    assert len(blocks) <= MAX_BLOCKS, len(blocks)
     return SlackMessage(truncate(text, MAX_FALLBACK_TEXT), tuple(blocks), metadata)
 
 

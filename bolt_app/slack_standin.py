@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 # Slack's documented limits, kept here independently of the message builders so the stand-in
@@ -433,9 +433,14 @@ class SlackStandIn:
         self._home_views: dict[tuple[str, str], str] = {}
         self._modal_stacks: dict[str, list[str]] = {}
         self._ids = 0
+        self._responses: dict[str, list[dict[str, Any]]] = {}
+        self._changed = asyncio.Condition()  # notified after every answered call
 
         self.app = Starlette(
-            routes=[Route("/api/{method}", self._endpoint, methods=["GET", "POST"])]
+            routes=[
+                Route("/api/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/response/{hook}", self._response_endpoint, methods=["POST"]),
+            ]
         )
         self._server: _EmbeddedServer | None = None
         self._serve_task: asyncio.Task[None] | None = None
@@ -498,8 +503,8 @@ class SlackStandIn:
         bot_scopes: tuple[str, ...] = DEFAULT_BOT_SCOPES,
         bot_user_id: str | None = None,
         bot_id: str | None = None,
-    ) -> str | None:
-        """Register a workspace with our app installed; returns the bot token if one was given."""
+    ) -> None:
+        """Register a workspace with our app installed (and its bot token, if given)."""
         workspace = _Workspace(
             team_id=team_id,
             name=name,
@@ -520,7 +525,10 @@ class SlackStandIn:
         )
         if bot_token is not None:
             self.add_token(bot_token, team_id, scopes=bot_scopes)
-        return bot_token
+
+    def bot_user_id(self, team_id: str) -> str:
+        """The user ID our bot posts as in that workspace (`StoredMessage.user`)."""
+        return self._workspace(team_id).bot_user_id
 
     def add_token(
         self,
@@ -632,6 +640,16 @@ class SlackStandIn:
         self._grants[code] = grant
         return grant
 
+    def new_response_url(self) -> str:
+        """A `response_url` to put in a slash command or action payload sent to the app."""
+        hook = secrets.token_hex(8)
+        self._responses[hook] = []
+        return f"http://{self.host}:{self.port}/response/{hook}"
+
+    def responses(self, response_url: str) -> list[dict[str, Any]]:
+        """What the app posted to that `response_url` (respond()/ephemeral replies), in order."""
+        return list(self._responses[response_url.rsplit("/", 1)[-1]])
+
     # ---- fault injection -------------------------------------------------------------------
 
     def inject(
@@ -682,6 +700,12 @@ class SlackStandIn:
         """Every message in the channel, replies included, in posting order, as they now read."""
         return list(self._messages.get(channel, ()))
 
+    async def wait_for_messages(self, channel: str, count: int) -> list[StoredMessage]:
+        """Wait until the channel holds `count` messages (bound it with `asyncio.timeout`)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: len(self._messages.get(channel, ())) >= count)
+        return self.posted_messages(channel)
+
     def thread_replies(self, channel: str, ts: str) -> list[StoredMessage]:
         return [m for m in self._messages.get(channel, ()) if m.thread_ts == ts]
 
@@ -719,10 +743,23 @@ class SlackStandIn:
         self.calls.append(
             RecordedCall(method, params, token, monotonic, wall, outcome.status, outcome.error)
         )
+        async with self._changed:
+            self._changed.notify_all()
         body = {"ok": outcome.error is None, **outcome.body}
         if outcome.error is not None:
             body["error"] = outcome.error
         return JSONResponse(body, status_code=outcome.status, headers=outcome.headers)
+
+    async def _response_endpoint(self, request: Request) -> PlainTextResponse:
+        posts = self._responses.get(request.path_params["hook"])
+        if posts is None:
+            return PlainTextResponse("no_active_hooks", status_code=404)
+        try:
+            body = json.loads(await request.body())
+        except json.JSONDecodeError:
+            return PlainTextResponse("invalid_payload", status_code=400)
+        posts.append(body)
+        return PlainTextResponse("ok")
 
     async def _read_request(
         self, request: Request
@@ -1248,21 +1285,30 @@ class SlackStandIn:
             return _Outcome.fail("bad_redirect_uri")
         return self._install(grant)
 
+    def _mint(
+        self, team_id: str, kind: str, user_id: str, scopes: tuple[str, ...], *, rotating: bool
+    ) -> _Token:
+        prefix = "xoxb" if kind == "bot" else "xoxp"
+        if rotating:
+            value = f"xoxe.{prefix}-1-{secrets.token_hex(16)}"
+            expires_at = self._wall_clock() + timedelta(seconds=TOKEN_LIFETIME_SECONDS)
+        else:
+            value, expires_at = f"{prefix}-{team_id}-{secrets.token_hex(12)}", None
+        token = _Token(value, team_id, kind, user_id, scopes, expires_at=expires_at)
+        self._tokens[value] = token
+        return token
+
     def _issue(
         self, team_id: str, kind: str, user_id: str, scopes: tuple[str, ...], rotating: bool
     ) -> dict[str, Any]:
-        prefix = "xoxb" if kind == "bot" else "xoxp"
+        """The token fields of an install answer, with refresh_token/expires_in when rotating."""
+        token = self._mint(team_id, kind, user_id, scopes, rotating=rotating)
         if not rotating:
-            value = f"{prefix}-{team_id}-{secrets.token_hex(12)}"
-            self._tokens[value] = _Token(value, team_id, kind, user_id, scopes)
-            return {"access_token": value}
-        value = f"xoxe.{prefix}-1-{secrets.token_hex(16)}"
+            return {"access_token": token.value}
         refresh = f"xoxe-1-{secrets.token_hex(24)}"
-        expires_at = self._wall_clock() + timedelta(seconds=TOKEN_LIFETIME_SECONDS)
-        token = _Token(value, team_id, kind, user_id, scopes, expires_at=expires_at)
-        self._tokens[value] = self._refresh_tokens[refresh] = token
+        self._refresh_tokens[refresh] = token
         return {
-            "access_token": value,
+            "access_token": token.value,
             "refresh_token": refresh,
             "expires_in": TOKEN_LIFETIME_SECONDS,
         }
@@ -1304,17 +1350,14 @@ class SlackStandIn:
         old = self._refresh_tokens.get(refresh_token)
         if old is None or old.state is TokenState.REVOKED:
             return _Outcome.fail("invalid_refresh_token")
-        value = f"xoxe.{'xoxb' if old.kind == 'bot' else 'xoxp'}-1-{secrets.token_hex(16)}"
-        expires_at = self._wall_clock() + timedelta(seconds=TOKEN_LIFETIME_SECONDS)
-        token = _Token(value, old.team_id, old.kind, old.user_id, old.scopes, expires_at=expires_at)
-        self._tokens[value] = token
+        token = self._mint(old.team_id, old.kind, old.user_id, old.scopes, rotating=True)
         self._refresh_tokens[refresh_token] = token
         workspace = self._workspaces[old.team_id]
         body: dict[str, Any] = {
             "app_id": self.app_id,
             "scope": ",".join(old.scopes),
             "token_type": old.kind,
-            "access_token": value,
+            "access_token": token.value,
             "refresh_token": refresh_token,
             "expires_in": TOKEN_LIFETIME_SECONDS,
             "team": {"id": workspace.team_id, "name": workspace.name},

@@ -194,6 +194,7 @@ def buttons(message: SlackMessage) -> dict[str, dict]:
 def assert_within_slack_limits(message: SlackMessage) -> None:
     assert validate_blocks(list(message.blocks)) == []
     assert len(message.text) <= MAX_FALLBACK_TEXT
+    assert all(t["verbatim"] for t in text_objects(message) if t["type"] == "mrkdwn")
     for text in [message.text, *(t["text"] for t in text_objects(message))]:
         assert "<" not in text and ">" not in text
         # every & starts an entity: truncation never cuts one in half

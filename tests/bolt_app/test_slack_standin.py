@@ -7,8 +7,14 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import httpx
 import pytest
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import FileInstallationStore
+from slack_sdk.oauth.state_store import FileOAuthStateStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bolt_app.slack_standin import SlackStandIn, validate_blocks
 from tests.fixtures.slack import (
@@ -42,18 +48,17 @@ async def test_auth_test_identifies_the_bot(slack_standin, slack_client):
 
 
 @pytest.mark.parametrize(
-    ("spoil", "error"),
+    ("spoil", "token", "error"),
     [
-        (lambda s: None, "invalid_auth"),  # replaced below by a token Slack never issued
-        (lambda s: s.revoke_token(BOT_TOKEN), "token_revoked"),
-        (lambda s: s.expire_token(BOT_TOKEN), "token_expired"),
-        (lambda s: s.deactivate_workspace(TEAM_ID), "account_inactive"),
-        (lambda s: s.uninstall(TEAM_ID), "token_revoked"),
+        (lambda s: None, "xoxb-never-issued", "invalid_auth"),
+        (lambda s: s.revoke_token(BOT_TOKEN), BOT_TOKEN, "token_revoked"),
+        (lambda s: s.expire_token(BOT_TOKEN), BOT_TOKEN, "token_expired"),
+        (lambda s: s.deactivate_workspace(TEAM_ID), BOT_TOKEN, "account_inactive"),
+        (lambda s: s.uninstall(TEAM_ID), BOT_TOKEN, "token_revoked"),
     ],
 )
-async def test_refused_tokens_surface_as_slack_api_errors(slack_standin, spoil, error):
+async def test_refused_tokens_surface_as_slack_api_errors(slack_standin, spoil, token, error):
     spoil(slack_standin)
-    token = "xoxb-never-issued" if error == "invalid_auth" else BOT_TOKEN
     client = AsyncWebClient(token=token, base_url=slack_standin.api_url)
     raised = await slack_error(client.chat_postMessage(channel=AP_CHANNEL, text="hi"))
     assert raised.response.status_code == 200
@@ -408,11 +413,10 @@ async def test_slow_answer_times_the_client_out_but_the_post_lands(slack_standin
     impatient = AsyncWebClient(token=BOT_TOKEN, base_url=slack_standin.api_url, timeout=0.1)
     with pytest.raises((TimeoutError, aiohttp.ServerTimeoutError)):
         await impatient.chat_postMessage(channel=AP_CHANNEL, text="slow")
-    for _ in range(100):  # the server finishes the request after the client gave up
-        if slack_standin.posted_messages(AP_CHANNEL):
-            break
-        await asyncio.sleep(0.02)
-    assert [m.text for m in slack_standin.posted_messages(AP_CHANNEL)] == ["slow"]
+    # the server finishes the request after the client gave up, as Slack does
+    async with asyncio.timeout(5):
+        [landed] = await slack_standin.wait_for_messages(AP_CHANNEL, 1)
+    assert landed.text == "slow"
 
 
 async def test_strict_pacing_refuses_and_records_a_second_post_within_a_second():
@@ -450,6 +454,49 @@ async def test_calls_record_method_params_token_and_times(slack_standin, slack_c
     assert call.monotonic > 0
 
 
+async def test_response_url_records_what_the_app_answers(slack_standin):
+    url = slack_standin.new_response_url()
+    answer = await AsyncWebhookClient(url).send(text="Status", response_type="ephemeral")
+    assert (answer.status_code, answer.body) == (200, "ok")
+    assert slack_standin.responses(url) == [{"text": "Status", "response_type": "ephemeral"}]
+
+
+async def test_messages_are_posted_as_the_workspace_bot(slack_standin, slack_client):
+    await slack_client.chat_postMessage(channel=AP_CHANNEL, text="x")
+    [message] = slack_standin.posted_messages(AP_CHANNEL)
+    assert message.user == slack_standin.bot_user_id(TEAM_ID)
+
+
 async def test_unknown_method(slack_client):
     raised = await slack_error(slack_client.api_call("chat.nosuch"))
     assert raised.response["error"] == "unknown_method"
+
+
+async def test_bolt_install_and_sdk_token_rotation_work_against_the_stand_in(
+    slack_standin, tmp_path
+):
+    slack_standin.add_oauth_code("code-3", TEAM_ID, ADMIN_USER, token_rotation=True)
+    client = AsyncWebClient(base_url=slack_standin.api_url)
+    creds = {"client_id": slack_standin.client_id, "client_secret": slack_standin.client_secret}
+    flow = AsyncOAuthFlow(
+        client=client,
+        settings=AsyncOAuthSettings(
+            **creds,
+            scopes=["chat:write", "commands"],
+            installation_store=FileInstallationStore(base_dir=str(tmp_path / "installs")),
+            state_store=FileOAuthStateStore(
+                expiration_seconds=600, base_dir=str(tmp_path / "states")
+            ),
+        ),
+    )
+    installation = await flow.run_installation("code-3")
+    assert installation.team_id == TEAM_ID
+    assert installation.bot_id and installation.bot_refresh_token
+
+    rotator = AsyncTokenRotator(**creds, client=client)
+    rotated = await rotator.perform_token_rotation(
+        installation=installation, minutes_before_expiration=24 * 60
+    )
+    assert rotated.bot_token != installation.bot_token
+    bot = AsyncWebClient(token=rotated.bot_token, base_url=slack_standin.api_url)
+    assert (await bot.auth_test())["bot_id"] == installation.bot_id
