@@ -424,13 +424,13 @@ class AgentClient:
                 if self._settings.auth is AuthMode.API_KEY
                 else "our client certificate"
             )
-            text = f"the agent did not accept {credential} as credentials ({message})"
+            text = f"the agent did not accept {credential} as credentials: {message}"
         elif code == "forbidden":
-            text = f"our credentials are not allowed to read {what} ({message})"
+            text = f"our credentials are not allowed to read {what}: {message}"
         elif kind is NotFoundError:
-            text = f"the agent has no {what} ({code}: {message})"
+            text = f"the agent has no {what} ({code}): {message}"
         else:
-            text = f"the agent could not answer {what}: {code} ({message})"
+            text = f"the agent could not answer {what} ({code}): {message}"
         return kind(text, status=status, code=code)
 
     # --- the wire -----------------------------------------------------------------------------
@@ -464,8 +464,8 @@ class AgentClient:
             wait = self._retry.delay(attempt, elapsed, retry_after)
             if wait is None:
                 raise type(failure)(
-                    f"{failure} (gave up after {attempt} attempt{'s' * (attempt > 1)} "
-                    f"in {elapsed:.0f}s)",
+                    f"{failure}; gave up after {attempt} attempt{'s' * (attempt > 1)} "
+                    f"in {elapsed:.0f}s",
                     status=failure.status,
                     code=failure.code,
                 )

@@ -6,6 +6,4 @@ pytest_plugins: list[str] = [
     "tests.fixtures.simulator",
     "tests.fixtures.slack",
     "tests.fixtures.workspace",
-    "tests.fixtures.simulator",
-    "tests.fixtures.slack",
 ]

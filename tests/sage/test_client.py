@@ -317,7 +317,7 @@ async def test_unavailable_after_the_attempts_run_out():
         handler, sleeps, retry=RetryPolicy(max_attempts=3, rng=random.Random(2))
     ) as agent:
         with pytest.raises(
-            UnavailableError, match="sage_unavailable .*gave up after 3 attempts"
+            UnavailableError, match="sage_unavailable.*gave up after 3 attempts"
         ) as caught:
             await agent.get_record(AP, "ABC", "K1")
     assert len(calls) == 3 and len(sleeps.waits) == 2

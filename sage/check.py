@@ -1,0 +1,140 @@
+"""The agent half of `ml-connector check`: one pass/fail line per thing an admin can fix.
+
+Lines, in order: the TLS handshake and certificate (and pin), the credentials, then for each
+configured company whether the agent serves it and whether each resource can be read. An agent
+problem is never raised; it becomes a failed line with the client's own sentence, and lines
+that depend on a failed one say they were not tried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from sage.client import AgentClient, AgentHealth, RetryPolicy
+from sage.connection import AuthMode, ConnectionSettings
+from sage.errors import AuthError, NotFoundError, SageError
+from sage.resources import RESOURCES, Resource
+
+# A check answers within seconds: one quick retry, not a poller's patience.
+CHECK_RETRY = RetryPolicy(max_attempts=2, base_delay=0.5, max_delay=2.0, max_total=10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'PASS' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+
+
+TLS = "agent TLS and certificate"
+CREDENTIALS = "agent credentials"
+
+
+async def check_agent(
+    settings: ConnectionSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy = CHECK_RETRY,
+) -> list[CheckResult]:
+    try:
+        client = AgentClient(settings, transport=transport, retry=retry)
+    except SageError as error:
+        return [CheckResult("agent settings", False, str(error))]
+    async with client:
+        return await _run(client, settings)
+
+
+async def _run(client: AgentClient, settings: ConnectionSettings) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    health: AgentHealth | None = None
+    try:
+        health = await client.health()
+    except AuthError:
+        results.append(CheckResult(TLS, True, _tls_detail(settings)))
+    except SageError as error:
+        results.append(CheckResult(TLS, False, str(error)))
+        return results + _not_tried(settings, CREDENTIALS, f"{TLS} failed")
+    else:
+        versions = f"agent {health.agent_version}, Sage {health.sage_version}"
+        results.append(CheckResult(TLS, True, f"{_tls_detail(settings)}; {versions}"))
+
+    if not settings.companies:
+        results.append(CheckResult("companies", False, "no company is configured"))
+        return results
+    first = settings.companies[0]
+    probe = await _read(client, RESOURCES[0], first)
+    if isinstance(probe, AuthError) and probe.status == 401:
+        results.append(CheckResult(CREDENTIALS, False, str(probe)))
+        return results + _not_tried(settings, None, f"{CREDENTIALS} failed")
+    credential = "API key" if settings.auth is AuthMode.API_KEY else "client certificate"
+    results.append(CheckResult(CREDENTIALS, True, f"the agent accepted our {credential}"))
+
+    for company in settings.companies:
+        reads = {RESOURCES[0]: probe} if company == first else {}
+        for resource in RESOURCES:
+            if resource not in reads:
+                reads[resource] = await _read(client, resource, company)
+        results.append(_company_result(company, health, reads))
+        for resource, outcome in reads.items():
+            results.append(_resource_result(company, resource, outcome))
+    return results
+
+
+async def _read(client: AgentClient, resource: Resource, company: str) -> str | SageError:
+    """The first page of a listing, summarised; or the error that stopped it."""
+    try:
+        async for page in client.list_changes(resource, company, None, page_size=1):
+            if page.skipped:
+                return f"readable, but a row could not be parsed: {page.skipped[0].reason}"
+            if page.records or page.next_page_token is None:
+                return "readable"
+    except SageError as error:
+        return error
+    except ValueError as error:  # a company code the agent cannot have
+        return SageError(str(error))
+    return "readable"
+
+
+def _company_result(
+    company: str, health: AgentHealth | None, reads: dict[Resource, str | SageError]
+) -> CheckResult:
+    name = f"company {company}"
+    refusals = [
+        outcome
+        for outcome in reads.values()
+        if isinstance(outcome, AuthError | NotFoundError) and outcome.code != "unknown_resource"
+    ]
+    if refusals:
+        return CheckResult(name, False, str(refusals[0]))
+    if health is not None and company not in health.companies:
+        served = ", ".join(health.companies) or "none"
+        return CheckResult(name, False, f"the agent does not list {company} (it serves {served})")
+    return CheckResult(name, True, "served by the agent")
+
+
+def _resource_result(company: str, resource: Resource, outcome: str | SageError) -> CheckResult:
+    name = f"{company} {resource.path}"
+    if isinstance(outcome, SageError):
+        return CheckResult(name, False, str(outcome))
+    return CheckResult(name, True, outcome)
+
+
+def _tls_detail(settings: ConnectionSettings) -> str:
+    trust = "the configured CA" if settings.ca_cert_pem else "the system trust store"
+    detail = f"handshake with {settings.agent_url} done, certificate verified against {trust}"
+    if settings.pin_sha256:
+        detail += ", pin matches"
+    return detail
+
+
+def _not_tried(settings: ConnectionSettings, first: str | None, because: str) -> list[CheckResult]:
+    names = [first] if first else []
+    for company in settings.companies:
+        names.append(f"company {company}")
+        names += [f"{company} {resource.path}" for resource in RESOURCES]
+    return [CheckResult(name, False, f"not tried: {because}") for name in names]
