@@ -6,4 +6,6 @@ pytest_plugins: list[str] = [
     "tests.fixtures.simulator",
     "tests.fixtures.slack",
     "tests.fixtures.workspace",
+    "tests.fixtures.simulator",
+    "tests.fixtures.slack",
 ]
