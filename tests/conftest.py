@@ -5,7 +5,6 @@ pytest_plugins: list[str] = [
     "tests.fixtures.pki",
     "tests.fixtures.simulator",
     "tests.fixtures.slack",
+    "tests.fixtures.slack_app",
     "tests.fixtures.workspace",
-    "tests.fixtures.simulator",
-    "tests.fixtures.slack",
 ]

@@ -135,3 +135,85 @@ kms_data_keys = sa.Table(
     sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
     sa.Column("created_at", AwareDateTime, nullable=False),
 )
+
+# Slack installations: the columns slack-sdk's SQLAlchemy installation store reads and writes
+# (it is pointed at these tables), with every token an `encrypted_column`. Its timestamps are
+# naive UTC, as slack-sdk writes them.
+slack_installations = sa.Table(
+    "slack_installations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(32), nullable=False),
+    sa.Column("app_id", sa.String(32), nullable=False),
+    sa.Column("enterprise_id", sa.String(32), nullable=True),
+    sa.Column("enterprise_name", sa.String(200), nullable=True),
+    sa.Column("enterprise_url", sa.String(200), nullable=True),
+    sa.Column("team_id", sa.String(32), nullable=True),
+    sa.Column("team_name", sa.String(200), nullable=True),
+    encrypted_column("bot_token"),
+    sa.Column("bot_id", sa.String(32), nullable=True),
+    sa.Column("bot_user_id", sa.String(32), nullable=True),
+    sa.Column("bot_scopes", sa.String(1000), nullable=True),
+    encrypted_column("bot_refresh_token"),
+    sa.Column("bot_token_expires_at", sa.DateTime, nullable=True),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    encrypted_column("user_token"),
+    sa.Column("user_scopes", sa.String(1000), nullable=True),
+    encrypted_column("user_refresh_token"),
+    sa.Column("user_token_expires_at", sa.DateTime, nullable=True),
+    sa.Column("incoming_webhook_url", sa.Text, nullable=True),
+    sa.Column("incoming_webhook_channel", sa.String(200), nullable=True),
+    sa.Column("incoming_webhook_channel_id", sa.String(200), nullable=True),
+    sa.Column("incoming_webhook_configuration_url", sa.Text, nullable=True),
+    sa.Column("is_enterprise_install", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("token_type", sa.String(32), nullable=True),
+    sa.Column("installed_at", sa.DateTime, nullable=False),
+    sa.Index(
+        "ix_slack_installations_lookup",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+
+slack_bots = sa.Table(
+    "slack_bots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(32), nullable=False),
+    sa.Column("app_id", sa.String(32), nullable=False),
+    sa.Column("enterprise_id", sa.String(32), nullable=True),
+    sa.Column("enterprise_name", sa.String(200), nullable=True),
+    sa.Column("team_id", sa.String(32), nullable=True),
+    sa.Column("team_name", sa.String(200), nullable=True),
+    encrypted_column("bot_token"),
+    sa.Column("bot_id", sa.String(32), nullable=True),
+    sa.Column("bot_user_id", sa.String(32), nullable=True),
+    sa.Column("bot_scopes", sa.String(1000), nullable=True),
+    encrypted_column("bot_refresh_token"),
+    sa.Column("bot_token_expires_at", sa.DateTime, nullable=True),
+    sa.Column("is_enterprise_install", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("installed_at", sa.DateTime, nullable=False),
+    sa.Index("ix_slack_bots_lookup", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+# OAuth `state` values between /slack/install and /slack/oauth_redirect (slack-sdk's store).
+slack_oauth_states = sa.Table(
+    "slack_oauth_states",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("state", sa.String(200), nullable=False),
+    sa.Column("expire_at", sa.DateTime, nullable=False),
+)
+
+# One row per Events API event_id received, so a retried event is handled once in any process.
+slack_event_receipts = sa.Table(
+    "slack_event_receipts",
+    metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("team_id", sa.String(32), nullable=True),
+    sa.Column("received_at", AwareDateTime, nullable=False),
+    sa.Index("ix_slack_event_receipts_received_at", "received_at"),
+)

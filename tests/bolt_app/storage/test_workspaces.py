@@ -10,7 +10,7 @@ from bolt_app.errors import SecretError
 from bolt_app.schedule import parse_schedule
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.secrets import reencrypt_all
-from bolt_app.storage.tables import encrypted_columns, sage_connections, workspaces
+from bolt_app.storage.tables import sage_connections, workspaces
 from bolt_app.storage.workspaces import (
     ApplyOutcome,
     apply_workspace,
@@ -113,8 +113,7 @@ async def test_reencrypt_all_moves_every_secret_to_the_newest_key(engine, config
     await apply(engine, api_config, SecretBox([old_key]))
     async with AsyncSession(engine) as session, session.begin():
         count = await reencrypt_all(session, SecretBox([new_key, old_key]))
-    expected = sum(len(columns) for columns in encrypted_columns().values())
-    assert count == expected == 3  # bot token, client key, API key
+    assert count == 3  # bot token, client key, API key (the other encrypted columns are empty)
     async with AsyncSession(engine) as session:
         assert await load_workspace(session, config.team_id, SecretBox([new_key])) == api_config
         with pytest.raises(SecretError):

@@ -1,0 +1,95 @@
+"""What the Slack app keeps besides installations: event receipts and install/uninstall state.
+
+An uninstalled workspace stays in `workspaces` (paused, with the reason) so its audit trail and
+configuration survive and the scheduler drops its polls; a reinstall resumes it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.storage.audit import record_audit_event
+from bolt_app.storage.tables import slack_event_receipts, workspaces
+
+# Slack retries an event for about an hour; a receipt older than this can no longer matter.
+EVENT_RECEIPT_TTL = timedelta(days=1)
+UNINSTALLED = "uninstalled"
+TOKENS_REVOKED = "tokens_revoked"
+_SLACK_PAUSE_REASONS = (UNINSTALLED, TOKENS_REVOKED)
+
+
+async def claim_event(
+    session: AsyncSession, *, event_id: str, team_id: str | None, now: datetime
+) -> bool:
+    """True for the first delivery of `event_id` in any process, False for every repeat."""
+    dialect = session.bind.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(slack_event_receipts)
+    result = await session.execute(
+        insert.values(event_id=event_id, team_id=team_id, received_at=now).on_conflict_do_nothing(
+            index_elements=["event_id"]
+        )
+    )
+    await session.execute(
+        sa.delete(slack_event_receipts).where(
+            slack_event_receipts.c.received_at < now - EVENT_RECEIPT_TTL
+        )
+    )
+    return result.rowcount == 1
+
+
+async def record_install(
+    session: AsyncSession, *, team_id: str, installer: str | None, now: datetime
+) -> None:
+    """A workspace installed the app: create it, or resume it if an uninstall had paused it."""
+    paused_reason = (
+        await session.execute(
+            sa.select(workspaces.c.paused_reason).where(workspaces.c.team_id == team_id)
+        )
+    ).one_or_none()
+    if paused_reason is None:
+        await session.execute(
+            sa.insert(workspaces).values(
+                team_id=team_id, paused=False, created_at=now, updated_at=now
+            )
+        )
+    elif paused_reason[0] in _SLACK_PAUSE_REASONS:
+        await session.execute(
+            sa.update(workspaces)
+            .where(workspaces.c.team_id == team_id)
+            .values(paused=False, paused_reason=None, updated_at=now)
+        )
+    await record_audit_event(
+        session,
+        team_id=team_id,
+        kind="slack.installed",
+        actor=f"slack:{installer}" if installer else "slack",
+        summary="The Slack app was installed.",
+        now=now,
+    )
+
+
+async def record_uninstall(
+    session: AsyncSession, *, team_id: str, reason: str, now: datetime
+) -> None:
+    """The app lost its tokens: forget the workspace file's token and pause every poll."""
+    await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .values(paused=True, paused_reason=reason, bot_token_encrypted=None, updated_at=now)
+    )
+    await record_audit_event(
+        session,
+        team_id=team_id,
+        kind=f"slack.{reason}",
+        actor="slack",
+        summary=(
+            "The Slack app was uninstalled; polling is paused."
+            if reason == UNINSTALLED
+            else "Slack revoked the app's bot token; polling is paused."
+        ),
+        now=now,
+    )

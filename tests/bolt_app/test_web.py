@@ -1,0 +1,72 @@
+"""/healthz and /metrics, and the Slack paths' absence when Socket Mode serves Slack."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter
+
+from bolt_app.storage.engine import create_engine
+from bolt_app.web import build_web_app
+
+
+def client_for(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web")
+
+
+async def test_healthz_is_ok_when_the_database_answers_and_no_scheduler_runs_here(engine):
+    async with client_for(
+        build_web_app(bolt=None, engine=engine, registry=CollectorRegistry())
+    ) as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "scheduler": "not in this process",
+    }
+
+
+async def test_healthz_fails_when_the_scheduler_stopped(engine):
+    app = build_web_app(
+        bolt=None, engine=engine, registry=CollectorRegistry(), scheduler_alive=lambda: False
+    )
+    async with client_for(app) as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["scheduler"] == "stopped"
+
+
+async def test_healthz_fails_when_the_database_is_unreachable(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'missing-directory' / 'x.db'}")
+    try:
+        app = build_web_app(
+            bolt=None, engine=engine, registry=CollectorRegistry(), scheduler_alive=lambda: True
+        )
+        async with client_for(app) as client:
+            response = await client.get("/healthz")
+    finally:
+        await engine.dispose()
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "failing",
+        "database": "unreachable",
+        "scheduler": "ok",
+    }
+
+
+async def test_metrics_serves_the_registry_as_prometheus_text(engine):
+    registry = CollectorRegistry()
+    Counter("mlc_test_deliveries", "deliveries", registry=registry).inc(3)
+    async with client_for(build_web_app(bolt=None, engine=engine, registry=registry)) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "mlc_test_deliveries_total 3.0" in response.text
+
+
+async def test_without_a_bolt_app_the_slack_paths_are_not_served(engine):
+    async with client_for(
+        build_web_app(bolt=None, engine=engine, registry=CollectorRegistry())
+    ) as client:
+        assert (await client.post("/slack/events", content=b"{}")).status_code == 404
+        assert (await client.get("/slack/install")).status_code == 404
