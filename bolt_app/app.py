@@ -36,7 +36,8 @@ from bolt_app.installations import (
     OAuthConfig,
     WorkspaceNotInstalled,
 )
-from bolt_app.listeners import commands, events
+from bolt_app.listeners import commands, events, home
+from bolt_app.listeners.home import HomeServices
 from bolt_app.storage.slack import claim_event, record_install
 
 # The bot scopes an OAuth install asks for; manifest.yml lists the same (tests compare them).
@@ -61,6 +62,8 @@ class SlackAppServices:
     now: Callable[[], datetime]
     load_status: StatusLoader  # (session, team_id, now) -> WorkspaceStatus, None if unconfigured
     installation_store: EncryptedInstallationStore | None = None
+    # The App Home administration and Details modal; without it the Home shows status only.
+    home: HomeServices | None = None
 
 
 def app_home_url(team_id: str | None, app_id: str | None) -> str:
@@ -140,6 +143,8 @@ def build_app(
     )
     for module in LISTENER_MODULES:
         module.register(app, services)
+    if services.home is not None:
+        home.register(app, services.home)
     return app
 
 

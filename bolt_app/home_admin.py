@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
 from bolt_app.errors import MLConnectorError
+from bolt_app.home_views import connection as form_fields
+from bolt_app.home_views.connection import ConnectionForm
+from bolt_app.home_views.home import schedule_block_id
 from bolt_app.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import workspaces
 from bolt_app.storage.workspaces import apply_workspace, load_workspace
-from bolt_app.views import connection as form_fields
-from bolt_app.views.connection import ConnectionForm
-from bolt_app.views.home import schedule_block_id
 from bolt_app.workspace_file import (
     WorkspaceConfig,
     check_certificates,

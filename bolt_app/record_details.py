@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bolt_app.views.details import DetailRecord
+from bolt_app.home_views.details import DetailRecord
 from sage.client import AgentClient
 from sage.connection import ConnectionSettings
 from sage.records import GLPosting, GLRegister, RecordType

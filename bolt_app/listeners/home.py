@@ -26,12 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app import home_admin
 from bolt_app.crypto import SecretBox
-from bolt_app.errors import MLConnectorError
+from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home_admin import FormErrors, load_or_new_workspace
 from bolt_app.home_state import load_home_state
-from bolt_app.record_details import RecordRef
-from bolt_app.views import home as home_views
-from bolt_app.views.connection import (
+from bolt_app.home_views import home as home_views
+from bolt_app.home_views.connection import (
     CONNECTION_CALLBACK_ID,
     CheckLine,
     build_connection_modal,
@@ -39,13 +38,18 @@ from bolt_app.views.connection import (
     build_test_connection_result,
     read_connection_form,
 )
-from bolt_app.views.details import (
+from bolt_app.home_views.details import (
     DetailRecord,
     build_details_loading_modal,
     build_details_modal,
     build_details_unreachable_modal,
 )
-from bolt_app.views.kit import RECORD_TYPE_LABELS, modal, section
+from bolt_app.home_views.kit import modal, section
+from bolt_app.polling.service import PollOutcome, PollService
+from bolt_app.record_details import RecordRef, fetch_details_live
+from bolt_app.storage.audit import record_audit_event
+from bolt_app.views import RECORD_TYPE_LABELS
+from sage.check import check_agent
 from sage.connection import ConnectionSettings
 from sage.errors import SageError
 from sage.records import RecordType
@@ -64,13 +68,15 @@ def _utcnow() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class HomeServices:
-    """What the listeners need beyond Slack; the agent and the poller are injected seams."""
+    """What the listeners need beyond Slack; the agent calls are seams tests can replace."""
 
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
-    check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckLine]]]
-    fetch_record: Callable[[ConnectionSettings, RecordRef], Awaitable[DetailRecord]]
-    poll_now: Callable[[str], Awaitable[str]]  # team id -> one line on how the poll went
+    poller: PollService  # "Poll now" polls in this process; the delivery worker posts
+    check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckLine]]] = check_agent
+    fetch_record: Callable[[ConnectionSettings, RecordRef], Awaitable[DetailRecord]] = (
+        fetch_details_live
+    )
     now: Callable[[], datetime] = field(default=_utcnow)
     agent_timeout: float = 30.0  # Details and Test connection give up on the agent after this
 
@@ -88,6 +94,8 @@ def register(app: AsyncApp, services: HomeServices) -> None:
     app.action(home_views.ACTION_PAUSE)(home.pause)
     app.action(home_views.ACTION_RESUME)(home.resume)
     app.action(home_views.ACTION_POLL_NOW)(home.poll_now)
+    app.action(home_views.ACTION_RETRY_DEAD_LETTER)(home.retry_dead_letter)
+    app.action(home_views.ACTION_RETRY_ALL_DEAD_LETTERS)(home.retry_all_dead_letters)
     app.action(DETAILS_ACTION_ID)(home.details)
 
 
@@ -209,11 +217,36 @@ class _HomeListeners:
             await self.refuse(client, team_id, user_id)
             return
         await self.publish(client, team_id, user_id, notice=":hourglass_flowing_sand: Polling now…")
-        try:
-            outcome = await self.services.poll_now(team_id)
-        except (MLConnectorError, SageError) as error:
-            outcome = f":warning: The poll failed: {error}"
-        await self.publish(client, team_id, user_id, notice=outcome)
+        async with self.services.sessions.begin() as session:
+            await record_audit_event(
+                session,
+                team_id=team_id,
+                kind="poll.requested",
+                actor=home_admin.actor_for(user_id),
+                summary="Poll now from the App Home.",
+                now=self.services.now(),
+            )
+        outcomes = await self.services.poller.poll_all(team_id)
+        await self.publish(client, team_id, user_id, notice=poll_summary(outcomes))
+
+    async def retry_dead_letter(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        await self._retry(ack, body, client, [int(action["value"])])
+
+    async def retry_all_dead_letters(self, ack, body: dict[str, Any], client):
+        await self._retry(ack, body, client, None)
+
+    async def _retry(self, ack, body: dict[str, Any], client, ids: list[int] | None) -> None:
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        async with self.services.sessions.begin() as session:
+            count = await retry_dead_letters(
+                session, team_id, ids, self.services.now(), actor=home_admin.actor_for(user_id)
+            )
+        notice = f"{count} dead letter(s) queued again." if count else "No dead letter to retry."
+        await self.publish(client, team_id, user_id, notice=notice)
 
     # ---- connection modal and test -----------------------------------------------------------
 
@@ -352,6 +385,25 @@ class _HomeListeners:
                     f"It did not answer within {self.services.agent_timeout:g} seconds.",
                 )
         await client.views_update(view_id=view_id, view=view)
+
+
+def poll_summary(outcomes: Sequence[PollOutcome]) -> str:
+    """One line for the Home: what was polled, what was new, what failed."""
+    if not outcomes:
+        return "Nothing to poll: connect the agent and route at least one record type."
+    ran = [outcome for outcome in outcomes if outcome.ran]
+    failed = [outcome for outcome in ran if not outcome.ok]
+    line = (
+        f"Polled {len(ran)} of {len(outcomes)} resources: "
+        f"{sum(o.new for o in ran)} new, {sum(o.changed for o in ran)} changed, "
+        f"{sum(o.queued for o in ran)} messages queued."
+    )
+    if len(ran) < len(outcomes):
+        line += f" {len(outcomes) - len(ran)} were being polled already."
+    for outcome in failed[:3]:
+        key = outcome.key
+        line += f"\n:warning: {key.company} {RECORD_TYPE_LABELS[key.record_type]}: {outcome.error}"
+    return line
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:

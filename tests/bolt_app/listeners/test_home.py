@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,13 +15,20 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bolt_app.listeners.home import HomeServices, register
-from bolt_app.record_details import fetch_details_live
+from bolt_app.app import SlackAppServices, build_app
+from bolt_app.blocks import SlackMessage
+from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
+from bolt_app.delivery.tables import deliveries
+from bolt_app.listeners.home import HomeServices
+from bolt_app.polling.service import PollService
+from bolt_app.polling.store import PollingSettings, store_polling_settings
 from bolt_app.schedule import DEFAULT_SCHEDULES
+from bolt_app.status import load_status
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import sage_connections, workspaces
 from bolt_app.storage.workspaces import apply_workspace, load_workspace
 from bolt_app.workspace_file import WorkspaceConfig
+from sage.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 from tests.bolt_app.listeners.slack_requests import (
@@ -58,17 +67,6 @@ def simulator_settings(server) -> ConnectionSettings:
     )
 
 
-class Recorder:
-    """Stands in for the poller until it is wired in: records which teams were polled."""
-
-    def __init__(self) -> None:
-        self.teams: list[str] = []
-
-    async def poll(self, team_id: str) -> str:
-        self.teams.append(team_id)
-        return "Polled: 0 new records."
-
-
 @pytest.fixture
 def database_url(tmp_path) -> str:
     """SQLite only: these are Slack scenarios; the storage they use is tested on both backends."""
@@ -82,11 +80,14 @@ def sessions(engine):
 
 @pytest.fixture
 async def seed(sessions, secret_box):
-    async def seed(connection: ConnectionSettings | None = None, admins=()) -> WorkspaceConfig:
+    async def seed(
+        connection: ConnectionSettings | None = None, admins=(), channels=None
+    ) -> WorkspaceConfig:
         config = WorkspaceConfig(
             team_id=TEAM_ID,
             connection=connection,
-            channels={RecordType.AP_INVOICE: AP_CHANNEL, RecordType.PURCHASE_ORDER: PO_CHANNEL},
+            channels=channels
+            or {RecordType.AP_INVOICE: AP_CHANNEL, RecordType.PURCHASE_ORDER: PO_CHANNEL},
             schedules=dict(DEFAULT_SCHEDULES),
             admins=tuple(admins),
         )
@@ -99,28 +100,28 @@ async def seed(sessions, secret_box):
 
 @pytest.fixture
 def make_app(slack_standin, sessions, secret_box):
-    """The Bolt app with the home listeners; keyword arguments replace HomeServices fields."""
+    """The product's Bolt app (`build_app`, single-workspace token) with the App Home wired in;
+    keyword arguments replace HomeServices fields."""
 
-    async def no_check(settings):
-        raise AssertionError("not used here")
+    async def token_for_team(team_id: str) -> str:
+        return BOT_TOKEN
 
     def make(**overrides) -> AsyncApp:
-        app = AsyncApp(
-            signing_secret=SIGNING_SECRET,
-            client=AsyncWebClient(token=BOT_TOKEN, base_url=slack_standin.api_url),
+        home = HomeServices(
+            sessions=sessions, box=secret_box, poller=PollService(sessions, box=secret_box)
         )
-        app.poller = Recorder()  # type: ignore[attr-defined]
-        services = {
-            "sessions": sessions,
-            "box": secret_box,
-            "check_agent": no_check,
-            "fetch_record": fetch_details_live,
-            "poll_now": app.poller.poll,  # type: ignore[attr-defined]
-            "now": lambda: NOW,
-            "agent_timeout": 20,
-        }
-        register(app, HomeServices(**{**services, **overrides}))
-        return app
+        services = SlackAppServices(
+            sessions=sessions,
+            now=lambda: datetime.now(UTC),
+            load_status=load_status,
+            home=dataclasses.replace(home, **overrides),
+        )
+        return build_app(
+            signing_secret=SIGNING_SECRET,
+            client=AsyncWebClient(base_url=slack_standin.api_url, timeout=5),
+            services=services,
+            token_for_team=token_for_team,
+        )
 
     return make
 
@@ -128,6 +129,11 @@ def make_app(slack_standin, sessions, secret_box):
 @pytest.fixture
 def app(make_app) -> AsyncApp:
     return make_app()
+
+
+def other_ca_pem(directory: Path) -> str:
+    """A CA that did not sign the simulator's server certificate."""
+    return Path(write_pki(directory / "other-ca").ca_cert).read_text()
 
 
 def sqlite_bytes(database_url: str) -> bytes:
@@ -375,22 +381,123 @@ async def test_pause_and_resume_are_stored_and_audited(app, slack_standin, seed,
     assert "resume_polling" in home_text(slack_standin, ADMIN_USER)
 
 
-async def test_poll_now_polls_the_workspace(app, slack_standin, seed):
-    await seed()
-    await dispatch(
-        app, block_action(TEAM_ID, ADMIN_USER, {"type": "button", "action_id": "poll_now"})
-    )
-    await until(lambda: "Polled: 0 new records." in home_text(slack_standin, ADMIN_USER))
-    assert app.poller.teams == [TEAM_ID]
+ALL_ROUTED = {
+    RecordType.AP_INVOICE: AP_CHANNEL,
+    RecordType.PURCHASE_ORDER: PO_CHANNEL,
+    RecordType.GL_ENTRY: GL_CHANNEL,
+    RecordType.GL_ACCOUNT: GL_CHANNEL,
+}
 
 
-async def test_a_member_cannot_poll_now(app, slack_standin, seed):
-    await seed()
-    await dispatch(
-        app, block_action(TEAM_ID, MEMBER_USER, {"type": "button", "action_id": "poll_now"})
-    )
+async def click(app, user: str, action_id: str, value: str | None = None):
+    action = {"type": "button", "action_id": action_id}
+    if value is not None:
+        action["value"] = value
+    response = await dispatch(app, block_action(TEAM_ID, user, action, view={"type": "home"}))
+    assert response.status == 200
+
+
+async def test_poll_now_polls_the_workspace(app, slack_standin, seed, sessions, mtls_simulator):
+    await seed(simulator_settings(mtls_simulator), channels=ALL_ROUTED)
+    await click(app, ADMIN_USER, "poll_now")
+    await until(lambda: "Polled 4 of 4 resources" in home_text(slack_standin, ADMIN_USER))
+    async with sessions() as session:
+        status = await load_status(session, TEAM_ID, datetime.now(UTC))
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    assert all(resource.last_success_at is not None for resource in status.resources)
+    assert status.queue.pending > 0  # the "connected" messages, for the delivery worker
+    assert any(e.kind == "poll.requested" and e.actor == f"slack:{ADMIN_USER}" for e in events)
+
+
+async def test_a_member_cannot_poll_now(app, slack_standin, seed, sessions, mtls_simulator):
+    await seed(simulator_settings(mtls_simulator), channels=ALL_ROUTED)
+    await click(app, MEMBER_USER, "poll_now")
     await until(lambda: "Nothing was changed" in home_text(slack_standin, MEMBER_USER))
-    assert app.poller.teams == []
+    async with sessions() as session:
+        status = await load_status(session, TEAM_ID, datetime.now(UTC))
+    assert all(resource.last_poll_at is None for resource in status.resources)
+
+
+async def test_pending_panel_counts_what_the_connector_has_seen(
+    app, slack_standin, seed, sessions, mtls_simulator
+):
+    await seed(simulator_settings(mtls_simulator), channels=ALL_ROUTED)
+    async with sessions.begin() as session:
+        await store_polling_settings(session, TEAM_ID, PollingSettings(backfill_days=365))
+    await click(app, ADMIN_USER, "poll_now")
+    await until(lambda: "Polled 4 of 4 resources" in home_text(slack_standin, ADMIN_USER))
+    await open_home(app, slack_standin, MEMBER_USER)
+    text = home_text(slack_standin, MEMBER_USER)
+    invoices = mtls_simulator.data.rows("ABC", "ap-invoices")
+    entered = [r for r in invoices if r["SourceTable"] == "AP_InvoiceHeader"]
+    on_hold = [r for r in invoices if r["HoldPayment"] == "Y" and r.get("Balance") != "0.00"]
+    new_orders = [
+        r for r in mtls_simulator.data.rows("ABC", "purchase-orders") if r["OrderStatus"] == "N"
+    ]
+    entered_total = sum(Decimal(r["InvoiceAmt"]) for r in entered)
+    assert f"AP invoices entered, not posted*: {len(entered)}, ${entered_total:,.2f}" in text
+    assert f"AP invoices on hold*: {len(on_hold)}," in text
+    assert f"Purchase orders still New*: {len(new_orders)}," in text
+    oldest = min(entered, key=lambda r: r["InvoiceDate"])
+    assert f"invoice {oldest['InvoiceNo'].strip()}" in text
+
+
+async def test_test_connection_shows_a_failing_line_for_an_untrusted_agent_certificate(
+    app, slack_standin, seed, mtls_simulator, tmp_path
+):
+    settings = dataclasses.replace(
+        simulator_settings(mtls_simulator), ca_cert_pem=other_ca_pem(tmp_path)
+    )
+    await seed(settings)
+    await click(app, ADMIN_USER, "test_connection")
+    opened = await until(lambda: slack_standin.calls_to("views.open"))
+    assert "Trying the agent" in json.dumps(opened[0].params)
+    updated = await until(lambda: slack_standin.calls_to("views.update"))
+    text = json.dumps(updated[-1].params)
+    assert ":x: *agent TLS and certificate*" in text
+    assert "checks failed" in text
+
+
+async def test_test_connection_passes_against_a_trusted_agent(
+    app, slack_standin, seed, mtls_simulator
+):
+    await seed(simulator_settings(mtls_simulator))
+    await click(app, ADMIN_USER, "test_connection")
+    updated = await until(lambda: slack_standin.calls_to("views.update"))
+    text = json.dumps(updated[-1].params)
+    assert "Every check passed" in text, text
+
+
+async def test_dead_letters_are_retried_by_an_admin(app, slack_standin, seed, sessions):
+    await seed()
+    async with sessions.begin() as session:
+        delivery_id = await enqueue(
+            session,
+            OutboundMessage(
+                team_id=TEAM_ID,
+                channel_id=AP_CHANNEL,
+                kind=DeliveryKind.POST,
+                message=SlackMessage(text="hello", blocks=()),
+                company="ABC",
+                record_type=RecordType.AP_INVOICE,
+                record_key="K1",
+            ),
+            now=datetime.now(UTC),
+        )
+        await session.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(status="dead", last_error="channel_not_found")
+        )
+    view = await open_home(app, slack_standin, ADMIN_USER)
+    assert "channel_not_found" in json.dumps(view)
+    await click(app, ADMIN_USER, "retry_dead_letter", str(delivery_id))
+    await until(lambda: "1 dead letter(s) queued again" in home_text(slack_standin, ADMIN_USER))
+    async with sessions() as session:
+        status = await session.scalar(
+            sa.select(deliveries.c.status).where(deliveries.c.id == delivery_id)
+        )
+    assert status == "pending"
 
 
 def details_click(company: str, record_type: RecordType, key: str) -> dict:

@@ -1,7 +1,7 @@
 """Slack installations and bots (tokens encrypted), OAuth states, event receipts.
 
 Revision ID: 0004_slack
-Revises: 0001
+Revises: 0003_polling
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_slack"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003_polling"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

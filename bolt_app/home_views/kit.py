@@ -1,4 +1,7 @@
-"""Small Block Kit element constructors and Slack's length limits, shared by the view modules."""
+"""Small Block Kit element constructors and Slack's length limits, shared by the view modules.
+
+Record types are named with `bolt_app.views.RECORD_TYPE_LABELS`, as /sage-status names them.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sage.records import RecordType
-
 MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
 MAX_FIELD_TEXT = 2000
 MAX_BUTTON_TEXT = 75
 MAX_TITLE = 24
-
-RECORD_TYPE_LABELS: dict[RecordType, str] = {
-    RecordType.AP_INVOICE: "AP invoices",
-    RecordType.PURCHASE_ORDER: "Purchase orders",
-    RecordType.GL_ENTRY: "GL registers",
-    RecordType.GL_ACCOUNT: "GL accounts",
-}
 
 Block = dict[str, Any]
 

@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from bolt_app.views.details import (
+from bolt_app.home_views.details import (
     build_details_loading_modal,
     build_details_modal,
     build_details_unreachable_modal,
@@ -18,7 +18,7 @@ from sage.records import (
     PurchaseOrderLine,
     RecordType,
 )
-from tests.bolt_app.views.blockkit import assert_within_limits
+from tests.bolt_app.home_views.blockkit import assert_within_limits
 
 STAMPS = AuditStamps(datetime(2026, 11, 26, 9, 30, tzinfo=UTC), "0000000001")
 

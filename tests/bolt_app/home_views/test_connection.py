@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bolt_app.views.connection import (
+from bolt_app.home_views.connection import (
     FIELD_API_KEY,
     FIELD_AUTH,
     FIELD_CLIENT_KEY,
@@ -10,7 +10,7 @@ from bolt_app.views.connection import (
     read_connection_form,
 )
 from sage.connection import AuthMode, ConnectionSettings
-from tests.bolt_app.views.blockkit import assert_within_limits
+from tests.bolt_app.home_views.blockkit import assert_within_limits
 
 CURRENT = ConnectionSettings(
     agent_url="https://sage01.corp.example:8443",

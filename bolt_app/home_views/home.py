@@ -15,9 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bolt_app.views.kit import (
+from bolt_app.home_views.kit import (
     MAX_SECTION_TEXT,
-    RECORD_TYPE_LABELS,
     Block,
     actions,
     button,
@@ -32,6 +31,9 @@ from bolt_app.views.kit import (
     slack_date,
     truncate,
 )
+from bolt_app.polling.rules import RoutingRule
+from bolt_app.status import ResourceStatus
+from bolt_app.views import RECORD_TYPE_LABELS, build_not_configured_blocks
 from sage.connection import ConnectionSettings
 from sage.records import RecordType
 
@@ -74,49 +76,9 @@ class RouteRow:
 
 
 @dataclass(frozen=True, slots=True)
-class RuleRow:
-    """An extra routing rule: records matching it also go to `channel_id` (or mention someone)."""
-
-    rule_id: int
-    record_type: RecordType
-    channel_id: str | None
-    warehouse: str | None = None
-    min_amount: Decimal | None = None
-    mention: str | None = None
-
-    def describe(self) -> str:
-        conditions = []
-        if self.warehouse:
-            conditions.append(f"warehouse {escape(self.warehouse)}")
-        if self.min_amount is not None:
-            conditions.append(f"over {money(self.min_amount)}")
-        where = " and ".join(conditions) or "all"
-        targets = []
-        if self.channel_id:
-            targets.append(f"to <#{self.channel_id}>")
-        if self.mention:
-            targets.append(f"mention {self.mention}")
-        label = RECORD_TYPE_LABELS[self.record_type]
-        return f"{label} ({where}) {' and '.join(targets)}".rstrip()
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceStatus:
-    """One (company, record type) row of `/sage-status` (INTERFACE.md's `status --json`)."""
-
-    company: str
-    record_type: RecordType
-    channel: str | None
-    schedule: str
-    last_poll_at: datetime | None
-    last_success_at: datetime | None
-    next_poll_at: datetime | None
-    records_seen_last_poll: int | None
-    last_error: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class StatusPanel:
+    """`bolt_app.status.WorkspaceStatus` plus why the workspace is paused."""
+
     paused: bool
     resources: tuple[ResourceStatus, ...]
     queue_pending: int
@@ -165,13 +127,14 @@ class DeliveryRow:
 class HomeState:
     """Everything the App Home shows; `is_admin` decides which panels appear."""
 
+    team_id: str
     is_admin: bool
     status: StatusPanel
     pending: tuple[PendingGroup, ...]
     extra_admins: tuple[str, ...] = ()
     connection: ConnectionSettings | None = None
     routes: tuple[RouteRow, ...] = ()
-    rules: tuple[RuleRow, ...] = ()
+    rules: tuple[RoutingRule, ...] = ()
     dead_letters: tuple[DeadLetterRow, ...] = ()
     dead_letter_count: int = 0
     last_deliveries: tuple[DeliveryRow, ...] = ()
@@ -187,6 +150,8 @@ def build_home_view(state: HomeState) -> dict[str, Any]:
         blocks += _routes_panel(state.routes)
         blocks += _rules_panel(state.rules)
     else:
+        if state.connection is None:
+            blocks.append(section("Sage 100 is not connected yet."))
         blocks.append(section(_who_can_change(state.extra_admins)))
     blocks += _status_panel(state.status)
     blocks += _pending_panel(state.pending)
@@ -205,15 +170,6 @@ def _who_can_change(extra_admins: Sequence[str]) -> str:
 
 def _connection_panel(state: HomeState) -> list[Block]:
     connection = state.connection
-    if connection is None:
-        summary = ":large_yellow_circle: *No Sage 100 agent connected yet.* Set up the connection to start."
-    else:
-        companies = ", ".join(connection.companies)
-        summary = (
-            f"*Agent* {escape(connection.agent_url)}\n"
-            f"*Companies* {companies} · *Auth* {connection.auth.value} · "
-            f"*Time zone* {connection.timezone.key}"
-        )
     controls = [
         button("Edit connection", ACTION_EDIT_CONNECTION, style="primary"),
         button("Test connection", ACTION_TEST_CONNECTION),
@@ -223,6 +179,18 @@ def _connection_panel(state: HomeState) -> list[Block]:
         controls.append(button("Resume polling", ACTION_RESUME, style="primary"))
     else:
         controls.append(button("Pause polling", ACTION_PAUSE, style="danger"))
+    if connection is None:
+        return [
+            divider(),
+            *build_not_configured_blocks(state.team_id),
+            section("Or set the connection up here with *Edit connection*."),
+            actions(*controls),
+        ]
+    summary = (
+        f"*Agent* {escape(connection.agent_url)}\n"
+        f"*Companies* {', '.join(connection.companies)} · *Auth* {connection.auth.value} · "
+        f"*Time zone* {connection.timezone.key}"
+    )
     return [divider(), header("Agent connection"), section(summary), actions(*controls)]
 
 
@@ -255,9 +223,25 @@ def _schedule_words(schedule: str) -> str:
     return f"every {schedule}"
 
 
-def _rules_panel(rules: Sequence[RuleRow]) -> list[Block]:
+def describe_rule(rule: RoutingRule) -> str:
+    """`Purchase orders (warehouse EST and over $5,000.00) to <#C1> and mention <!subteam^S1>`."""
+    conditions = []
+    if rule.warehouse:
+        conditions.append(f"warehouse {escape(rule.warehouse)}")
+    if rule.min_amount is not None:
+        conditions.append(f"over {money(rule.min_amount)}")
+    targets = []
+    if rule.channel:
+        targets.append(f"to <#{rule.channel}>")
+    if rule.mention:
+        targets.append(f"mention <!subteam^{rule.mention}>")
+    where = " and ".join(conditions) or "all"
+    return f"{RECORD_TYPE_LABELS[rule.record_type]} ({where}) {' and '.join(targets)}"
+
+
+def _rules_panel(rules: Sequence[RoutingRule]) -> list[Block]:
     if rules:
-        lines = [f"• {rule.describe()}" for rule in rules[:MAX_RULES_SHOWN]]
+        lines = [f"• {describe_rule(rule)}" for rule in rules[:MAX_RULES_SHOWN]]
         if len(rules) > MAX_RULES_SHOWN:
             lines.append(f"…and {len(rules) - MAX_RULES_SHOWN} more")
         text = "\n".join(lines)

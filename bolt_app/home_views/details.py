@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bolt_app.views.kit import (
+from bolt_app.home_views.kit import (
     MAX_VIEW_BLOCKS,
-    RECORD_TYPE_LABELS,
     Block,
     context,
     divider,
@@ -24,6 +23,7 @@ from bolt_app.views.kit import (
     money,
     section,
 )
+from bolt_app.views import RECORD_TYPE_LABELS
 from sage.records import (
     APInvoice,
     AuditStamps,

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bolt_app.views.home import (
+from bolt_app.home_views.home import (
     ACTION_PAUSE,
     ACTION_POLL_NOW,
     ACTION_RESUME,
@@ -12,15 +12,15 @@ from bolt_app.views.home import (
     HomeState,
     PendingGroup,
     PendingItem,
-    ResourceStatus,
     RouteRow,
-    RuleRow,
     StatusPanel,
     build_home_view,
 )
+from bolt_app.polling.rules import RoutingRule
+from bolt_app.status import ResourceStatus
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
-from tests.bolt_app.views.blockkit import assert_within_limits, walk_texts
+from tests.bolt_app.home_views.blockkit import assert_within_limits, walk_texts
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 
@@ -65,6 +65,7 @@ def big_state(*, is_admin: bool, companies: int = 10, rules: int = 20, paused=Fa
     )
     item = PendingItem("ABC", "01-AIRWAY invoice 10045", Decimal("1250.00"), date(2026, 11, 1))
     return HomeState(
+        team_id="T0123ABCD",
         is_admin=is_admin,
         extra_admins=("U0ADMIN01",),
         status=StatusPanel(
@@ -84,8 +85,8 @@ def big_state(*, is_admin: bool, companies: int = 10, rules: int = 20, paused=Fa
         ),
         routes=tuple(RouteRow(rt, "C0AP00001", "15m") for rt in RecordType),
         rules=tuple(
-            RuleRow(
-                n, RecordType.PURCHASE_ORDER, "C0EAST001", warehouse="EST", min_amount=Decimal(n)
+            RoutingRule(
+                RecordType.PURCHASE_ORDER, "C0EAST001", warehouse="EST", min_amount=Decimal(n)
             )
             for n in range(rules)
         ),
@@ -153,8 +154,25 @@ def test_sage_text_cannot_ping_anyone():
     state = big_state(is_admin=False)
     evil = PendingItem("ABC", "<!channel> vendor", Decimal(1), None)
     state = HomeState(
+        team_id="T0123ABCD",
         is_admin=False,
         status=state.status,
         pending=(PendingGroup("On hold", 1, Decimal(1), (evil,)),),
     )
     assert "<!channel>" not in str(build_home_view(state))
+
+
+def test_a_fresh_install_tells_an_admin_what_to_do_next():
+    state = big_state(is_admin=True)
+    view = build_home_view(
+        HomeState(team_id="T0123ABCD", is_admin=True, status=state.status, pending=())
+    )
+    assert_within_limits(view)
+    text = all_text(view)
+    assert "ml-connector workspace apply" in text and "T0123ABCD" in text
+    assert "edit_connection" in action_ids(view)
+
+
+def test_rules_are_described_in_words():
+    view = build_home_view(big_state(is_admin=True, rules=1))
+    assert "Purchase orders (warehouse EST and over $0.00) to <#C0EAST001>" in all_text(view)
