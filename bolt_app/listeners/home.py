@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app import home_admin
+from bolt_app.blocks import DETAILS_ACTION_ID, OPEN_IN_SAGE_ACTION_ID, RecordRef
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home_admin import FormErrors, load_or_new_workspace
@@ -46,7 +47,7 @@ from bolt_app.home_views.details import (
 )
 from bolt_app.home_views.kit import modal, section
 from bolt_app.polling.service import PollOutcome, PollService
-from bolt_app.record_details import RecordRef, fetch_details_live
+from bolt_app.record_details import fetch_details_live, register_written_at
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.views import RECORD_TYPE_LABELS
 from sage.check import check_agent
@@ -56,7 +57,6 @@ from sage.records import RecordType
 
 log = logging.getLogger(__name__)
 
-DETAILS_ACTION_ID = "record_details"
 _ROUTE_ACTION = re.compile(
     "^" + re.escape(home_views.ROUTE_ACTION_PREFIX) + "(" + "|".join(RecordType) + ")$"
 )
@@ -74,9 +74,10 @@ class HomeServices:
     box: SecretBox
     poller: PollService  # "Poll now" polls in this process; the delivery worker posts
     check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckLine]]] = check_agent
-    fetch_record: Callable[[ConnectionSettings, RecordRef], Awaitable[DetailRecord]] = (
-        fetch_details_live
-    )
+    # (settings, record, when a GL register's seen lines were written) -> the whole record
+    fetch_record: Callable[
+        [ConnectionSettings, RecordRef, datetime | None], Awaitable[DetailRecord]
+    ] = fetch_details_live
     now: Callable[[], datetime] = field(default=_utcnow)
     agent_timeout: float = 30.0  # Details and Test connection give up on the agent after this
 
@@ -97,6 +98,7 @@ def register(app: AsyncApp, services: HomeServices) -> None:
     app.action(home_views.ACTION_RETRY_DEAD_LETTER)(home.retry_dead_letter)
     app.action(home_views.ACTION_RETRY_ALL_DEAD_LETTERS)(home.retry_all_dead_letters)
     app.action(DETAILS_ACTION_ID)(home.details)
+    app.action(OPEN_IN_SAGE_ACTION_ID)(_ack_only)
 
 
 class _HomeListeners:
@@ -350,10 +352,7 @@ class _HomeListeners:
 
     async def details(self, ack, body: dict[str, Any], action: dict[str, Any], client):
         await ack()
-        metadata = (body.get("message") or {}).get("metadata") or {}
-        ref = RecordRef.from_payload(action.get("value")) or RecordRef.from_payload(
-            metadata.get("event_payload")
-        )
+        ref = _record_ref(action, body)
         if ref is None:
             await client.views_open(
                 trigger_id=body["trigger_id"],
@@ -364,27 +363,52 @@ class _HomeListeners:
             trigger_id=body["trigger_id"],
             view=build_details_loading_modal(ref.record_type, ref.record_key),
         )
-        view_id = opened["view"]["id"]
         team_id, _ = _who(body)
+        view = await self._details_view(team_id, ref)
+        await client.views_update(view_id=opened["view"]["id"], view=view)
+
+    async def _details_view(self, team_id: str, ref: RecordRef) -> dict[str, Any]:
         settings = await self.connection(team_id)
         if settings is None:
-            view = build_details_unreachable_modal(
+            return build_details_unreachable_modal(
                 ref.record_type, ref.record_key, "No agent connection is set up for this workspace."
             )
-        else:
-            try:
-                async with asyncio.timeout(self.services.agent_timeout):
-                    record = await self.services.fetch_record(settings, ref)
-                view = build_details_modal(record)
-            except SageError as error:
-                view = build_details_unreachable_modal(ref.record_type, ref.record_key, str(error))
-            except TimeoutError:
-                view = build_details_unreachable_modal(
-                    ref.record_type,
-                    ref.record_key,
-                    f"It did not answer within {self.services.agent_timeout:g} seconds.",
-                )
-        await client.views_update(view_id=view_id, view=view)
+        written = None
+        if ref.record_type is RecordType.GL_ENTRY:
+            async with self.services.sessions() as session:
+                written = await register_written_at(session, team_id, ref, settings.timezone)
+        try:
+            async with asyncio.timeout(self.services.agent_timeout):
+                record = await self.services.fetch_record(settings, ref, written)
+        except SageError as error:
+            return build_details_unreachable_modal(ref.record_type, ref.record_key, str(error))
+        except TimeoutError:
+            return build_details_unreachable_modal(
+                ref.record_type,
+                ref.record_key,
+                f"It did not answer within {self.services.agent_timeout:g} seconds.",
+            )
+        return build_details_modal(record)
+
+
+def _record_ref(action: dict[str, Any], body: dict[str, Any]) -> RecordRef | None:
+    """From the button's value, else the message metadata the blocks builders attach."""
+    try:
+        return RecordRef.from_value(str(action.get("value", "")))
+    except ValueError:
+        pass
+    payload = ((body.get("message") or {}).get("metadata") or {}).get("event_payload") or {}
+    try:
+        return RecordRef(
+            str(payload["company"]), RecordType(payload["record_type"]), str(payload["record_key"])
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+async def _ack_only(ack) -> None:
+    """A link button still sends an action; Slack shows an error unless it is acknowledged."""
+    await ack()
 
 
 def poll_summary(outcomes: Sequence[PollOutcome]) -> str:

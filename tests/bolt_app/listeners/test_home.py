@@ -20,8 +20,16 @@ from bolt_app.blocks import SlackMessage
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
 from bolt_app.delivery.tables import deliveries
 from bolt_app.listeners.home import HomeServices
+from bolt_app.polling.registers import merge_register
+from bolt_app.polling.registers import register_key as register_key_text
 from bolt_app.polling.service import PollService
-from bolt_app.polling.store import PollingSettings, store_polling_settings
+from bolt_app.polling.store import (
+    PollingSettings,
+    PollKey,
+    SeenRecord,
+    save_seen,
+    store_polling_settings,
+)
 from bolt_app.schedule import DEFAULT_SCHEDULES
 from bolt_app.status import load_status
 from bolt_app.storage.audit import list_audit_events
@@ -30,6 +38,7 @@ from bolt_app.storage.workspaces import apply_workspace, load_workspace
 from bolt_app.workspace_file import WorkspaceConfig
 from sage.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings
+from sage.parsing import parse_gl_posting
 from sage.records import RecordType
 from tests.bolt_app.listeners.slack_requests import (
     SIGNING_SECRET,
@@ -527,21 +536,42 @@ async def test_details_modal_for_a_po_shows_its_lines(app, slack_standin, seed, 
 
 
 async def test_details_modal_for_a_gl_register_shows_every_line(
-    app, slack_standin, seed, mtls_simulator
+    app, slack_standin, seed, sessions, mtls_simulator
 ):
     await seed(simulator_settings(mtls_simulator))
     rows = mtls_simulator.data.rows("ABC", "gl-postings")
     first = rows[0]
-    register = [
-        r for r in rows
-        if (r["SourceJournal"], r["JournalRegisterNo"]) == (first["SourceJournal"], first["JournalRegisterNo"])
-    ]  # fmt: skip
-    await dispatch(app, details_click("ABC", RecordType.GL_ENTRY, first["RecordKey"]))
+    register_key = (first["SourceJournal"], first["JournalRegisterNo"])
+    register = [r for r in rows if (r["SourceJournal"], r["JournalRegisterNo"]) == register_key]
+    # What the poller recorded when it announced the register: its first line only.
+    seen_line = parse_gl_posting(first, "ABC", CHICAGO)
+    state = merge_register("ABC", register_key, None, [seen_line], CHICAGO)
+    async with sessions.begin() as session:
+        await save_seen(
+            session,
+            PollKey(TEAM_ID, "ABC", RecordType.GL_ENTRY),
+            register_key_text(register_key),
+            GL_CHANNEL,
+            SeenRecord(state.version, state.snapshot, None),
+            existed=False,
+            now=datetime.now(UTC),
+        )
+    await dispatch(app, details_click("ABC", RecordType.GL_ENTRY, register_key_text(register_key)))
     updated = await until(lambda: slack_standin.calls_to("views.update"))
     text = json.dumps(updated[-1].params)
     assert f"GL register {first['SourceJournal']}-{first['JournalRegisterNo']}" in text
+    assert len(register) > 1
     for line in register:
         assert f"`{line['Account']}`" in text
+
+
+async def test_details_modal_for_an_unseen_gl_register_says_why(
+    app, slack_standin, seed, mtls_simulator
+):
+    await seed(simulator_settings(mtls_simulator))
+    await dispatch(app, details_click("ABC", RecordType.GL_ENTRY, "GJ-999999"))
+    updated = await until(lambda: slack_standin.calls_to("views.update"))
+    assert "is not among the records the connector has seen" in json.dumps(updated[-1].params)
 
 
 async def test_details_modal_says_so_when_the_agent_is_unreachable(
