@@ -21,10 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
-from bolt_app.errors import MLConnectorError
+from bolt_app.errors import ConfigError, MLConnectorError
 from bolt_app.home_views import connection as form_fields
+from bolt_app.home_views import rules as rule_form
 from bolt_app.home_views.connection import ConnectionForm
-from bolt_app.home_views.home import schedule_block_id
+from bolt_app.home_views.home import describe_rule, schedule_block_id
+from bolt_app.polling.rules import RoutingRule, parse_rules
+from bolt_app.polling.store import load_polling_settings, store_polling_settings
 from bolt_app.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import workspaces
@@ -257,5 +260,53 @@ async def set_paused(
         kind=f"workspace.{verb}",
         actor=actor_for(user_id),
         summary=f"Polling {verb} from the App Home.",
+        now=now,
+    )
+
+
+async def add_rule(
+    session: AsyncSession, team_id: str, fields: Mapping[str, str], *, user_id: str, now: datetime
+) -> RoutingRule:
+    """Parses one rule as the workspace file would; FormErrors on the field it names."""
+    try:
+        (rule,) = parse_rules([dict(fields)], source="App Home")
+    except ConfigError as error:
+        field = re.search(r"rules\[\d+\]\.(\w+)", str(error))
+        name = field.group(1) if field else "record_type"
+        block = next(
+            (block for block, key in rule_form.RULE_FIELDS.items() if key == name),
+            rule_form.RULE_RECORD_TYPE,
+        )
+        problem = re.sub(r"^rules\[\d+\](\.\w+)?\s*", "", str(error).split(": ", 1)[-1])
+        raise FormErrors({block: _sentence(problem)}) from None
+    settings = await load_polling_settings(session, team_id)
+    await store_polling_settings(
+        session, team_id, dataclasses.replace(settings, rules=(*settings.rules, rule))
+    )
+    await _audit_rules(session, team_id, user_id, now, f"Rule added: {describe_rule(rule)}.")
+    return rule
+
+
+async def remove_rule(
+    session: AsyncSession, team_id: str, position: int, *, user_id: str, now: datetime
+) -> None:
+    settings = await load_polling_settings(session, team_id)
+    if not 0 <= position < len(settings.rules):
+        return  # already removed (a double click, or another admin)
+    removed = settings.rules[position]
+    rules = settings.rules[:position] + settings.rules[position + 1 :]
+    await store_polling_settings(session, team_id, dataclasses.replace(settings, rules=rules))
+    await _audit_rules(session, team_id, user_id, now, f"Rule removed: {describe_rule(removed)}.")
+
+
+async def _audit_rules(
+    session: AsyncSession, team_id: str, user_id: str, now: datetime, summary: str
+) -> None:
+    await record_audit_event(
+        session,
+        team_id=team_id,
+        kind="rules.changed",
+        actor=actor_for(user_id),
+        summary=summary,
         now=now,
     )

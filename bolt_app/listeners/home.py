@@ -31,6 +31,7 @@ from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home_admin import FormErrors, load_or_new_workspace
 from bolt_app.home_state import load_home_state
 from bolt_app.home_views import home as home_views
+from bolt_app.home_views import rules as rule_form
 from bolt_app.home_views.connection import (
     CONNECTION_CALLBACK_ID,
     CheckLine,
@@ -46,7 +47,9 @@ from bolt_app.home_views.details import (
     build_details_unreachable_modal,
 )
 from bolt_app.home_views.kit import modal, section
+from bolt_app.polling.rules import RoutingRule
 from bolt_app.polling.service import PollOutcome, PollService
+from bolt_app.polling.store import load_polling_settings
 from bolt_app.record_details import fetch_details_live, register_written_at
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.views import RECORD_TYPE_LABELS
@@ -92,6 +95,9 @@ def register(app: AsyncApp, services: HomeServices) -> None:
     app.action(home_views.ACTION_TEST_CONNECTION)(home.test_connection)
     app.action(home_views.ACTION_EDIT_SCHEDULES)(home.edit_schedules)
     app.view(home_views.SCHEDULES_CALLBACK_ID)(home.schedules_submitted)
+    app.action(home_views.ACTION_MANAGE_RULES)(home.manage_rules)
+    app.view(rule_form.RULES_CALLBACK_ID)(home.rule_submitted)
+    app.action(rule_form.ACTION_REMOVE_RULE)(home.remove_rule)
     app.action(home_views.ACTION_PAUSE)(home.pause)
     app.action(home_views.ACTION_RESUME)(home.resume)
     app.action(home_views.ACTION_POLL_NOW)(home.poll_now)
@@ -347,6 +353,56 @@ class _HomeListeners:
             return
         await ack()
         await self.publish(client, team_id, user_id, notice="Schedules saved.")
+
+    # ---- routing rules -----------------------------------------------------------------------
+
+    async def rules(self, team_id: str) -> tuple[RoutingRule, ...]:
+        async with self.services.sessions() as session:
+            return (await load_polling_settings(session, team_id)).rules
+
+    async def manage_rules(self, ack, body: dict[str, Any], client):
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        view = rule_form.build_rules_modal(await self.rules(team_id))
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def rule_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+            return
+        fields = rule_form.read_rule_form(view["state"]["values"])
+        if not fields:
+            await ack()
+            return
+        try:
+            async with self.services.sessions.begin() as session:
+                await home_admin.add_rule(
+                    session, team_id, fields, user_id=user_id, now=self.services.now()
+                )
+        except FormErrors as problems:
+            await ack(response_action="errors", errors=problems.errors)
+            return
+        await ack()
+        await self.publish(client, team_id, user_id, notice="Routing rule added.")
+
+    async def remove_rule(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return
+        async with self.services.sessions.begin() as session:
+            await home_admin.remove_rule(
+                session, team_id, int(action["value"]), user_id=user_id, now=self.services.now()
+            )
+        await client.views_update(
+            view_id=body["view"]["id"], view=rule_form.build_rules_modal(await self.rules(team_id))
+        )
+        await self.publish(client, team_id, user_id, notice="Routing rule removed.")
 
     # ---- Details -----------------------------------------------------------------------------
 

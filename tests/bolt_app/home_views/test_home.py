@@ -16,6 +16,7 @@ from bolt_app.home_views.home import (
     StatusPanel,
     build_home_view,
 )
+from bolt_app.home_views.rules import build_rules_modal
 from bolt_app.polling.rules import RoutingRule
 from bolt_app.status import ResourceStatus
 from sage.connection import AuthMode, ConnectionSettings
@@ -176,3 +177,15 @@ def test_a_fresh_install_tells_an_admin_what_to_do_next():
 def test_rules_are_described_in_words():
     view = build_home_view(big_state(is_admin=True, rules=1))
     assert "Purchase orders (warehouse EST and over $0.00) to <#C0EAST001>" in all_text(view)
+
+
+def test_rules_modal_lists_rules_and_stays_within_limits():
+    rules = big_state(is_admin=True, rules=200).rules
+    view = build_rules_modal(rules)
+    assert_within_limits(view)
+    text = all_text(view)
+    assert "…and 115 more" in text
+    assert "remove_rule" in action_ids(view)
+    small = build_rules_modal(rules[:2])
+    assert_within_limits(small)
+    assert "2. Purchase orders (warehouse EST and over $1.00)" in all_text(small)

@@ -27,6 +27,7 @@ from bolt_app.polling.store import (
     PollingSettings,
     PollKey,
     SeenRecord,
+    load_polling_settings,
     save_seen,
     store_polling_settings,
 )
@@ -584,3 +585,61 @@ async def test_details_modal_says_so_when_the_agent_is_unreachable(
     await dispatch(app, details_click("ABC", RecordType.PURCHASE_ORDER, "0000150"))
     updated = await until(lambda: slack_standin.calls_to("views.update"))
     assert "could not be reached" in json.dumps(updated[-1].params)
+
+
+def rule_values(**fields: str) -> dict:
+    values: dict = {}
+    for name, value in fields.items():
+        block = f"rule_{name}"
+        if name == "record_type":
+            element = {"type": "static_select", "selected_option": {"value": value}}
+        elif name == "channel":
+            element = {"type": "conversations_select", "selected_conversation": value}
+        else:
+            element = {"type": "plain_text_input", "value": value}
+        values[block] = {block: element}
+    return values
+
+
+async def test_routing_rules_are_added_validated_and_removed(app, slack_standin, seed, sessions):
+    await seed()
+    bad = rule_values(record_type="purchase_order", channel=GL_CHANNEL, mention="@finance")
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_rules", bad))
+    answer = json.loads(response.body)
+    assert list(answer["errors"]) == ["rule_mention"]
+    assert "user group ID" in answer["errors"]["rule_mention"]
+
+    good = rule_values(record_type="purchase_order", channel=GL_CHANNEL, warehouse="EST")
+    publishes = len(slack_standin.calls_to("views.publish"))
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_rules", good))
+    assert response.body == ""
+    await until(lambda: len(slack_standin.calls_to("views.publish")) > publishes)
+    async with sessions() as session:
+        rules = (await load_polling_settings(session, TEAM_ID)).rules
+    assert [(r.record_type, r.channel, r.warehouse) for r in rules] == [
+        (RecordType.PURCHASE_ORDER, GL_CHANNEL, "EST")
+    ]
+    assert "Purchase orders (warehouse EST) to <#C0GL00001>" in home_text(slack_standin, ADMIN_USER)
+
+    refused = block_action(
+        TEAM_ID, MEMBER_USER, {"type": "button", "action_id": "remove_rule", "value": "0"},
+        view={"id": "V0RULES01", "type": "modal"},
+    )  # fmt: skip
+    await dispatch(app, refused)
+    await until(lambda: "Nothing was changed" in home_text(slack_standin, MEMBER_USER))
+    async with sessions() as session:
+        assert len((await load_polling_settings(session, TEAM_ID)).rules) == 1
+    await click(app, ADMIN_USER, "manage_rules")
+    stack = await until(lambda: slack_standin.modal_stack(TEAM_ID))
+    modal_id = stack[-1]["id"]
+    remove = block_action(
+        TEAM_ID, ADMIN_USER, {"type": "button", "action_id": "remove_rule", "value": "0"},
+        view={"id": modal_id, "type": "modal"},
+    )  # fmt: skip
+    await dispatch(app, remove)
+    await until(lambda: "No routing rules yet" in json.dumps(slack_standin.modal_stack(TEAM_ID)))
+    async with sessions() as session:
+        assert (await load_polling_settings(session, TEAM_ID)).rules == ()
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    kinds = [(e.kind, e.actor) for e in events if e.kind == "rules.changed"]
+    assert kinds == [("rules.changed", f"slack:{ADMIN_USER}")] * 2
