@@ -136,7 +136,11 @@ class RecordRef:
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters as entities: `<!channel>` becomes inert text."""
+    """Slack's three control characters as entities: `<!channel>` becomes inert text.
+
+    A lone surrogate (possible in JSON from the agent) becomes U+FFFD so the text stays UTF-8.
+    """
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -207,7 +211,7 @@ def _record_link(record_url: str, ref: RecordRef) -> str:
     }
     return re.sub(
         "|".join(re.escape(p) for p in values),
-        lambda match: quote(values[match.group(0)], safe=""),
+        lambda match: quote(values[match.group(0)], safe="", errors="replace"),
         record_url,
     )
 
@@ -632,8 +636,8 @@ def build_digest_message(
     if rest:
         blocks.append(
             _context(
-                f"{ELLIPSIS}and {rest} more not listed here. Find them in Sage 100, company "
-                f"{escape(company)}; changes to any of them are still posted in this channel."
+                f"{ELLIPSIS}and {rest} more not listed here: find them in Sage 100, "
+                f"company {escape(company)}."
             )
         )
     text = escape(f"{count} in company {company}") + (
@@ -674,7 +678,9 @@ def _unescape(text: str) -> str:
 
 def _readable(text_object: Mapping[str, Any]) -> str:
     text = _unescape(str(text_object.get("text", "")))
-    return text.replace("*", "") if text_object.get("type") == "mrkdwn" else text
+    if text_object.get("type") == "mrkdwn":
+        return text.replace("*", "").replace("`", "")
+    return text
 
 
 def render_text(message: SlackMessage) -> str:

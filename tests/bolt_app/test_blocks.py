@@ -409,6 +409,10 @@ def test_ten_thousand_character_comment_stays_within_limits():
         assert comment_text.endswith("…")
 
 
+def test_escape_keeps_text_utf8_encodable():
+    assert escape("a\ud800b \U0001f600 <&>") == "a\ufffdb \U0001f600 &lt;&amp;&gt;"
+
+
 def test_truncate_backs_off_an_entity_it_would_cut():
     assert truncate(escape("ab<cd"), 4) == "ab…"
     assert truncate("abcdef", 4) == "abc…"
