@@ -11,7 +11,7 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, MutableSequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -138,7 +138,7 @@ def build_app(
     faults: Faults,
     access: Access,
     clock: Callable[[], datetime],
-    requests: list[RecordedRequest] | None = None,
+    requests: MutableSequence[RecordedRequest] | None = None,
 ) -> Starlette:
     """The agent app; `requests`, when given, receives every request answered."""
 
@@ -215,6 +215,7 @@ def build_app(
             if rows:
                 after = sort_key(rows[-1])
             next_token = encode_token(company, resource, after, page + 1) if more else None
+            next_token = faults.repeated_token(token) or next_token
             return JSONResponse(
                 {
                     "company": company,

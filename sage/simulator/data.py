@@ -8,7 +8,7 @@ another.
 
 from __future__ import annotations
 
-import copy
+import bisect
 import random
 import threading
 from collections.abc import Iterable, Mapping
@@ -17,15 +17,23 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sage.simulator.catalog import ACCOUNTS, Account
+from sage.simulator.catalog import ACCOUNTS, Account, Vendor
 from sage.simulator.factory import RecordFactory, business_moment
-from sage.simulator.formats import Resource, Stamp, change_stamp, money
+from sage.simulator.formats import Resource, Stamp, change_stamp, money, sage_stamp
 
 DEFAULT_TIMEZONE = ZoneInfo("America/Chicago")
 
 Row = dict[str, object]
 Position = tuple[str, Decimal, str]
 """Where a listing stands: (stamp date, stamp hours, RecordKey) of the last record served."""
+
+
+def _copy(row: Row) -> Row:
+    """Rows are flat strings plus PO `Lines` (a list of flat dicts): copy just that deep."""
+    return {
+        name: [dict(line) for line in value] if isinstance(value, list) else value
+        for name, value in row.items()
+    }
 
 
 def sort_key(row: Row) -> Position:
@@ -66,6 +74,7 @@ class SimulatorData:
         self._tables: dict[tuple[str, Resource], dict[str, Row]] = {
             (company, resource): {} for company in self.companies for resource in Resource
         }
+        self._order: dict[tuple[str, Resource], list[Position]] = {}
 
     @classmethod
     def seeded(
@@ -93,15 +102,25 @@ class SimulatorData:
     def _table(self, company: str, resource: Resource | str) -> dict[str, Row]:
         return self._tables[(company, Resource(resource))]
 
+    def _changed(self, company: str, resource: Resource | str) -> None:
+        self._order.pop((company, Resource(resource)), None)
+
+    def _ordered(self, company: str, resource: Resource | str) -> list[Position]:
+        """Listing order of a table, kept until the table changes."""
+        name = (company, Resource(resource))
+        if name not in self._order:
+            self._order[name] = sorted(sort_key(row) for row in self._tables[name].values())
+        return self._order[name]
+
     def get(self, company: str, resource: Resource | str, record_key: str) -> Row | None:
         with self._lock:
             row = self._table(company, resource).get(record_key)
-            return copy.deepcopy(row) if row is not None else None
+            return _copy(row) if row is not None else None
 
     def rows(self, company: str, resource: Resource | str) -> list[Row]:
         """Every row, in listing order (change stamp, RecordKey)."""
         with self._lock:
-            rows = copy.deepcopy(list(self._table(company, resource).values()))
+            rows = [_copy(row) for row in self._table(company, resource).values()]
         return sorted(rows, key=sort_key)
 
     def changes(
@@ -114,26 +133,30 @@ class SimulatorData:
         limit: int,
     ) -> tuple[list[Row], bool]:
         """Up to `limit` rows at or after `since` and strictly after `after`; and whether more."""
-        selected = [
-            row
-            for row in self.rows(company, resource)
-            if (since is None or sort_key(row)[:2] >= since)
-            and (after is None or sort_key(row) > after)
-        ]
-        return selected[:limit], len(selected) > limit
+        with self._lock:
+            order = self._ordered(company, resource)
+            start = bisect.bisect_left(order, (*since, "")) if since is not None else 0
+            if after is not None:
+                start = max(start, bisect.bisect_right(order, after))
+            window = order[start : start + limit + 1]
+            table = self._table(company, resource)
+            rows = [_copy(table[key]) for _, _, key in window[:limit]]
+        return rows, len(window) > limit
 
     # --- writing -------------------------------------------------------------------------
 
     def put(self, company: str, resource: Resource | str, row: Row) -> Row:
         """Store a row as given (malformed rows too); it replaces any with the same RecordKey."""
         with self._lock:
-            self._table(company, resource)[str(row["RecordKey"])] = copy.deepcopy(row)
+            self._table(company, resource)[str(row["RecordKey"])] = _copy(row)
+            self._changed(company, resource)
         return row
 
     def remove(self, company: str, resource: Resource | str, record_key: str) -> None:
         """Deletes leave no trace, as in Sage: the row just stops being listed."""
         with self._lock:
             self._table(company, resource).pop(record_key, None)
+            self._changed(company, resource)
 
     def update(
         self,
@@ -148,28 +171,55 @@ class SimulatorData:
         """Change fields of a row; `at=None` is a Visual Integrator import: no new stamp."""
         with self._lock:
             row = self._table(company, resource)[record_key]
-            row.update(copy.deepcopy(dict(changes)))
+            row.update(_copy(dict(changes)))
             if at is not None:
                 row.update(self.factory.updated(self.local(at), user))
-            return copy.deepcopy(row)
+            self._changed(company, resource)
+            return _copy(row)
 
     def restamp(self, row: Row, at: datetime) -> Row:
-        """Make `at` the row's change stamp (as if written then), returning the row."""
-        stamp = self.factory.created(self.local(at), with_updated="DateUpdated" in row)
-        stamp.pop("UserCreatedKey")
-        stamp.pop("UserUpdatedKey", None)
+        """Make `at` the row's change stamp, as if first written then (updated pair blank)."""
+        day, clock = sage_stamp(self.local(at), self.factory.time_style())
+        row.update({"DateCreated": day, "TimeCreated": clock})
         if "DateUpdated" in row:
-            stamp |= {"DateUpdated": self.factory.empty_date(), "TimeUpdated": ""}
-        row.update(stamp)
+            row.update(
+                {"DateUpdated": self.factory.empty_date(), "TimeUpdated": "", "UserUpdatedKey": ""}
+            )
         return row
 
     # --- realistic changes (tests and the activity generator) ----------------------------
 
+    def _vendor(self, company: str, vendor: str | None) -> Vendor | None:
+        """`"01-AIRWAY"` -> that vendor of the company's catalogue; None -> a random one."""
+        if vendor is None:
+            return None
+        division, _, number = vendor.partition("-")
+        return self.factory.find_vendor(company, division, number)
+
     def add_ap_invoice(
-        self, company: str, at: datetime, *, posted: bool = False, **fields: object
+        self,
+        company: str,
+        at: datetime,
+        *,
+        posted: bool = False,
+        vendor: str | None = None,
+        **fields: object,
     ) -> Row:
-        """A new invoice entered (AP_InvoiceHeader) or already posted (AP_OpenInvoice)."""
-        row = self.factory.ap_invoice(company, self.local(at), posted=posted)
+        """A new invoice entered (AP_InvoiceHeader) or already posted (AP_OpenInvoice).
+
+        `fields` override values as stored (keep InvoiceAmt and Balance in step yourself).
+        """
+        row = self.factory.ap_invoice(
+            company, self.local(at), posted=posted, vendor=self._vendor(company, vendor)
+        )
+        with self._lock:
+            orders = [
+                str(order["PurchaseOrderNo"])
+                for order in self._table(company, Resource.PURCHASE_ORDERS).values()
+                if order.get("VendorNo") == row["VendorNo"]
+            ]
+        if orders and self.factory.rng.random() < 0.4:
+            row["PurchaseOrderNo"] = self.factory.rng.choice(sorted(orders))
         row.update(fields)
         return self.put(company, Resource.AP_INVOICES, row)
 
@@ -177,6 +227,7 @@ class SimulatorData:
         """Post an entered invoice: its header row goes, an AP_OpenInvoice row with a new key comes."""
         with self._lock:
             entered = self._table(company, Resource.AP_INVOICES).pop(record_key)
+            self._changed(company, Resource.AP_INVOICES)
             if entered["SourceTable"] != "AP_InvoiceHeader":
                 self._table(company, Resource.AP_INVOICES)[record_key] = entered
                 raise ValueError(f"{record_key!r} is already posted")
@@ -192,8 +243,12 @@ class SimulatorData:
             company, Resource.AP_INVOICES, record_key, {"Balance": money(balance)}, at=at
         )
 
-    def add_purchase_order(self, company: str, at: datetime, **fields: object) -> Row:
-        row = self.factory.purchase_order(company, self.local(at))
+    def add_purchase_order(
+        self, company: str, at: datetime, *, vendor: str | None = None, **fields: object
+    ) -> Row:
+        row = self.factory.purchase_order(
+            company, self.local(at), vendor=self._vendor(company, vendor)
+        )
         row.update(fields)
         return self.put(company, Resource.PURCHASE_ORDERS, row)
 

@@ -40,7 +40,9 @@ Stamp = tuple[str, Decimal]
 
 
 def sage_date(value: date | None, *, empty: str = "") -> str:
-    return value.strftime("%Y%m%d") if value is not None else empty
+    if value is None:
+        return empty
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
 def decimal_hours(value: time) -> Decimal:

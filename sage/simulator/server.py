@@ -14,7 +14,8 @@ import random
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from sage.certs import Pki
-from sage.connection import AuthMode
+from sage.connection import AuthMode, ConnectionSettings
 from sage.simulator.activity import Activity
 from sage.simulator.app import Access, RecordedRequest, build_app
 from sage.simulator.data import DEFAULT_TIMEZONE, SimulatorData
@@ -104,7 +105,7 @@ class SimulatorServer:
             else None
         )
         self.access = Access(mode, dict(api_keys or {}), dict(client_companies or {}))
-        self.requests: list[RecordedRequest] = []
+        self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
         self.host = host
         self._port = port
         self._server: _Server | None = None
@@ -122,9 +123,23 @@ class SimulatorServer:
         return f"https://localhost:{self._port}"
 
     @property
-    def api_key(self) -> str:
-        """The first API key, for the common one-key case."""
-        return next(iter(self.access.api_keys))
+    def api_key(self) -> str | None:
+        """The first API key (None in mTLS mode), for the common one-key case."""
+        return next(iter(self.access.api_keys), None)
+
+    def connection_settings(self, companies: Sequence[str] = ("ABC",)) -> ConnectionSettings:
+        """What a workspace would store to reach this simulator (PEM text, not paths)."""
+        mtls = self.mode is AuthMode.MTLS
+        return ConnectionSettings(
+            agent_url=self.base_url,
+            companies=tuple(companies),
+            auth=self.mode,
+            timezone=self.data.timezone,
+            client_cert_pem=self.pki.client_cert.read_text() if mtls else None,
+            client_key_pem=self.pki.client_key.read_text() if mtls else None,
+            ca_cert_pem=self.pki.ca_cert.read_text(),
+            api_key=None if mtls else self.api_key,
+        )
 
     def _config(self) -> uvicorn.Config:
         mtls = self.mode is AuthMode.MTLS
@@ -151,7 +166,9 @@ class SimulatorServer:
         )
 
     async def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so,
+        # and without it every keep-alive answer waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self._port))
