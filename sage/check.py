@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from sage.client import AgentClient, AgentHealth, RetryPolicy
+from sage.client import COMPANY_CODE, AgentClient, AgentHealth, RetryPolicy
 from sage.connection import AuthMode, ConnectionSettings
 from sage.errors import AuthError, NotFoundError, SageError
 from sage.resources import RESOURCES, Resource
@@ -66,16 +66,28 @@ async def _run(client: AgentClient, settings: ConnectionSettings) -> list[CheckR
     if not settings.companies:
         results.append(CheckResult("companies", False, "no company is configured"))
         return results
-    first = settings.companies[0]
-    probe = await _read(client, RESOURCES[0], first)
-    if isinstance(probe, AuthError) and probe.status == 401:
-        results.append(CheckResult(CREDENTIALS, False, str(probe)))
-        return results + _not_tried(settings, None, f"{CREDENTIALS} failed")
-    credential = "API key" if settings.auth is AuthMode.API_KEY else "client certificate"
-    results.append(CheckResult(CREDENTIALS, True, f"the agent accepted our {credential}"))
+    valid = [company for company in settings.companies if COMPANY_CODE.fullmatch(company)]
+    probe: str | SageError | None = None
+    if not valid:
+        results.append(CheckResult(CREDENTIALS, False, "not tried: no valid company code"))
+    else:
+        probe = await _read(client, RESOURCES[0], valid[0])
+        if isinstance(probe, AuthError) and probe.status == 401:
+            results.append(CheckResult(CREDENTIALS, False, str(probe)))
+            return results + _not_tried(settings, None, f"{CREDENTIALS} failed")
+        credential = "API key" if settings.auth is AuthMode.API_KEY else "client certificate"
+        results.append(CheckResult(CREDENTIALS, True, f"the agent accepted our {credential}"))
 
     for company in settings.companies:
-        reads = {RESOURCES[0]: probe} if company == first else {}
+        if company not in valid:
+            detail = f"{company!r} is not a company code (three upper-case letters or digits)"
+            results.append(CheckResult(f"company {company}", False, detail))
+            results += [
+                CheckResult(f"{company} {resource.path}", False, "not tried: bad company code")
+                for resource in RESOURCES
+            ]
+            continue
+        reads = {RESOURCES[0]: probe} if company == valid[0] and probe is not None else {}
         for resource in RESOURCES:
             if resource not in reads:
                 reads[resource] = await _read(client, resource, company)
@@ -95,8 +107,6 @@ async def _read(client: AgentClient, resource: Resource, company: str) -> str | 
                 return "readable"
     except SageError as error:
         return error
-    except ValueError as error:  # a company code the agent cannot have
-        return SageError(str(error))
     return "readable"
 
 

@@ -196,10 +196,13 @@ def build_ssl_context(settings: ConnectionSettings, *, verify: bool = True) -> s
             key.touch(mode=0o600)
             key.write_text(settings.client_key_pem)
             try:
-                context.load_cert_chain(cert, key)
+                # A password callback, so an encrypted key fails here instead of OpenSSL
+                # prompting on the terminal of a server process.
+                context.load_cert_chain(cert, key, password=lambda: b"")
             except ssl.SSLError:
                 raise CertificateError(
-                    "client_cert and client_key are not a matching PEM certificate and key"
+                    "client_cert and client_key are not a matching PEM certificate and "
+                    "unencrypted key"
                 ) from None
     return context
 
@@ -254,7 +257,10 @@ class AgentClient:
         self._settings = settings
         self._host = url.host
         self._port = url.port or 443
-        self._pin = normalise_pin(settings.pin_sha256) if settings.pin_sha256 else None
+        try:
+            self._pin = normalise_pin(settings.pin_sha256) if settings.pin_sha256 else None
+        except ValueError as error:
+            raise CertificateError(str(error)) from None
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock

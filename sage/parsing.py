@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -113,7 +113,10 @@ def local_stamp(day: date | None, clock: time | None, zone: ZoneInfo) -> datetim
     if day is None:
         return None
     naive = datetime.combine(day, clock or time(0))
-    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+    try:
+        return naive.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+    except OverflowError:  # 9999-12-31 late at night west of UTC
+        raise ParseError(f"stamp {naive.isoformat()} is out of range") from None
 
 
 def to_sage_stamp(moment: datetime, zone: ZoneInfo) -> tuple[str, str]:
@@ -123,17 +126,32 @@ def to_sage_stamp(moment: datetime, zone: ZoneInfo) -> tuple[str, str]:
     second, so a record that reads as second S may be stored as low as S - 0.5 s. The bound is
     therefore the local second (microseconds dropped) minus half a second, rounded DOWN to
     five places: never above any record stamped at `moment`, at most one extra second early.
+    An instant that a skipped (spring-gap) wall time also reads as is written as that earlier
+    wall time, so the record it came from is still included.
     """
     if moment.tzinfo is None:
         raise ValueError("to_sage_stamp needs an aware datetime")
-    local = moment.astimezone(zone)
-    seconds = local.hour * 3600 + local.minute * 60 + local.second
+    wall = _earliest_wall_time(moment.astimezone(zone), zone)
+    seconds = wall.hour * 3600 + wall.minute * 60 + wall.second
     if seconds == 0:
-        return format_date(local.date()), "0.00000"
+        return format_date(wall.date()), "0.00000"
     hours = ((Decimal(seconds) - Decimal("0.5")) / _SECONDS_PER_HOUR).quantize(
         _FIVE_PLACES, ROUND_FLOOR
     )
-    return format_date(local.date()), f"{hours:.5f}"
+    return format_date(wall.date()), f"{hours:.5f}"
+
+
+def _earliest_wall_time(local: datetime, zone: ZoneInfo) -> datetime:
+    """The earliest naive wall time `local_stamp` reads as this instant: the instant's own, or
+    one inside a daylight-saving gap just before it (moved forward by the gap)."""
+    wall = local.replace(tzinfo=None)
+    before = (local.astimezone(UTC) - timedelta(hours=3)).astimezone(zone)
+    gap = local.utcoffset() - before.utcoffset()
+    if gap > timedelta(0):
+        skipped = wall - gap
+        if local_stamp(skipped.date(), skipped.time(), zone) == local.astimezone(UTC):
+            return skipped
+    return wall
 
 
 # --- rows -------------------------------------------------------------------------------------

@@ -110,3 +110,29 @@ async def test_bad_settings_are_one_failed_line():
     )
     [result] = await check_agent(settings)
     assert not result.ok and "https" in result.detail
+
+
+async def test_a_malformed_company_code_fails_its_lines_without_a_request():
+    settings = ConnectionSettings(
+        SETTINGS.agent_url, ("abc", "ABC"), AuthMode.API_KEY, SETTINGS.timezone, api_key="k"
+    )
+    requests = []
+
+    def handler(request):
+        requests.append(request.url.path)
+        return agent().handle_request(request)
+
+    results = await check_agent(settings, transport=httpx.MockTransport(handler))
+    assert [(r.name, r.ok) for r in results[:8]] == [
+        ("agent TLS and certificate", True),
+        ("agent credentials", True),
+        ("company abc", False),
+        ("abc ap-invoices", False),
+        ("abc purchase-orders", False),
+        ("abc gl-postings", False),
+        ("abc gl-accounts", False),
+        ("company ABC", True),
+    ]
+    assert "three upper-case letters or digits" in results[2].detail
+    assert not any("/abc/" in path for path in requests)
+    assert requests[1] == "/v1/companies/ABC/ap-invoices"  # credentials tried on a real company

@@ -358,6 +358,33 @@ async def test_company_codes_are_checked_before_any_request(company):
             await agent.get_record(AP, company, "K")
 
 
+async def test_client_key_mistakes_are_reported_before_connecting(test_pki):
+    from cryptography.hazmat.primitives import serialization
+
+    settings = ConnectionSettings(
+        "https://sage01",
+        ("ABC",),
+        AuthMode.MTLS,
+        CHICAGO,
+        client_cert_pem=test_pki.client_cert_pem,
+        client_key_pem=test_pki.other_key_pem,
+    )
+    with pytest.raises(CertificateError, match="not a matching PEM certificate"):
+        AgentClient(settings)
+    key = serialization.load_pem_private_key(test_pki.client_key_pem.encode(), None)
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    ).decode()
+    with pytest.raises(CertificateError, match="unencrypted key"):
+        AgentClient(replace(settings, client_key_pem=encrypted))
+    with pytest.raises(CertificateError, match="pin_sha256 is not a SHA-256"):
+        AgentClient(replace(SETTINGS, pin_sha256="AB:CD"))
+    async with AgentClient(replace(settings, client_key_pem=test_pki.client_key_pem)):
+        pass  # the matching, unencrypted pair loads
+
+
 def test_settings_mistakes_are_reported_before_connecting():
     with pytest.raises(CertificateError, match="https"):
         AgentClient(

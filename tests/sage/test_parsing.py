@@ -3,7 +3,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sage.errors import ParseError
@@ -166,22 +166,29 @@ def test_stamps_without_date_are_missing_and_blank_time_is_midnight():
     assert local_stamp(date(2026, 1, 2), None, CHICAGO) == datetime(2026, 1, 2, tzinfo=CHICAGO)
 
 
+def lowest_spelling(wall: datetime) -> tuple[str, Decimal]:
+    """The smallest (date, decimal hours) BOI could write for a record at this wall second."""
+    seconds = wall.hour * 3600 + wall.minute * 60 + wall.second
+    return format_date(wall.date()), max(Decimal(seconds) - Decimal("0.5"), Decimal(0)) / 3600
+
+
+@example(datetime(2026, 3, 8, 2, 30), CHICAGO)  # inside the spring gap
+@example(datetime(2026, 3, 8, 3, 0), CHICAGO)  # just after it
+@example(datetime(2026, 11, 1, 1, 30), CHICAGO)  # the repeated hour
+@example(datetime(2026, 10, 4, 2, 15), ZoneInfo("Australia/Lord_Howe"))  # a 30-minute gap
+@example(datetime(2026, 9, 6, 0, 0, 1), ZoneInfo("America/Santiago"))  # gap at midnight
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1)), ZONES)
-def test_since_bound_never_skips_the_record_it_came_from(moment, zone):
-    """A record stamped at a local second S, written by BOI any way that reads back as S,
-    must satisfy since <= stamp numerically for the cursor made from its own time."""
-    record = local_stamp(moment.date(), moment.time().replace(microsecond=0), zone)
+def test_since_bound_never_skips_the_record_it_came_from(wall, zone):
+    """A record whose wall stamp is `wall` (even one inside a DST gap) and which BOI wrote any
+    way that reads back as that second is included by the bound made from its own stamp."""
+    wall = wall.replace(microsecond=0)
+    record = local_stamp(wall.date(), wall.time(), zone)
     day, since = to_sage_stamp(record, zone)
-    local = record.astimezone(zone)
-    assert day == format_date(local.date())
-    seconds = local.hour * 3600 + local.minute * 60 + local.second
-    lowest_spelling = max(Decimal(seconds) - Decimal("0.5"), Decimal(0)) / 3600
-    assert Decimal(since) <= lowest_spelling
-    assert Decimal(since) <= Decimal(format_time(local.time()))
-    assert parse_time(since) in (
-        local.time(),
-        (datetime.combine(local.date(), local.time()) - timedelta(seconds=1)).time(),
-    )
+    assert (day, Decimal(since)) <= lowest_spelling(wall)
+    # ... and at most one second earlier, or one gap more just after a spring gap (whose
+    # skipped wall times read as the same instants)
+    since_wall = datetime.combine(parse_date(day), parse_time(since))
+    assert timedelta(0) <= wall - since_wall <= timedelta(hours=2, seconds=1)
 
 
 def test_since_bound_refuses_naive_datetimes():
@@ -231,6 +238,11 @@ def test_purchase_order_total_and_lines():
         ("gl-postings", {"TimeCreated": "25"}, "TimeCreated: time '25'"),
         ("gl-accounts", {"DateUpdated": "2026-01-01"}, "DateUpdated: date"),
         ("gl-accounts", {"Status": 1}, "Status is not a string"),
+        (
+            "gl-accounts",
+            {"DateCreated": "99991231", "TimeCreated": "23"},
+            "stamp 9999-12-31T23:00:00 is out of range",
+        ),
     ],
 )
 def test_bad_rows_become_skipped_records_with_reasons(path, changes, reason):
