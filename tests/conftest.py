@@ -2,6 +2,7 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.database",
+    "tests.fixtures.delivery",
     "tests.fixtures.pki",
     "tests.fixtures.simulator",
     "tests.fixtures.slack",
