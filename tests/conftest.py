@@ -4,6 +4,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.database",
     "tests.fixtures.delivery",
     "tests.fixtures.pki",
+    "tests.fixtures.polling",
     "tests.fixtures.simulator",
     "tests.fixtures.slack",
     "tests.fixtures.slack_app",

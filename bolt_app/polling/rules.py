@@ -48,10 +48,9 @@ class Destination:
 
 
 def _warehouses(record: object) -> set[str]:
+    """The order's own warehouse (its header), as Sage users speak of "an EST order"."""
     if isinstance(record, PurchaseOrder):
-        return {record.warehouse_code.strip()} | {
-            line.warehouse_code.strip() for line in record.lines
-        }
+        return {record.warehouse_code.strip()}
     return set()
 
 

@@ -105,6 +105,11 @@ class PollScheduler:
         self._specs: dict[str, JobSpec] = {}
 
     @property
+    def running(self) -> bool:
+        """For /healthz: the scheduler has started and not shut down."""
+        return self._scheduler.running
+
+    @property
     def specs(self) -> dict[str, JobSpec]:
         """The jobs currently scheduled, by job id."""
         return dict(self._specs)

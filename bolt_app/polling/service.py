@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from bolt_app.blocks import (
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
 from bolt_app.errors import MLConnectorError
+from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
 from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
 from bolt_app.polling.codec import from_json, to_json
@@ -171,6 +173,8 @@ class PollService:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         tuning: PollTuning | None = None,
         owner: str | None = None,
+        metrics: Metrics | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = session_factory
         self._box = box
@@ -178,6 +182,8 @@ class PollService:
         self._now = now
         self._tuning = tuning or PollTuning()
         self._owner = owner or _default_owner()
+        self._metrics = metrics
+        self._monotonic = monotonic
 
     async def targets(self, team_id: str | None = None) -> list[PollKey]:
         """Every (workspace, company, record type) with a channel, paused workspaces left out."""
@@ -216,16 +222,26 @@ class PollService:
             )
         if not acquired:
             return PollOutcome(key, ran=False)
+        started = self._monotonic()
         try:
-            return await self._poll_leased(key)
+            outcome = await self._poll_leased(key)
         except (SageError, MLConnectorError) as error:
-            return await self._fail(key, str(error))
+            outcome = await self._fail(key, str(error))
         except Exception as error:  # noqa: BLE001 - one broken poll must not stop the others
             log.exception("poll %s failed", key)
-            return await self._fail(key, f"{type(error).__name__}: {error}")
+            outcome = await self._fail(key, f"{type(error).__name__}: {error}")
         finally:
             async with self._sessions.begin() as session:
                 await release_lease(session, key, owner=self._owner)
+        if self._metrics is not None:
+            self._metrics.record_poll(
+                team_id=key.team_id,
+                company=key.company,
+                record_type=str(key.record_type),
+                seconds=self._monotonic() - started,
+                succeeded_at=self._now() if outcome.ok else None,
+            )
+        return outcome
 
     async def _fail(self, key: PollKey, error: str) -> PollOutcome:
         now = self._now()
@@ -263,6 +279,7 @@ class PollService:
                 lookback=self._tuning.lookback,
                 settle_lag=self._tuning.settle_lag,
                 backfill=backfill,
+                whole_baseline=key.record_type is RecordType.GL_ACCOUNT,
             )
             records: list[SageRecord] = []
             skipped: list[SkippedRecord] = []
@@ -522,7 +539,7 @@ class _Commit:
         reasons = [f"{s.record_key or '(no key)'}: {s.reason}" for s in skipped]
         if later:
             reasons.append(f"{later} records stamped after the signpost, left for the next poll")
-        counted = list(kinds.values())
+        counted = [] if self.window.baseline else list(kinds.values())  # remembered, not news
         new, changed = counted.count(ChangeKind.NEW), counted.count(ChangeKind.CHANGED)
         return PollOutcome(
             self.key,
@@ -549,7 +566,7 @@ class _Commit:
                 "company": self.key.company,
                 "record_type": str(self.key.record_type),
                 "mode": mode,
-                "since": self.window.since.isoformat(),
+                "since": self.window.since.isoformat() if self.window.since else None,
                 "signpost": self.window.signpost.isoformat(),
                 "cursor": cursor.isoformat() if cursor else None,
                 "read": outcome.read,

@@ -18,7 +18,7 @@ DEFAULT_SETTLE_LAG = timedelta(seconds=30)
 class PollWindow:
     """`since` is sent to the agent (inclusive); records stamped after `signpost` wait."""
 
-    since: datetime
+    since: datetime | None  # None: from the beginning
     signpost: datetime
     baseline: bool  # first connection without backfill: remember what exists, post nothing
 
@@ -30,15 +30,21 @@ def plan_window(
     lookback: timedelta = DEFAULT_LOOKBACK,
     settle_lag: timedelta = DEFAULT_SETTLE_LAG,
     backfill: timedelta | None = None,
+    whole_baseline: bool = False,
 ) -> PollWindow:
-    """The lookback re-reads late writes and coarse stamps; seen versions make that silent."""
+    """The lookback re-reads late writes and coarse stamps; seen versions make that silent.
+
+    `whole_baseline` remembers every existing record at first connection (the chart of
+    accounts is small, and a later change can then be shown as old -> new).
+    """
     signpost = server_now - settle_lag
     if cursor is not None:
         return PollWindow(since=cursor - lookback, signpost=signpost, baseline=False)
     if backfill:
         return PollWindow(since=server_now - backfill, signpost=signpost, baseline=False)
     # A baseline records everything up to the agent's "now" as already seen.
-    return PollWindow(since=server_now - lookback, signpost=server_now, baseline=True)
+    since = None if whole_baseline else server_now - lookback
+    return PollWindow(since=since, signpost=server_now, baseline=True)
 
 
 def is_due(stamp: datetime | None, window: PollWindow) -> bool:

@@ -65,3 +65,7 @@ def test_cursor_never_moves_back_nor_past_the_signpost(cursor, now, read):
     if cursor is not None:
         assert moved >= cursor
         assert moved == cursor or moved <= window.signpost
+
+
+def test_a_whole_baseline_reads_from_the_beginning():
+    assert plan_window(None, NOW, whole_baseline=True).since is None
