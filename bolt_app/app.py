@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from urllib.parse import urljoin
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -30,6 +30,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bolt_app.errors import ConfigError
 from bolt_app.installations import (
     TOKEN_REFRESH_MARGIN_MINUTES,
     EncryptedInstallationStore,
@@ -38,6 +39,7 @@ from bolt_app.installations import (
 )
 from bolt_app.listeners import commands, events, home
 from bolt_app.listeners.home import HomeServices
+from bolt_app.status import WorkspaceStatus, load_status
 from bolt_app.storage.slack import claim_event, record_install
 
 # The bot scopes an OAuth install asks for; manifest.yml lists the same (tests compare them).
@@ -46,12 +48,23 @@ BOT_SCOPES = (
     "chat:write.public",
     "commands",
     "users:read",
+    "channels:join",
     "channels:read",
     "groups:read",
 )
 LISTENER_MODULES = (events, commands)
 
-StatusLoader = Callable[[AsyncSession, str, datetime], Awaitable[Any | None]]
+StatusLoader = Callable[[AsyncSession, str, datetime], Awaitable[WorkspaceStatus | None]]
+
+
+async def read_status(session: AsyncSession, team_id: str, now: datetime) -> WorkspaceStatus | None:
+    """The workspace's status from the database (never the agent); None until a Sage agent
+    and its companies are configured for it."""
+    try:
+        status = await load_status(session, team_id, now)
+    except ConfigError:
+        return None
+    return status if status.resources else None
 
 
 @dataclass(frozen=True)
@@ -60,8 +73,8 @@ class SlackAppServices:
 
     sessions: async_sessionmaker[AsyncSession]
     now: Callable[[], datetime]
-    load_status: StatusLoader  # (session, team_id, now) -> WorkspaceStatus, None if unconfigured
     installation_store: EncryptedInstallationStore | None = None
+    load_status: StatusLoader = read_status
     # The App Home administration and Details modal; without it the Home shows status only.
     home: HomeServices | None = None
 
@@ -69,6 +82,11 @@ class SlackAppServices:
 def app_home_url(team_id: str | None, app_id: str | None) -> str:
     """Where a fresh install lands: the app's Home tab in the Slack client."""
     return f"slack://app?team={team_id}&id={app_id}&tab=home"
+
+
+def authorization_url(api_url: str) -> str:
+    """Slack's OAuth consent page beside its Web API base (slack.com, GovSlack, a stand-in)."""
+    return urljoin(api_url, "../oauth/v2/authorize")
 
 
 def build_app(
@@ -114,6 +132,7 @@ def build_app(
             scopes=list(BOT_SCOPES),
             user_scopes=[],
             redirect_uri=oauth.redirect_uri,
+            authorization_url=authorization_url(client.base_url),
             installation_store=services.installation_store,
             state_store=oauth.state_store,
             callback_options=_install_callbacks(services),

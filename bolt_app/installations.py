@@ -178,7 +178,7 @@ class SlackClients:
         self._api_url = api_url
         self._sessions = sessions
         self._box = box
-        self._store = installation_store
+        self.installation_store = installation_store
         self._default_token = default_token
         self._client_factory = client_factory
         self._rotator = (
@@ -196,8 +196,8 @@ class SlackClients:
         return self._client_factory(token=token, base_url=self._api_url)
 
     async def token_for_team(self, team_id: str) -> str:
-        if self._store is not None:
-            installation = await self._store.async_find_installation(
+        if self.installation_store is not None:
+            installation = await self.installation_store.async_find_installation(
                 enterprise_id=None, team_id=team_id
             )
             if installation is not None and installation.bot_token is not None:
@@ -239,5 +239,5 @@ class SlackClients:
             ) from None
         if refreshed is None:
             return installation.bot_token
-        await self._store.async_save(refreshed)
+        await self.installation_store.async_save(refreshed)
         return refreshed.bot_token

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bolt_app.status import WorkspaceStatus
 from sage.records import RecordType
 
 RECORD_TYPE_LABELS = {
@@ -29,14 +30,7 @@ def _when(moment: datetime | None, *, never: str = "never") -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment.isoformat()}>"
 
 
-def _label(record_type: str) -> str:
-    try:
-        return RECORD_TYPE_LABELS[RecordType(record_type)]
-    except ValueError:
-        return record_type
-
-
-def status_summary(status: Any) -> str:
+def status_summary(status: WorkspaceStatus) -> str:
     """One line for notifications and screen readers (the `text` beside the blocks)."""
     state = "paused" if status.paused else "polling"
     return (
@@ -45,7 +39,7 @@ def status_summary(status: Any) -> str:
     )
 
 
-def build_status_blocks(status: Any) -> list[dict[str, Any]]:
+def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
     """Per company and record type: channel, last and next poll, records seen, last error."""
     blocks: list[dict[str, Any]] = [
         {
@@ -69,7 +63,9 @@ def build_status_blocks(status: Any) -> list[dict[str, Any]]:
             }
         )
     room = MAX_MESSAGE_BLOCKS - len(blocks) - _RESERVED_BLOCKS
-    resources = sorted(status.resources, key=lambda r: (r.company, str(r.record_type)))
+    resources = sorted(
+        status.resources, key=lambda r: (r.company, list(RecordType).index(r.record_type))
+    )
     for resource in resources[:room]:
         error = resource.last_error
         fields = [
@@ -77,7 +73,12 @@ def build_status_blocks(status: Any) -> list[dict[str, Any]]:
             f"*Schedule*\n{resource.schedule or 'not scheduled'}",
             f"*Last poll*\n{_when(resource.last_poll_at)}",
             f"*Next poll*\n{_when(resource.next_poll_at, never='not scheduled')}",
-            f"*Records seen last poll*\n{resource.records_seen_last_poll}",
+            "*Records seen last poll*\n"
+            + (
+                "–"
+                if resource.records_seen_last_poll is None
+                else str(resource.records_seen_last_poll)
+            ),
             "*Last error*\n"
             + (f":warning: {error[:_MAX_ERROR_CHARS]}" if error else ":white_check_mark: none"),
         ]
@@ -86,7 +87,7 @@ def build_status_blocks(status: Any) -> list[dict[str, Any]]:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*{resource.company} · {_label(resource.record_type)}*",
+                    "text": f"*{resource.company} · {RECORD_TYPE_LABELS[resource.record_type]}*",
                 },
                 "fields": [{"type": "mrkdwn", "text": field} for field in fields],
             }
@@ -152,7 +153,7 @@ def build_not_configured_blocks(team_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def build_home_view(team_id: str, status: Any | None) -> dict[str, Any]:
+def build_home_view(team_id: str, status: WorkspaceStatus | None) -> dict[str, Any]:
     """The App Home tab: next steps until configured, then the status panel."""
     intro = {
         "type": "section",

@@ -17,54 +17,46 @@ import contextlib
 import socket
 from collections.abc import Callable, Iterator
 
-import sqlalchemy as sa
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-HEALTH_TIMEOUT_SECONDS = 5.0
+from bolt_app.metrics import Metrics
+from bolt_app.metrics import healthz as check_health
 
 
 def build_web_app(
     *,
     bolt: AsyncApp | None,
     engine: AsyncEngine,
-    registry: CollectorRegistry,
+    metrics: Metrics,
     scheduler_alive: Callable[[], bool] | None = None,
+    events_over_http: bool = True,
 ) -> Starlette:
-    """The ASGI app. `bolt` None (Socket Mode) serves only /healthz and /metrics;
-    `scheduler_alive` None means this process runs no scheduler (the `web` role)."""
+    """The ASGI app. `scheduler_alive` None means this process runs no scheduler (the `web`
+    role). In Socket Mode (`events_over_http` False) events never come over HTTP, so
+    /slack/events is not served; the OAuth install pages still are."""
 
     async def healthz(request: Request) -> Response:
-        checks = {"database": "ok", "scheduler": "not in this process"}
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
-        except (SQLAlchemyError, OSError, TimeoutError):
-            checks["database"] = "unreachable"
-        if scheduler_alive is not None:
-            checks["scheduler"] = "ok" if scheduler_alive() else "stopped"
-        healthy = checks["database"] == "ok" and checks["scheduler"] != "stopped"
-        return JSONResponse(
-            {"status": "ok" if healthy else "failing", **checks},
-            status_code=200 if healthy else 503,
+        health = await check_health(
+            engine, scheduler_alive=True if scheduler_alive is None else scheduler_alive()
         )
+        return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 
-    async def metrics(request: Request) -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    async def metrics_text(request: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, headers={"Content-Type": content_type})
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
+        Route("/metrics", metrics_text, methods=["GET"]),
     ]
     if bolt is not None:
         handler = AsyncSlackRequestHandler(bolt)
@@ -73,10 +65,11 @@ def build_web_app(
             return await handler.handle(request)
 
         routes += [
-            Route("/slack/events", slack, methods=["POST"]),
             Route("/slack/install", slack, methods=["GET"]),
             Route("/slack/oauth_redirect", slack, methods=["GET"]),
         ]
+        if events_over_http:
+            routes.append(Route("/slack/events", slack, methods=["POST"]))
     return Starlette(routes=routes)
 
 

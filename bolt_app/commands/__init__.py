@@ -1,5 +1,15 @@
 """One module per `ml-connector` command group; each has `register(subparsers)`."""
 
-from bolt_app.commands import audit, check, db, keys, polling, simulator, version, workspace
+from bolt_app.commands import (
+    audit,
+    check,
+    db,
+    keys,
+    polling,
+    serve,
+    simulator,
+    version,
+    workspace,
+)
 
-COMMAND_MODULES = [version, db, keys, workspace, check, polling, audit, simulator]
+COMMAND_MODULES = [version, db, keys, workspace, check, polling, audit, serve, simulator]

@@ -1,20 +1,25 @@
 """`ml-connector check [--team T]`: a pass/fail line for each thing that must work.
 
-For now the agent half (sage.check: TLS and certificate, credentials, each company, each
-resource) of every stored workspace, or of one with --team; the Slack half (token, channels)
-is added by the Slack side. Exit code 0 when every line passes, 1 when any fails, 2 for an
-operator mistake (unknown team, no workspace, missing keys).
+The agent half (sage.check: TLS and certificate, credentials, each company, each resource) and
+the Slack half (bolt_app.slack_check: paused or not, the token, each routed channel) of every
+stored workspace, or of one with --team. Exit code 0 when every line passes, 1 when any fails,
+2 for an operator mistake (unknown team, no workspace, missing keys).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.commands.runtime import open_box, open_database
+from bolt_app.crypto import SecretBox
 from bolt_app.errors import ConfigError
 from bolt_app.settings import Settings
+from bolt_app.slack_check import check_slack
+from bolt_app.slack_runtime import slack_clients
+from bolt_app.storage.tables import workspaces
 from bolt_app.storage.workspaces import list_team_ids, load_workspace
 from bolt_app.workspace_file import WorkspaceConfig
 from sage.check import CheckResult, check_agent
@@ -22,7 +27,9 @@ from sage.check import CheckResult, check_agent
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "check", help="try the agent (TLS, certificate, credentials, companies, resources)"
+        "check",
+        help="try the agent (TLS, certificate, credentials, companies, resources) and Slack "
+        "(token, channels)",
     )
     parser.add_argument("--team", metavar="T", help="only this team ID")
     parser.set_defaults(handler=run)
@@ -41,8 +48,31 @@ async def check_workspaces(
     settings: Settings, team: str | None
 ) -> list[tuple[str, list[CheckResult]]]:
     """(team ID, check lines) for each workspace asked for, in team ID order."""
-    configs = await _load(settings, team)
-    return [(config.team_id, await _check_one(config)) for config in configs]
+    async with open_database(settings) as engine:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions.begin() as session:
+            box = await open_box(session, settings)
+            configs = await _load(session, box, team)
+            paused = {
+                team_id: (is_paused, reason)
+                for team_id, is_paused, reason in await session.execute(
+                    sa.select(workspaces.c.team_id, workspaces.c.paused, workspaces.c.paused_reason)
+                )
+            }
+        clients = slack_clients(settings, engine=engine, sessions=sessions, box=box)
+        reports = []
+        for config in configs:
+            is_paused, reason = paused[config.team_id]
+            slack = await check_slack(
+                clients.client,
+                clients.token_for_team,
+                team_id=config.team_id,
+                channels=config.channels,
+                paused=is_paused,
+                paused_reason=reason,
+            )
+            reports.append((config.team_id, await _check_one(config) + slack))
+        return reports
 
 
 async def _check_one(config: WorkspaceConfig) -> list[CheckResult]:
@@ -55,15 +85,9 @@ async def _check_one(config: WorkspaceConfig) -> list[CheckResult]:
     return await check_agent(config.connection)
 
 
-async def _load(settings: Settings, team: str | None) -> list[WorkspaceConfig]:
-    async with (
-        open_database(settings) as engine,
-        AsyncSession(engine) as session,
-        session.begin(),
-    ):
-        box = await open_box(session, settings)
-        team_ids = [team] if team else await list_team_ids(session)
-        configs = [await load_workspace(session, team_id, box) for team_id in team_ids]
+async def _load(session: AsyncSession, box: SecretBox, team: str | None) -> list[WorkspaceConfig]:
+    team_ids = [team] if team else await list_team_ids(session)
+    configs = [await load_workspace(session, team_id, box) for team_id in team_ids]
     if team and configs[0] is None:
         raise ConfigError(f"No workspace with team ID {team} is stored (see `workspace show`).")
     if not configs:

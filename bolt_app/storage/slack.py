@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bolt_app.delivery.policy import AUTH_ERRORS
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import slack_event_receipts, workspaces
 
@@ -19,7 +20,8 @@ from bolt_app.storage.tables import slack_event_receipts, workspaces
 EVENT_RECEIPT_TTL = timedelta(days=1)
 UNINSTALLED = "uninstalled"
 TOKENS_REVOKED = "tokens_revoked"
-_SLACK_PAUSE_REASONS = (UNINSTALLED, TOKENS_REVOKED)
+# Pauses that fresh tokens cure: ours, and the delivery worker's on Slack auth errors.
+TOKEN_PAUSE_REASONS = frozenset({UNINSTALLED, TOKENS_REVOKED, *AUTH_ERRORS})
 
 
 async def claim_event(
@@ -44,7 +46,7 @@ async def claim_event(
 async def record_install(
     session: AsyncSession, *, team_id: str, installer: str | None, now: datetime
 ) -> None:
-    """A workspace installed the app: create it, or resume it if an uninstall had paused it."""
+    """A workspace installed the app: create it, or resume it if lost tokens had paused it."""
     paused_reason = (
         await session.execute(
             sa.select(workspaces.c.paused_reason).where(workspaces.c.team_id == team_id)
@@ -56,7 +58,7 @@ async def record_install(
                 team_id=team_id, paused=False, created_at=now, updated_at=now
             )
         )
-    elif paused_reason[0] in _SLACK_PAUSE_REASONS:
+    elif paused_reason[0] in TOKEN_PAUSE_REASONS:
         await session.execute(
             sa.update(workspaces)
             .where(workspaces.c.team_id == team_id)

@@ -27,12 +27,28 @@ gl_account = "C0GL00001"
 """
 
 
+SLACK_TOKEN = "xoxb-check-0001-bot-token"
+SLACK_LINES = 1 + 1 + 4  # paused or not, the token, the channel of each record type
+
+
 @pytest.fixture
-def cli_env(monkeypatch, tmp_path):
+def cli_env(monkeypatch, tmp_path, slack_standin_thread):
+    slack_standin_thread.add_workspace("T0CHECK01", "Check Co", bot_token=SLACK_TOKEN)
+    for channel, name in (("C0AP00001", "ap"), ("C0PO00001", "po"), ("C0GL00001", "gl")):
+        slack_standin_thread.add_channel("T0CHECK01", channel, name)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'check.db'}")
     monkeypatch.setenv("MLC_ENCRYPTION_KEYS", generate_key())
-    for name in ("MLC_KMS_KEY_ID", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "MLC_DEMO_CHANNEL"):
+    monkeypatch.setenv("SLACK_API_URL", slack_standin_thread.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", SLACK_TOKEN)
+    for name in (
+        "MLC_KMS_KEY_ID",
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "MLC_DEMO_CHANNEL",
+    ):
         monkeypatch.delenv(name, raising=False)
+    return slack_standin_thread
 
 
 def apply(tmp_path, server, ca) -> None:
@@ -47,8 +63,9 @@ def test_check_passes_every_agent_line(cli_env, tmp_path, mtls_simulator_thread,
     assert main(["check", "--team", "T0CHECK01"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Workspace T0CHECK01"
-    assert len(lines) == 1 + 2 + 2 * 5
-    assert all(line.startswith("  PASS  ") for line in lines[1:])
+    assert len(lines) == 1 + 2 + 2 * 5 + SLACK_LINES
+    assert all(line.startswith("  PASS  ") for line in lines[1:]), lines
+    assert "  PASS  Slack token: bot ml-connector in Check Co (T0CHECK01)" in lines
 
 
 def test_check_fails_with_the_certificate_reason(

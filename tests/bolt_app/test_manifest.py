@@ -7,13 +7,20 @@ in one way and expects the checker to name the broken field, so the checker itse
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
+
+from bolt_app.app import BOT_SCOPES
+from bolt_app.storage.tables import workspaces
+from tests.fixtures.slack import ADMIN_USER, MEMBER_USER, TEAM_ID
+from tests.fixtures.slack_app import command_body, event_body
 
 MANIFEST_PATH = Path(__file__).resolve().parents[2] / "manifest.yml"
 PROCFILE_PATH = MANIFEST_PATH.with_name("Procfile")
@@ -129,6 +136,7 @@ KNOWN_BOT_EVENTS = frozenset(
 # Least privilege: the four every install needs, plus each extra with the feature that needs it.
 REQUIRED_BOT_SCOPES = {"chat:write", "chat:write.public", "commands", "users:read"}
 EXTRA_BOT_SCOPES = {
+    "channels:join": "delivery: conversations.join when Slack answers not_in_channel",
     "channels:read": "check: conversations.info on a mapped public channel",
     "groups:read": "check: conversations.info on a mapped private channel",
 }
@@ -432,3 +440,48 @@ def test_procfile_runs_the_web_and_worker_roles_through_the_cli():
         "web": "ml-connector web",
         "worker": "ml-connector worker",
     }
+
+
+def test_the_oauth_install_asks_for_exactly_the_manifest_scopes():
+    assert set(BOT_SCOPES) == set(load_manifest()["oauth_config"]["scopes"]["bot"])
+
+
+async def test_every_subscribed_event_and_command_reaches_a_listener(
+    slack_app_server, slack_standin, response_urls
+):
+    await slack_app_server.install(code="code-manifest")
+    manifest = load_manifest()
+    samples = {
+        "app_home_opened": {"type": "app_home_opened", "user": ADMIN_USER, "tab": "home"},
+        "tokens_revoked": {"type": "tokens_revoked", "tokens": {"oauth": [MEMBER_USER]}},
+        "app_uninstalled": {"type": "app_uninstalled"},
+    }
+    unsubscribed = event_body(TEAM_ID, {"type": "reaction_added"}, event_id="Ev0NOT")
+    assert (await slack_app_server.post_signed(unsubscribed)).status_code == 404
+    for command in manifest["features"]["slash_commands"]:
+        body = command_body(
+            TEAM_ID,
+            ADMIN_USER,
+            response_url=response_urls.url("manifest"),
+            command=command["command"],
+        )
+        response = await slack_app_server.post_signed(
+            body, content_type="application/x-www-form-urlencoded"
+        )
+        assert response.status_code == 200, command
+    for name in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        body = event_body(TEAM_ID, samples[name], event_id=f"Ev0{name}")
+        assert (await slack_app_server.post_signed(body)).status_code == 200, name
+    async with asyncio.timeout(5):
+        await response_urls.wait_for(len(manifest["features"]["slash_commands"]))
+        while slack_standin.home_view(ADMIN_USER) is None:  # noqa: ASYNC110 - stand-in state
+            await asyncio.sleep(0.02)
+        while not await _paused(slack_app_server):  # noqa: ASYNC110 - database state
+            await asyncio.sleep(0.02)
+
+
+async def _paused(app) -> bool:
+    async with app.sessions() as session:
+        return await session.scalar(
+            sa.select(workspaces.c.paused).where(workspaces.c.team_id == TEAM_ID)
+        )

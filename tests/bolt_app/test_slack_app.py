@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.installations import EncryptedInstallationStore
+from bolt_app.polling.scheduler import PollScheduler
+from bolt_app.polling.service import PollService
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.secrets import reencrypt_all
 from bolt_app.storage.tables import slack_event_receipts, workspaces
@@ -171,10 +173,15 @@ async def test_app_home_tells_a_fresh_install_what_to_do_next(slack_app_server, 
     assert TEAM_ID in text
 
 
-async def test_app_uninstalled_deletes_tokens_pauses_polls_and_keeps_the_audit_trail(
+async def test_app_uninstalled_deletes_tokens_stops_polls_and_keeps_the_audit_trail(
     slack_app_server, secret_box
 ):
     await apply(slack_app_server, secret_box, configured_workspace())
+    scheduler = PollScheduler(
+        PollService(slack_app_server.sessions, box=secret_box), slack_app_server.sessions
+    )
+    await scheduler.reconcile()
+    assert list(scheduler.specs) == [f"poll:{TEAM_ID}:ABC:ap_invoice"]
     response = await slack_app_server.post_signed(uninstall_event())
     assert response.status_code == 200
 
@@ -189,6 +196,8 @@ async def test_app_uninstalled_deletes_tokens_pauses_polls_and_keeps_the_audit_t
     async with slack_app_server.sessions() as session:
         kinds = [event.kind for event in await list_audit_events(session, team_id=TEAM_ID)]
     assert kinds == ["workspace.created", "slack.uninstalled"]
+    await scheduler.reconcile()
+    assert scheduler.specs == {}
 
 
 # ---- OAuth ---------------------------------------------------------------------------------
@@ -293,6 +302,17 @@ async def test_uninstall_after_an_oauth_install_forgets_its_tokens(slack_app_ser
     assert await store.async_find_installation(enterprise_id=None, team_id=TEAM_ID) is None
 
 
+async def test_a_reinstall_resumes_a_workspace_paused_for_lost_tokens_only(
+    slack_app_server, secret_box
+):
+    await apply(slack_app_server, secret_box, configured_workspace())
+    for reason, resumed in (("token_revoked", True), ("an admin paused it", False)):
+        async with slack_app_server.sessions.begin() as session:
+            await session.execute(sa.update(workspaces).values(paused=True, paused_reason=reason))
+        assert (await slack_app_server.install(code=f"code-{reason}")).status_code == 302
+        assert (await workspace_row(slack_app_server))["paused"] is not resumed
+
+
 async def test_tokens_revoked_for_the_bot_pauses_the_workspace(slack_app_server, secret_box):
     await apply(slack_app_server, secret_box, configured_workspace())
     body = event_body(
@@ -357,4 +377,7 @@ async def test_sage_status_is_answered_ephemerally_while_the_agent_hangs(
         assert ack.status_code == 200
         (reply,) = await response_urls.wait_for(1)
     assert reply["response_type"] == "ephemeral"
+    shown = json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "ABC · AP invoices" in shown and f"<#{AP_CHANNEL}>" in shown
+    assert "Queue: *0* pending, *0* failed for good" in shown
     assert hanging_agent.connections == 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from prometheus_client import CollectorRegistry, Counter
 
+from bolt_app.metrics import Metrics
 from bolt_app.storage.engine import create_engine
 from bolt_app.web import build_web_app
 
@@ -14,59 +14,46 @@ def client_for(app) -> httpx.AsyncClient:
 
 
 async def test_healthz_is_ok_when_the_database_answers_and_no_scheduler_runs_here(engine):
-    async with client_for(
-        build_web_app(bolt=None, engine=engine, registry=CollectorRegistry())
-    ) as client:
+    async with client_for(build_web_app(bolt=None, engine=engine, metrics=Metrics())) as client:
         response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "database": "ok",
-        "scheduler": "not in this process",
-    }
+    assert response.json() == {"ok": True, "database": True, "scheduler": True}
 
 
 async def test_healthz_fails_when_the_scheduler_stopped(engine):
-    app = build_web_app(
-        bolt=None, engine=engine, registry=CollectorRegistry(), scheduler_alive=lambda: False
-    )
+    app = build_web_app(bolt=None, engine=engine, metrics=Metrics(), scheduler_alive=lambda: False)
     async with client_for(app) as client:
         response = await client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["scheduler"] == "stopped"
+    assert response.json() == {"ok": False, "database": True, "scheduler": False}
 
 
 async def test_healthz_fails_when_the_database_is_unreachable(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'missing-directory' / 'x.db'}")
     try:
         app = build_web_app(
-            bolt=None, engine=engine, registry=CollectorRegistry(), scheduler_alive=lambda: True
+            bolt=None, engine=engine, metrics=Metrics(), scheduler_alive=lambda: True
         )
         async with client_for(app) as client:
             response = await client.get("/healthz")
     finally:
         await engine.dispose()
     assert response.status_code == 503
-    assert response.json() == {
-        "status": "failing",
-        "database": "unreachable",
-        "scheduler": "ok",
-    }
+    assert response.json() == {"ok": False, "database": False, "scheduler": True}
 
 
 async def test_metrics_serves_the_registry_as_prometheus_text(engine):
-    registry = CollectorRegistry()
-    Counter("mlc_test_deliveries", "deliveries", registry=registry).inc(3)
-    async with client_for(build_web_app(bolt=None, engine=engine, registry=registry)) as client:
+    metrics = Metrics()
+    for _ in range(3):
+        metrics.record_delivery("sent")
+    async with client_for(build_web_app(bolt=None, engine=engine, metrics=metrics)) as client:
         response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert "mlc_test_deliveries_total 3.0" in response.text
+    assert 'mlc_delivery_attempts_total{outcome="sent"} 3.0' in response.text
 
 
 async def test_without_a_bolt_app_the_slack_paths_are_not_served(engine):
-    async with client_for(
-        build_web_app(bolt=None, engine=engine, registry=CollectorRegistry())
-    ) as client:
+    async with client_for(build_web_app(bolt=None, engine=engine, metrics=Metrics())) as client:
         assert (await client.post("/slack/events", content=b"{}")).status_code == 404
         assert (await client.get("/slack/install")).status_code == 404

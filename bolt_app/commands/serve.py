@@ -1,0 +1,52 @@
+"""`ml-connector web` and `serve`: the Procfile's web role, and everything in one process.
+
+    web      Slack's HTTP endpoints (or Socket Mode with SLACK_APP_TOKEN), /healthz, /metrics
+    serve    the same, plus the poll scheduler and the delivery worker
+
+Both stop gracefully on SIGTERM or Ctrl-C: requests in flight and messages being sent finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.commands.runtime import open_box, open_database, utc_now
+from bolt_app.settings import Settings
+from bolt_app.slack_runtime import run_process, stop_on_signals, validate_slack_settings
+
+
+def register(subparsers) -> None:
+    for name, with_background, text in (
+        ("web", False, "serve Slack's endpoints (or Socket Mode), /healthz and /metrics"),
+        ("serve", True, "one process: Slack endpoints, scheduler and delivery"),
+    ):
+        parser = subparsers.add_parser(name, help=text)
+        parser.add_argument("--port", type=int, metavar="N", help="HTTP port (default: PORT)")
+        parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
+        parser.set_defaults(handler=run, with_background=with_background)
+
+
+def run(args) -> int:
+    asyncio.run(_serve(args.settings, args.with_background, args.host, args.port))
+    return 0
+
+
+async def _serve(settings: Settings, with_background: bool, host: str, port: int | None) -> None:
+    validate_slack_settings(settings)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    async with open_database(settings) as engine:
+        async with AsyncSession(engine) as session, session.begin():
+            box = await open_box(session, settings)
+        await run_process(
+            settings,
+            engine=engine,
+            box=box,
+            now=utc_now,
+            with_background=with_background,
+            stop=stop,
+            host=host,
+            port=port,
+        )
