@@ -34,6 +34,7 @@ from bolt_app.installations import (
     SlackClients,
     build_state_store,
 )
+from bolt_app.listeners.home import HomeServices
 from bolt_app.metrics import Metrics
 from bolt_app.polling.scheduler import PollScheduler
 from bolt_app.polling.service import PollService
@@ -96,6 +97,7 @@ def build_slack_app(
     engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     clients: SlackClients,
+    box: SecretBox,
     now: Callable[[], datetime],
 ) -> AsyncApp:
     validate_slack_settings(settings)
@@ -103,7 +105,15 @@ def build_slack_app(
         signing_secret=settings.slack_signing_secret or "",
         client=AsyncWebClient(base_url=settings.slack_api_url),
         services=SlackAppServices(
-            sessions=sessions, now=now, installation_store=clients.installation_store
+            sessions=sessions,
+            now=now,
+            installation_store=clients.installation_store,
+            home=HomeServices(
+                sessions=sessions,
+                box=box,
+                poller=PollService(sessions, box=box, now=now),
+                now=now,
+            ),
         ),
         oauth=_oauth(settings, engine),
         token_for_team=clients.token_for_team,
@@ -161,7 +171,9 @@ async def run_process(
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metrics = Metrics()
     clients = slack_clients(settings, engine=engine, sessions=sessions, box=box)
-    bolt = build_slack_app(settings, engine=engine, sessions=sessions, clients=clients, now=now)
+    bolt = build_slack_app(
+        settings, engine=engine, sessions=sessions, clients=clients, box=box, now=now
+    )
     background = (
         Background(settings, sessions=sessions, box=box, clients=clients, metrics=metrics, now=now)
         if with_background

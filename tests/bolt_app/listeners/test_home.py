@@ -123,7 +123,6 @@ def make_app(slack_standin, sessions, secret_box):
         services = SlackAppServices(
             sessions=sessions,
             now=lambda: datetime.now(UTC),
-            load_status=load_status,
             home=dataclasses.replace(home, **overrides),
         )
         return build_app(
