@@ -642,3 +642,17 @@ async def test_routing_rules_are_added_validated_and_removed(app, slack_standin,
         events = await list_audit_events(session, team_id=TEAM_ID)
     kinds = [(e.kind, e.actor) for e in events if e.kind == "rules.changed"]
     assert kinds == [("rules.changed", f"slack:{ADMIN_USER}")] * 2
+
+
+async def test_a_route_change_reaches_a_running_poller_without_a_restart(
+    app, slack_standin, seed, sessions, secret_box
+):
+    await seed(
+        ConnectionSettings(
+            "https://sage01.corp.example", ("ABC",), AuthMode.API_KEY, CHICAGO, api_key="k"
+        )
+    )
+    poller = PollService(sessions, box=secret_box)  # as the worker holds it, started before
+    assert RecordType.GL_ENTRY not in {key.record_type for key in await poller.targets(TEAM_ID)}
+    await choose_channel(app, slack_standin, ADMIN_USER, RecordType.GL_ENTRY, GL_CHANNEL)
+    assert RecordType.GL_ENTRY in {key.record_type for key in await poller.targets(TEAM_ID)}
