@@ -56,20 +56,14 @@ async def load_home_state(
     notice: str | None = None,
 ) -> HomeState:
     config = await load_or_new_workspace(session, team_id, box)
-    paused_row = (
-        await session.execute(
-            sa.select(workspaces.c.paused, workspaces.c.paused_reason).where(
-                workspaces.c.team_id == team_id
-            )
-        )
-    ).first()
-    if paused_row is None:  # installed, never configured: nothing polled, nothing queued
+    paused = await pause_state(session, team_id)
+    if paused is None:  # installed, never configured: nothing polled, nothing queued
         status = StatusPanel(paused=False, resources=(), queue_pending=0, queue_dead=0)
     else:
         loaded = await load_status(session, team_id, now)
         status = StatusPanel(
             paused=loaded.paused,
-            paused_reason=paused_row.paused_reason,
+            paused_reason=paused[1],
             resources=loaded.resources,
             queue_pending=loaded.queue.pending,
             queue_dead=loaded.queue.dead,
@@ -96,6 +90,18 @@ async def load_home_state(
         dead_letter_count=status.queue_dead,
         last_deliveries=await _last_deliveries(session, team_id),
     )
+
+
+async def pause_state(session: AsyncSession, team_id: str) -> tuple[bool, str | None] | None:
+    """(paused, why) of a stored workspace; None for a team with no workspace row yet."""
+    row = (
+        await session.execute(
+            sa.select(workspaces.c.paused, workspaces.c.paused_reason).where(
+                workspaces.c.team_id == team_id
+            )
+        )
+    ).first()
+    return None if row is None else (bool(row.paused), row.paused_reason)
 
 
 async def load_pending(

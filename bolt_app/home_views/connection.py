@@ -175,7 +175,11 @@ class CheckLine(Protocol):
 def build_test_connection_loading() -> dict[str, Any]:
     return modal(
         "Test connection",
-        [section(":hourglass_flowing_sand: Trying the agent: TLS, credentials, each company…")],
+        [
+            section(
+                ":hourglass_flowing_sand: Trying the agent (TLS, credentials, each company) and Slack (token, each channel)…"
+            )
+        ],
         callback_id=TEST_CONNECTION_CALLBACK_ID,
     )
 

@@ -29,7 +29,7 @@ from bolt_app.blocks import DETAILS_ACTION_ID, OPEN_IN_SAGE_ACTION_ID, RecordRef
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home_admin import FormErrors, load_or_new_workspace
-from bolt_app.home_state import load_home_state
+from bolt_app.home_state import load_home_state, pause_state
 from bolt_app.home_views import home as home_views
 from bolt_app.home_views import rules as rule_form
 from bolt_app.home_views.connection import (
@@ -51,9 +51,10 @@ from bolt_app.polling.rules import RoutingRule
 from bolt_app.polling.service import PollOutcome, PollService
 from bolt_app.polling.store import load_polling_settings
 from bolt_app.record_details import fetch_details_live, register_written_at
+from bolt_app.slack_check import check_slack
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.views import RECORD_TYPE_LABELS
-from sage.check import check_agent
+from sage.check import CheckResult, check_agent
 from sage.connection import ConnectionSettings
 from sage.errors import SageError
 from sage.records import RecordType
@@ -301,20 +302,41 @@ class _HomeListeners:
         opened = await client.views_open(
             trigger_id=body["trigger_id"], view=build_test_connection_loading()
         )
-        view_id = opened["view"]["id"]
+        lines = [*await self._agent_lines(team_id), *await self._slack_lines(client, team_id)]
+        await client.views_update(
+            view_id=opened["view"]["id"], view=build_test_connection_result(lines)
+        )
+
+    async def _agent_lines(self, team_id: str) -> list[CheckLine]:
         settings = await self.connection(team_id)
         if settings is None:
-            result = _notice_modal("No agent connection is set up yet: use Edit connection first.")
-        else:
-            try:
-                async with asyncio.timeout(self.services.agent_timeout):
-                    lines = await self.services.check_agent(settings)
-                result = build_test_connection_result(lines)
-            except TimeoutError:
-                result = _notice_modal(
-                    f":x: The agent did not answer within {self.services.agent_timeout:g} seconds."
-                )
-        await client.views_update(view_id=view_id, view=result)
+            return [CheckResult("agent settings", False, "none yet: use Edit connection")]
+        try:
+            async with asyncio.timeout(self.services.agent_timeout):
+                return list(await self.services.check_agent(settings))
+        except TimeoutError:
+            detail = f"no answer within {self.services.agent_timeout:g} seconds"
+            return [CheckResult("agent", False, detail)]
+
+    async def _slack_lines(self, client: AsyncWebClient, team_id: str) -> list[CheckLine]:
+        """The Slack half of `ml-connector check`, with the token this request came with."""
+        async with self.services.sessions() as session:
+            config = await load_or_new_workspace(session, team_id, self.services.box)
+            paused, reason = await pause_state(session, team_id) or (False, None)
+
+        async def this_token(_team_id: str) -> str:
+            return str(client.token)
+
+        return list(
+            await check_slack(
+                lambda _token: client,
+                this_token,
+                team_id=team_id,
+                channels=config.channels,
+                paused=paused,
+                paused_reason=reason,
+            )
+        )
 
     # ---- schedules ---------------------------------------------------------------------------
 

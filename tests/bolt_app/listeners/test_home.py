@@ -475,6 +475,8 @@ async def test_test_connection_passes_against_a_trusted_agent(
     updated = await until(lambda: slack_standin.calls_to("views.update"))
     text = json.dumps(updated[-1].params)
     assert "Every check passed" in text, text
+    assert ":white_check_mark: *Slack token*" in text
+    assert ":white_check_mark: *agent TLS and certificate*" in text
 
 
 async def test_dead_letters_are_retried_by_an_admin(app, slack_standin, seed, sessions):
