@@ -28,7 +28,6 @@ from sage.records import (
     APInvoice,
     AuditStamps,
     GLAccount,
-    GLPosting,
     GLRegister,
     PurchaseOrder,
     RecordType,
@@ -38,7 +37,7 @@ DETAILS_CALLBACK_ID = "record_details_modal"
 LINES_PER_SECTION = 10
 MAX_LINE_SECTIONS = 60  # 600 lines shown; the header blocks take the rest of the 100
 
-DetailRecord = APInvoice | PurchaseOrder | GLRegister | GLAccount | GLPosting
+DetailRecord = APInvoice | PurchaseOrder | GLRegister | GLAccount
 
 
 def build_details_loading_modal(record_type: RecordType, record_key: str) -> dict[str, Any]:
@@ -82,10 +81,6 @@ def build_details_modal(record: DetailRecord) -> dict[str, Any]:
             blocks = _gl_register(record)
         case GLAccount():
             blocks = _gl_account(record)
-        case GLPosting():
-            blocks = _gl_register(
-                GLRegister(record.company, record.source_journal, record.register_no, (record,))
-            )
     return modal("Details", blocks[:MAX_VIEW_BLOCKS], callback_id=DETAILS_CALLBACK_ID)
 
 
