@@ -225,6 +225,13 @@ class _HomeListeners:
         if not await self.is_admin(client, team_id, user_id):
             await self.refuse(client, team_id, user_id)
             return
+        async with self.services.sessions() as session:
+            paused = (await pause_state(session, team_id) or (False, None))[0]
+        if paused:
+            await self.publish(
+                client, team_id, user_id, notice="Polling is paused: resume it first."
+            )
+            return
         await self.publish(client, team_id, user_id, notice=":hourglass_flowing_sand: Polling now…")
         async with self.services.sessions.begin() as session:
             await record_audit_event(

@@ -388,6 +388,14 @@ async def test_pause_and_resume_are_stored_and_audited(app, slack_standin, seed,
     assert paused is True
     assert events[-1].kind == "workspace.paused" and events[-1].actor == f"slack:{ADMIN_USER}"
     assert "resume_polling" in home_text(slack_standin, ADMIN_USER)
+    await click(app, ADMIN_USER, "poll_now")
+    await until(
+        lambda: "Polling is paused: resume it first" in home_text(slack_standin, ADMIN_USER)
+    )
+    await click(app, ADMIN_USER, "resume_polling")
+    await until(lambda: "Polling resumed." in home_text(slack_standin, ADMIN_USER))
+    async with sessions() as session:
+        assert await session.scalar(sa.select(workspaces.c.paused)) is False
 
 
 ALL_ROUTED = {
