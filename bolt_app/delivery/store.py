@@ -192,10 +192,12 @@ async def settle_claim(
         .values(pacing_values)
     )
     if settlement.pause_workspace_reason is not None:
-        await session.execute(
-            sa.update(workspaces)
-            .where(workspaces.c.team_id == claim.team_id)
-            .values(paused=True, paused_reason=settlement.pause_workspace_reason, updated_at=now)
+        await _pause_workspace(
+            session,
+            claim.team_id,
+            settlement.pause_workspace_reason,
+            worker_id=worker_id,
+            now=now,
         )
     values: dict[str, Any] = {
         "status": settlement.status.value,
@@ -317,6 +319,59 @@ async def retry_dead_letters(
             details={"delivery_ids": sorted(ids)},
         )
     return len(ids)
+
+
+async def resume_workspace(
+    session: AsyncSession, team_id: str, *, now: datetime, actor: str
+) -> bool:
+    """Lift a pause (after a new token is stored): its held messages are due at once.
+
+    Returns False when the workspace was not paused.
+    """
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(True))
+        .values(paused=False, paused_reason=None, updated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    await session.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status == DeliveryStatus.PENDING.value)
+        .values(next_attempt_at=now, updated_at=now)
+    )
+    await record_audit_event(
+        session,
+        team_id=team_id,
+        kind="workspace.resumed",
+        actor=actor,
+        summary="delivery resumed",
+        now=now,
+    )
+    return True
+
+
+async def _pause_workspace(
+    session: AsyncSession, team_id: str, reason: str, *, worker_id: str, now: datetime
+) -> None:
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(False))
+        .values(paused=True, paused_reason=reason, updated_at=now)
+    )
+    if result.rowcount == 1:
+        await record_audit_event(
+            session,
+            team_id=team_id,
+            kind="workspace.paused",
+            actor=worker_id,
+            summary=f"delivery paused: Slack answered {reason}",
+            now=now,
+            details={"reason": reason},
+        )
 
 
 async def _ensure_pacing_row(

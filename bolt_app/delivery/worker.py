@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bolt_app.audit import prune_audit_events
 from bolt_app.delivery import slack, store
 from bolt_app.delivery.outbox import UNDELIVERED, DeliveryStatus
-from bolt_app.delivery.policy import Action, AttemptState, Decision, RetryPolicy
+from bolt_app.delivery.policy import Action, AttemptState, RetryPolicy
 from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.transitions import settle
@@ -216,7 +216,7 @@ class DeliveryWorker:
         try:
             client = await self._client_for_team(claim.team_id)
         except MLConnectorError as error:
-            decision = Decision(Action.PAUSE_WORKSPACE, reason=str(error))
+            decision = self._policy.pause_workspace(str(error))
             answer_ts = ""
         else:
             answer = await slack.send(
