@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import signal
 import socket
 import uuid
@@ -24,9 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.app import SlackAppServices, build_app
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.policy import RetryPolicy
 from bolt_app.delivery.slack import client_factory
-from bolt_app.delivery.worker import DeliveryWorker
 from bolt_app.errors import ConfigError
 from bolt_app.installations import (
     EncryptedInstallationStore,
@@ -36,8 +33,7 @@ from bolt_app.installations import (
 )
 from bolt_app.listeners.home import HomeServices
 from bolt_app.metrics import Metrics
-from bolt_app.polling.scheduler import PollScheduler
-from bolt_app.polling.service import PollService
+from bolt_app.polling.runtime import Pipeline, build_pipeline
 from bolt_app.settings import Settings
 from bolt_app.web import HttpServer, build_web_app, run_socket_mode
 
@@ -121,35 +117,20 @@ def build_slack_app(
 
 
 class Background:
-    """The worker role: the poll scheduler and the delivery worker, both stopped by one event."""
+    """The worker role inside `serve`: polling's scheduler and the delivery worker."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        sessions: async_sessionmaker[AsyncSession],
-        box: SecretBox,
-        clients: SlackClients,
-        metrics: Metrics,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._scheduler = PollScheduler(PollService(sessions, box=box, now=now), sessions, now=now)
-        self._worker = DeliveryWorker(
-            sessions,
-            client_factory(base_url=settings.slack_api_url, token_for_team=clients.token_for_team),
-            RetryPolicy(rng=random.Random()),
-            clock=now,
-            worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
-            metrics=metrics,
-        )
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
         self._scheduler_task: asyncio.Task | None = None
 
     def scheduler_alive(self) -> bool:
         return self._scheduler_task is not None and not self._scheduler_task.done()
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._scheduler_task = asyncio.create_task(self._scheduler.run(stop), name="scheduler")
-        await asyncio.gather(self._scheduler_task, self._worker.run(stop))
+        self._scheduler_task = asyncio.create_task(
+            self._pipeline.scheduler.run(stop), name="scheduler"
+        )
+        await asyncio.gather(self._scheduler_task, self._pipeline.worker.run(stop))
 
 
 async def run_process(
@@ -175,7 +156,18 @@ async def run_process(
         settings, engine=engine, sessions=sessions, clients=clients, box=box, now=now
     )
     background = (
-        Background(settings, sessions=sessions, box=box, clients=clients, metrics=metrics, now=now)
+        Background(
+            build_pipeline(
+                sessions,
+                box,
+                client_factory(
+                    base_url=settings.slack_api_url, token_for_team=clients.token_for_team
+                ),
+                worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+                now=now,
+                metrics=metrics,
+            )
+        )
         if with_background
         else None
     )

@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bolt_app.commands.runtime import open_box, open_database, utc_now
 from bolt_app.delivery.slack import client_factory
 from bolt_app.errors import ConfigError
-from bolt_app.polling.runtime import Pipeline, build_pipeline, stored_bot_token
+from bolt_app.polling.runtime import Pipeline, build_pipeline
 from bolt_app.polling.service import PollOutcome
 from bolt_app.settings import Settings
+from bolt_app.slack_runtime import slack_clients
 from bolt_app.status import WorkspaceStatus, load_status
 from bolt_app.storage.tables import workspaces
 
@@ -48,9 +49,9 @@ async def _pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         async with sessions.begin() as session:
             box = await open_box(session, settings)
+        tokens = slack_clients(settings, engine=engine, sessions=sessions, box=box)
         slack = client_factory(
-            base_url=settings.slack_api_url,
-            token_for_team=stored_bot_token(sessions, box, fallback=settings.slack_bot_token),
+            base_url=settings.slack_api_url, token_for_team=tokens.token_for_team
         )
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
         yield build_pipeline(sessions, box, slack, worker_id=worker_id)

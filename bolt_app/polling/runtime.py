@@ -1,7 +1,8 @@
 """Wiring one process's poller, scheduler and delivery worker (`poll --once`, `worker`, `serve`).
 
-The Slack client factory is an argument: today it comes from each workspace's stored bot token
-(`stored_bot_token`), and the OAuth installation store can supply its own without changes here.
+The Slack client factory is an argument; the commands build it from
+`bolt_app.slack_runtime.slack_clients(...).token_for_team` (OAuth installations with token
+rotation, else the workspace file's bot token, else SLACK_BOT_TOKEN).
 """
 
 from __future__ import annotations
@@ -18,36 +19,15 @@ from bolt_app.crypto import SecretBox
 from bolt_app.delivery.policy import RetryPolicy
 from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.worker import DeliveryWorker, DrainReport
-from bolt_app.errors import ConfigError
 from bolt_app.metrics import Metrics
 from bolt_app.polling.scheduler import PollScheduler
 from bolt_app.polling.service import PollOutcome, PollService
-from bolt_app.storage.workspaces import load_workspace
 
 TokenForTeam = Callable[[str], Awaitable[str]]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def stored_bot_token(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, fallback: str | None = None
-) -> TokenForTeam:
-    """The workspace file's `bot_token`, else SLACK_BOT_TOKEN (single-workspace installs)."""
-
-    async def token_for_team(team_id: str) -> str:
-        async with sessions() as session:
-            config = await load_workspace(session, team_id, box)
-        token = (config.bot_token if config else None) or fallback
-        if not token:
-            raise ConfigError(
-                f"Workspace {team_id} has no Slack bot token: set bot_token in its workspace "
-                "file or SLACK_BOT_TOKEN."
-            )
-        return token
-
-    return token_for_team
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,10 @@ async def test_healthz_fails_when_the_scheduler_stopped(engine):
 
 
 async def test_healthz_fails_when_the_database_is_unreachable(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'missing-directory' / 'x.db'}")
+    directory = tmp_path / "gone"
+    directory.mkdir()
+    engine = create_engine(f"sqlite:///{directory / 'x.db'}")
+    directory.rmdir()  # the volume went away after start
     try:
         app = build_web_app(
             bolt=None, engine=engine, metrics=Metrics(), scheduler_alive=lambda: True
