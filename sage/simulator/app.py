@@ -11,7 +11,7 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Callable, Collection, Mapping, MutableSequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -31,6 +31,7 @@ AGENT_VERSION = "2.3.1"
 SAGE_VERSION = "2024.1"
 DEFAULT_PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
+REQUEST_LOG_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +139,10 @@ def build_app(
     faults: Faults,
     access: Access,
     clock: Callable[[], datetime],
-    requests: MutableSequence[RecordedRequest] | None = None,
+    requests: list[RecordedRequest] | None = None,
 ) -> Starlette:
-    """The agent app; `requests`, when given, receives every request answered."""
+    """The agent app; `requests`, when given, receives every request answered (the last
+    REQUEST_LOG_SIZE are kept)."""
 
     async def guarded(
         request: Request, answer: Callable[[], Response], data_call: bool
@@ -180,6 +182,7 @@ def build_app(
             requests.append(
                 RecordedRequest(request.method, request.url.path, request.url.query, status)
             )
+            del requests[:-REQUEST_LOG_SIZE]  # a simulator left running must not grow forever
 
     async def health(request: Request) -> Response:
         def answer() -> Response:

@@ -14,7 +14,6 @@ import random
 import socket
 import ssl
 import threading
-from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -105,7 +104,7 @@ class SimulatorServer:
             else None
         )
         self.access = Access(mode, dict(api_keys or {}), dict(client_companies or {}))
-        self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
+        self.requests: list[RecordedRequest] = []
         self.host = host
         self._port = port
         self._server: _Server | None = None
