@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
+from bolt_app.delivery.store import resume_workspace
 from bolt_app.errors import ConfigError, MLConnectorError
 from bolt_app.home_views import connection as form_fields
 from bolt_app.home_views import rules as rule_form
@@ -240,26 +241,25 @@ async def set_paused(
     user_id: str,
     now: datetime,
 ) -> None:
-    """Pause or resume polling and delivery for the workspace; resuming clears the reason."""
+    """Pause polling and delivery for the workspace, or resume them (delivery's own resume:
+    the messages held meanwhile become due at once)."""
+    if not paused:
+        await resume_workspace(session, team_id, now=now, actor=actor_for(user_id))
+        return
     if await load_workspace(session, team_id, box) is None:
         config = await load_or_new_workspace(session, team_id, box)
         await apply_workspace(session, config, box, now=now, actor=actor_for(user_id))
     await session.execute(
         sa.update(workspaces)
         .where(workspaces.c.team_id == team_id)
-        .values(
-            paused=paused,
-            paused_reason=f"paused by <@{user_id}>" if paused else None,
-            updated_at=now,
-        )
+        .values(paused=True, paused_reason=f"paused by <@{user_id}>", updated_at=now)
     )
-    verb = "paused" if paused else "resumed"
     await record_audit_event(
         session,
         team_id=team_id,
-        kind=f"workspace.{verb}",
+        kind="workspace.paused",
         actor=actor_for(user_id),
-        summary=f"Polling {verb} from the App Home.",
+        summary="Polling paused from the App Home.",
         now=now,
     )
 

@@ -34,6 +34,7 @@ from bolt_app.installations import (
 from bolt_app.listeners.home import HomeServices
 from bolt_app.metrics import Metrics
 from bolt_app.polling.runtime import Pipeline, build_pipeline
+from bolt_app.polling.service import PollService
 from bolt_app.settings import Settings
 from bolt_app.web import HttpServer, build_web_app, run_socket_mode
 
