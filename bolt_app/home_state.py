@@ -87,7 +87,6 @@ async def load_home_state(
         ),
         rules=(await load_polling_settings(session, team_id)).rules,
         dead_letters=await _dead_letters(session, team_id),
-        dead_letter_count=status.queue_dead,
         last_deliveries=await _last_deliveries(session, team_id),
     )
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bolt_app.home_views.kit import Block, context, escape, modal, mrkdwn, plain, section
+from bolt_app.blocks import escape
+from bolt_app.home_views.kit import Block, context, modal, mrkdwn, plain, section
 from sage.connection import AuthMode, ConnectionSettings
 
 CONNECTION_CALLBACK_ID = "connection_settings"

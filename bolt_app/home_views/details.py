@@ -11,16 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bolt_app.blocks import escape, format_date, format_money
 from bolt_app.home_views.kit import (
     MAX_VIEW_BLOCKS,
     Block,
     context,
     divider,
-    escape,
     fields_section,
     header,
     modal,
-    money,
     section,
 )
 from bolt_app.views import RECORD_TYPE_LABELS
@@ -93,10 +92,10 @@ def _ap_invoice(invoice: APInvoice) -> list[Block]:
     fields = [
         ("Vendor", f"{escape(invoice.vendor_name)} ({escape(invoice.vendor_display)})"),
         ("Invoice", escape(invoice.invoice_no)),
-        ("Amount", money(invoice.amount)),
-        ("Balance", money(invoice.balance) if invoice.balance is not None else "n/a"),
-        ("Invoice date", _date(invoice.invoice_date)),
-        ("Due date", _date(invoice.due_date)),
+        ("Amount", format_money(invoice.amount)),
+        ("Balance", format_money(invoice.balance) if invoice.balance is not None else "n/a"),
+        ("Invoice date", format_date(invoice.invoice_date)),
+        ("Due date", format_date(invoice.due_date)),
         ("Status", state),
         ("Terms", escape(invoice.terms_code) or "none"),
         ("PO", escape(invoice.purchase_order_no) or "none"),
@@ -113,14 +112,14 @@ def _purchase_order(order: PurchaseOrder) -> list[Block]:
     fields = [
         ("Vendor", f"{escape(order.vendor_name)} ({escape(order.vendor_display)})"),
         ("Status", order.status.name.replace("_", " ").title()),
-        ("Order date", _date(order.order_date)),
-        ("Required", _date(order.required_date)),
+        ("Order date", format_date(order.order_date)),
+        ("Required", format_date(order.required_date)),
         ("Warehouse", escape(order.warehouse_code)),
         ("Type", order.order_type.name.replace("_", " ").title()),
-        ("Total", money(order.total)),
+        ("Total", format_money(order.total)),
         (
             "Tax / freight",
-            f"{money(order.sales_tax_amount)} / {money(order.freight_amount)}",
+            f"{format_money(order.sales_tax_amount)} / {format_money(order.freight_amount)}",
         ),
         ("Lines", str(order.line_count)),
         ("Company", escape(order.company)),
@@ -131,7 +130,7 @@ def _purchase_order(order: PurchaseOrder) -> list[Block]:
     blocks.append(divider())
     rows = [
         f"`{escape(line.item_code)}` {escape(line.item_description)} · wh {escape(line.warehouse_code)}"
-        f" · {_qty(line.quantity_ordered)} × {money(line.unit_cost)} = *{money(line.extension_amount)}*"
+        f" · {_qty(line.quantity_ordered)} × {format_money(line.unit_cost)} = *{format_money(line.extension_amount)}*"
         for line in order.lines
     ]
     blocks += _packed(rows, "lines") or [section("No lines.")]
@@ -144,10 +143,10 @@ def _gl_register(register: GLRegister) -> list[Block]:
         ":white_check_mark: balanced" if register.is_balanced else ":warning: *does not balance*"
     )
     fields = [
-        ("Posting date", _date(register.posting_date)),
+        ("Posting date", format_date(register.posting_date)),
         ("Lines", str(len(register.lines))),
-        ("Debits", money(register.total_debit)),
-        ("Credits", money(register.total_credit)),
+        ("Debits", format_money(register.total_debit)),
+        ("Credits", format_money(register.total_credit)),
         ("Balance", balance),
         ("Company", escape(register.company)),
     ]
@@ -158,7 +157,7 @@ def _gl_register(register: GLRegister) -> list[Block]:
     ]
     rows = [
         f"`{escape(line.account)}` {escape(line.account_description)}"
-        f" · Dr {money(line.debit)} · Cr {money(line.credit)}"
+        f" · Dr {format_money(line.debit)} · Cr {format_money(line.credit)}"
         + (f" · {escape(line.comment)}" if line.comment else "")
         for line in register.lines
     ]
@@ -206,10 +205,6 @@ def _footer(company: str, record_key: str, stamps: AuditStamps) -> Block:
         f"Company {escape(company)} · record key `{escape(record_key)}` · last changed {when}"
         + (f" by user {escape(who)}" if who else "")
     )
-
-
-def _date(value: Any) -> str:
-    return value.isoformat() if value else "none"
 
 
 def _qty(value: Any) -> str:

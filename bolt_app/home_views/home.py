@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bolt_app.blocks import escape, format_date, format_money, truncate
 from bolt_app.home_views.kit import (
     MAX_SECTION_TEXT,
     Block,
@@ -22,14 +23,11 @@ from bolt_app.home_views.kit import (
     button,
     context,
     divider,
-    escape,
     header,
     modal,
-    money,
     plain,
     section,
     slack_date,
-    truncate,
 )
 from bolt_app.polling.rules import RoutingRule
 from bolt_app.status import ResourceStatus
@@ -136,7 +134,6 @@ class HomeState:
     routes: tuple[RouteRow, ...] = ()
     rules: tuple[RoutingRule, ...] = ()
     dead_letters: tuple[DeadLetterRow, ...] = ()
-    dead_letter_count: int = 0
     last_deliveries: tuple[DeliveryRow, ...] = ()
     notice: str | None = None  # one line after a change, e.g. "Polling paused by <@U1>"
 
@@ -156,7 +153,7 @@ def build_home_view(state: HomeState) -> dict[str, Any]:
     blocks += _status_panel(state.status)
     blocks += _pending_panel(state.pending)
     if state.is_admin:
-        blocks += _dead_letters_panel(state.dead_letters, state.dead_letter_count)
+        blocks += _dead_letters_panel(state.dead_letters, state.status.queue_dead)
         blocks += _deliveries_panel(state.last_deliveries)
     return {"type": "home", "blocks": blocks}
 
@@ -229,7 +226,7 @@ def describe_rule(rule: RoutingRule) -> str:
     if rule.warehouse:
         conditions.append(f"warehouse {escape(rule.warehouse)}")
     if rule.min_amount is not None:
-        conditions.append(f"over {money(rule.min_amount)}")
+        conditions.append(f"over {format_money(rule.min_amount)}")
     targets = []
     if rule.channel:
         targets.append(f"to <#{rule.channel}>")
@@ -291,11 +288,11 @@ def _status_line(row: ResourceStatus) -> str:
 def _pending_panel(groups: Sequence[PendingGroup]) -> list[Block]:
     blocks: list[Block] = [divider(), header("Pending in Sage 100")]
     for group in groups:
-        lines = [f"*{escape(group.title)}*: {group.count}, {money(group.total)}"]
+        lines = [f"*{escape(group.title)}*: {group.count}, {format_money(group.total)}"]
         for item in group.oldest[:MAX_PENDING_OLDEST]:
-            since = item.since.isoformat() if item.since else "undated"
+            since = format_date(item.since) if item.since else "undated"
             lines.append(
-                f"• {escape(item.company)} {escape(item.label)}, {money(item.amount)}, since {since}"
+                f"• {escape(item.company)} {escape(item.label)}, {format_money(item.amount)}, since {since}"
             )
         blocks.append(section(_fit("\n".join(lines))))
     blocks.append(context("From the records the connector has seen."))

@@ -1,13 +1,15 @@
 """Small Block Kit element constructors and Slack's length limits, shared by the view modules.
 
-Record types are named with `bolt_app.views.RECORD_TYPE_LABELS`, as /sage-status names them.
+Record types are named with `bolt_app.views.RECORD_TYPE_LABELS`, as /sage-status names them;
+Sage text is escaped, cut and formatted with `bolt_app.blocks`' helpers, as messages are.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
+
+from bolt_app.blocks import truncate
 
 MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
@@ -16,16 +18,6 @@ MAX_BUTTON_TEXT = 75
 MAX_TITLE = 24
 
 Block = dict[str, Any]
-
-
-def truncate(text: str, limit: int) -> str:
-    """Cut to `limit` characters with an ellipsis, so Slack never rejects a block for length."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def escape(text: str) -> str:
-    """Neutralise Slack control characters in text that came from Sage or an admin."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
@@ -109,12 +101,6 @@ def modal(
     if submit is not None:
         view["submit"] = plain(submit, MAX_TITLE)
     return view
-
-
-def money(amount: Decimal) -> str:
-    """`1234.5` -> `$1,234.50`; negatives (credit memos) as `-$75.10`."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
 
 
 def slack_date(moment: datetime | None, missing: str = "never") -> str:

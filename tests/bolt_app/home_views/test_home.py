@@ -95,7 +95,6 @@ def big_state(*, is_admin: bool, companies: int = 10, rules: int = 20, paused=Fa
             DeadLetterRow(n, "C0AP00001", RecordType.AP_INVOICE, f"K{n}", "channel_not_found", NOW)
             for n in range(7)
         ),
-        dead_letter_count=7,
         last_deliveries=tuple(
             DeliveryRow("C0AP00001", RecordType.AP_INVOICE, f"K{n}", "sent", NOW) for n in range(30)
         ),
