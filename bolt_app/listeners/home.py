@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -192,8 +192,11 @@ class _HomeListeners:
         except ValueError as error:
             await self.publish(client, team_id, user_id, notice=f":warning: {error}")
             return
-        label = RECORD_TYPE_LABELS[record_type]
-        await self.publish(client, team_id, user_id, notice=f"{label} now go to <#{channel_id}>.")
+        notice = f"{RECORD_TYPE_LABELS[record_type]} now go to <#{channel_id}>."
+        channel_line = (await self._slack_lines(client, team_id, {record_type: channel_id}))[-1]
+        if not channel_line.ok:  # e.g. a private channel the app was not invited to
+            notice += f"\n:warning: {channel_line.detail}"
+        await self.publish(client, team_id, user_id, notice=notice)
 
     async def pause(self, ack, body: dict[str, Any], client):
         await self._set_paused(ack, body, client, paused=True)
@@ -325,8 +328,14 @@ class _HomeListeners:
             detail = f"no answer within {self.services.agent_timeout:g} seconds"
             return [CheckResult("agent", False, detail)]
 
-    async def _slack_lines(self, client: AsyncWebClient, team_id: str) -> list[CheckLine]:
-        """The Slack half of `ml-connector check`, with the token this request came with."""
+    async def _slack_lines(
+        self,
+        client: AsyncWebClient,
+        team_id: str,
+        channels: Mapping[RecordType, str] | None = None,
+    ) -> list[CheckLine]:
+        """The Slack half of `ml-connector check` (for the stored channels, or `channels`),
+        with the token this request came with."""
         async with self.services.sessions() as session:
             config = await load_or_new_workspace(session, team_id, self.services.box)
             paused, reason = await pause_state(session, team_id) or (False, None)
@@ -339,7 +348,7 @@ class _HomeListeners:
                 lambda _token: client,
                 this_token,
                 team_id=team_id,
-                channels=config.channels,
+                channels=config.channels if channels is None else channels,
                 paused=paused,
                 paused_reason=reason,
             )

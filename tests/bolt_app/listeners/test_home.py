@@ -666,3 +666,14 @@ async def test_a_route_change_reaches_a_running_poller_without_a_restart(
     assert RecordType.GL_ENTRY not in {key.record_type for key in await poller.targets(TEAM_ID)}
     await choose_channel(app, slack_standin, ADMIN_USER, RecordType.GL_ENTRY, GL_CHANNEL)
     assert RecordType.GL_ENTRY in {key.record_type for key in await poller.targets(TEAM_ID)}
+
+
+async def test_choosing_a_private_channel_without_the_app_says_to_invite_it(
+    app, slack_standin, seed
+):
+    await seed()
+    slack_standin.add_channel(TEAM_ID, "G0PRIVATE1", "controllers", private=True, bot_member=False)
+    await choose_channel(app, slack_standin, ADMIN_USER, RecordType.GL_ACCOUNT, "G0PRIVATE1")
+    text = home_text(slack_standin, ADMIN_USER)
+    assert "GL accounts now go to <#G0PRIVATE1>" in text
+    assert "a private channel the app was not invited to (/invite the app there)" in text
