@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bolt_app.slack_standin import MAX_VIEW_BLOCKS, validate_blocks
+
 
 def walk_texts(node: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
@@ -19,7 +21,9 @@ def walk_texts(node: Any) -> list[dict[str, Any]]:
 
 
 def assert_within_limits(view: dict[str, Any]) -> None:
+    """Our own limit checks, then the Slack stand-in's independent validator."""
     blocks = view["blocks"]
+    assert validate_blocks(blocks, max_blocks=MAX_VIEW_BLOCKS) == []
     assert len(blocks) <= 100, f"{len(blocks)} blocks"
     block_ids = [block["block_id"] for block in blocks if "block_id" in block]
     assert len(block_ids) == len(set(block_ids)), "duplicate block_id"
