@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from bolt_app.blocks import escape
 from bolt_app.home_views.kit import Block, context, modal, mrkdwn, plain, section
+from sage.check import CheckResult
 from sage.connection import AuthMode, ConnectionSettings
 
 CONNECTION_CALLBACK_ID = "connection_settings"
@@ -160,19 +161,6 @@ def read_connection_form(values: Mapping[str, Mapping[str, Any]]) -> ConnectionF
     )
 
 
-class CheckLine(Protocol):
-    """One line of `ml-connector check` (sage.check)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def detail(self) -> str: ...
-
-
 def build_test_connection_loading() -> dict[str, Any]:
     return modal(
         "Test connection",
@@ -185,7 +173,7 @@ def build_test_connection_loading() -> dict[str, Any]:
     )
 
 
-def build_test_connection_result(lines: Sequence[CheckLine]) -> dict[str, Any]:
+def build_test_connection_result(lines: Sequence[CheckResult]) -> dict[str, Any]:
     failed = sum(1 for line in lines if not line.ok)
     summary = (
         ":white_check_mark: *Every check passed.*"

@@ -34,7 +34,6 @@ from bolt_app.home_views import home as home_views
 from bolt_app.home_views import rules as rule_form
 from bolt_app.home_views.connection import (
     CONNECTION_CALLBACK_ID,
-    CheckLine,
     build_connection_modal,
     build_test_connection_loading,
     build_test_connection_result,
@@ -77,7 +76,7 @@ class HomeServices:
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
     poller: PollService  # "Poll now" polls in this process; the delivery worker posts
-    check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckLine]]] = check_agent
+    check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckResult]]] = check_agent
     # (settings, record, when a GL register's seen lines were written) -> the whole record
     fetch_record: Callable[
         [ConnectionSettings, RecordRef, datetime | None], Awaitable[DetailRecord]
@@ -317,7 +316,7 @@ class _HomeListeners:
             view_id=opened["view"]["id"], view=build_test_connection_result(lines)
         )
 
-    async def _agent_lines(self, team_id: str) -> list[CheckLine]:
+    async def _agent_lines(self, team_id: str) -> list[CheckResult]:
         settings = await self.connection(team_id)
         if settings is None:
             return [CheckResult("agent settings", False, "none yet: use Edit connection")]
@@ -333,7 +332,7 @@ class _HomeListeners:
         client: AsyncWebClient,
         team_id: str,
         channels: Mapping[RecordType, str] | None = None,
-    ) -> list[CheckLine]:
+    ) -> list[CheckResult]:
         """The Slack half of `ml-connector check` (for the stored channels, or `channels`),
         with the token this request came with."""
         async with self.services.sessions() as session:

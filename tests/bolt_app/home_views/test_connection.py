@@ -1,4 +1,3 @@
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bolt_app.home_views.connection import (
@@ -9,6 +8,7 @@ from bolt_app.home_views.connection import (
     build_test_connection_result,
     read_connection_form,
 )
+from sage.check import CheckResult
 from sage.connection import AuthMode, ConnectionSettings
 from tests.bolt_app.home_views.blockkit import assert_within_limits
 
@@ -65,20 +65,13 @@ def test_submission_values_read_back_into_a_form():
     assert form.api_key == "" and form.client_cert == ""
 
 
-@dataclass(frozen=True)
-class Line:
-    name: str
-    ok: bool
-    detail: str
-
-
 def test_test_connection_result_marks_each_line():
     view = build_test_connection_result(
         [
-            Line(
+            CheckResult(
                 "TLS handshake", False, "the agent's certificate is not signed by the configured CA"
             ),
-            Line("company ABC", True, ""),
+            CheckResult("company ABC", True, ""),
         ]
     )
     assert_within_limits(view)
