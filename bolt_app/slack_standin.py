@@ -18,9 +18,8 @@ import binascii
 import contextlib
 import json
 import secrets
-import socket
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -32,6 +31,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
+
+from sage.serving import EmbeddedServer
 
 # Slack's documented limits, kept here independently of the message builders so the stand-in
 # is an oracle for them rather than an echo.
@@ -223,14 +224,6 @@ class _Outcome:
     @classmethod
     def fail(cls, error: str, **extra: Any) -> _Outcome:
         return cls(body=extra, error=error)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """Leaves signal handling to the host process (tests, the demo) that runs the stand-in."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def validate_blocks(blocks: Any, *, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[str]:
@@ -442,8 +435,7 @@ class SlackStandIn:
                 Route("/response/{hook}", self._response_endpoint, methods=["POST"]),
             ]
         )
-        self._server: _EmbeddedServer | None = None
-        self._serve_task: asyncio.Task[None] | None = None
+        self._server: EmbeddedServer | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -456,10 +448,6 @@ class SlackStandIn:
 
     async def start(self) -> None:
         """Bind the socket and serve in the running loop; returns once requests are accepted."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
             log_level="warning",
@@ -467,19 +455,14 @@ class SlackStandIn:
             lifespan="off",
             timeout_graceful_shutdown=1,
         )
-        self._server = _EmbeddedServer(config)
-        self._serve_task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._serve_task.done():
-                self._serve_task.result()  # raises the startup failure
-            await asyncio.sleep(0.005)
+        server = EmbeddedServer(config, host=self.host, port=self.port)
+        self.port = server.port
+        await server.start()
+        self._server = server
 
     async def stop(self) -> None:
-        if self._server is None or self._serve_task is None:
-            return
-        self._server.should_exit = True
-        await self._serve_task
-        self._serve_task = None
+        if self._server is not None:
+            await self._server.stop()
 
     async def __aenter__(self) -> SlackStandIn:
         await self.start()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import socket
 import ssl
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from sage.certs import Pki
 from sage.connection import AuthMode, ConnectionSettings
+from sage.serving import EmbeddedServer
 from sage.simulator.activity import Activity
 from sage.simulator.app import Access, RecordedRequest, build_app
 from sage.simulator.data import DEFAULT_TIMEZONE, SimulatorData
@@ -54,13 +54,6 @@ class _PeerAwareProtocol(H11Protocol):
             await inner(scope, receive, send)
 
         self.app = app
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: whoever runs the simulator owns the signals."""
-
-    def capture_signals(self):  # type: ignore[override]
-        return contextlib.nullcontext()
 
 
 class SimulatorServer:
@@ -107,8 +100,7 @@ class SimulatorServer:
         self.requests: list[RecordedRequest] = []
         self.host = host
         self._port = port
-        self._server: _Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._server: EmbeddedServer | None = None
         self._activity_task: asyncio.Task[None] | None = None
         self._stop_activity: asyncio.Event | None = None
 
@@ -165,23 +157,10 @@ class SimulatorServer:
         )
 
     async def start(self) -> None:
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so,
-        # and without it every keep-alive answer waits ~40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self._port))
-        except OSError:
-            sock.close()
-            raise
-        self._port = sock.getsockname()[1]
-        self._server = _Server(self._config())
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()  # startup failed: raise its error here
-                raise RuntimeError("simulator stopped during startup")
-            await asyncio.sleep(0.01)
+        server = EmbeddedServer(self._config(), host=self.host, port=self._port)
+        self._port = server.port
+        await server.start()
+        self._server = server
         if self.activity is not None:
             self._stop_activity = asyncio.Event()
             self._activity_task = asyncio.create_task(self.activity.run(self._stop_activity))
@@ -191,10 +170,9 @@ class SimulatorServer:
             self._stop_activity.set()
             await self._activity_task
             self._activity_task = None
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-            self._server = self._task = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
 
     async def __aenter__(self) -> SimulatorServer:
         await self.start()

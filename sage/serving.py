@@ -1,0 +1,63 @@
+"""Serving an ASGI app with uvicorn inside the running event loop, on a socket bound first.
+
+The simulated agent, the Slack stand-in and the web process all need the same thing: bind
+(port 0 works, and the chosen port is known before serving), serve without uvicorn taking
+over the process's signals (whoever runs the server owns them), stop cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+
+
+class _SignalFreeServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class EmbeddedServer:
+    """uvicorn serving `config.app` on (host, port); `port` is the bound one."""
+
+    def __init__(self, config: uvicorn.Config, *, host: str, port: int) -> None:
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
+        # without it every keep-alive answer waits ~40 ms for a delayed ACK.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._socket.bind((host, port))
+        except OSError:
+            self._socket.close()
+            raise
+        self.port: int = self._socket.getsockname()[1]
+        self._server = _SignalFreeServer(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Returns once requests are accepted; raises what stopped a failed start."""
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("the server stopped while starting")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Finish in-flight requests, then close."""
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+            self._task = None
+        self._socket.close()
+
+    async def serve_until(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
