@@ -76,12 +76,13 @@ async def claim_next(
     pacing = await _lock_pacing_row(session, team_id, channel_id)
     if pacing is None:
         return NotReady(horizon + timedelta(milliseconds=50))  # another worker is claiming
-    bounds = (pacing.next_send_at, pacing.paused_until, await _team_paused_until(session, team_id))
+    team_paused_until, workspace_paused = await _team_pauses(session, team_id)
+    if workspace_paused:
+        return NotReady(None)
+    bounds = (pacing.next_send_at, pacing.paused_until, team_paused_until)
     blocked_until = max((t for t in bounds if t is not None), default=now)
     if blocked_until > horizon:
         return NotReady(blocked_until)
-    if await _workspace_paused(session, team_id):
-        return NotReady(None)
     while True:
         head = (
             (
@@ -170,7 +171,6 @@ async def settle_claim(
 
     The channel clock moves forward even when the lease was lost: Slack did get the call.
     """
-    await _ensure_pacing_row(session, claim.team_id, claim.channel_id, now)
     # Only ever forward: a lost lease's late answer must not wind back the new owner's clock.
     pacing_values: dict[str, Any] = {
         "next_send_at": sa.case(
@@ -261,22 +261,6 @@ async def active_channels(
     if team_id is not None:
         query = query.where(deliveries.c.team_id == team_id)
     return [(row.team_id, row.channel_id) for row in (await session.execute(query)).all()]
-
-
-async def next_work_at(session: AsyncSession, *, team_id: str | None = None) -> datetime | None:
-    """The earliest time any undelivered message of a running workspace may be tried."""
-    due = sa.case(
-        (deliveries.c.status == DeliveryStatus.SENDING.value, deliveries.c.lease_expires_at),
-        else_=deliveries.c.next_attempt_at,
-    )
-    query = (
-        sa.select(sa.func.min(due))
-        .where(deliveries.c.status.in_(UNDELIVERED))
-        .where(~deliveries.c.team_id.in_(_paused_teams()))
-    )
-    if team_id is not None:
-        query = query.where(deliveries.c.team_id == team_id)
-    return (await session.execute(query)).scalar()
 
 
 async def retry_dead_letters(
@@ -397,12 +381,21 @@ async def _lock_pacing_row(session: AsyncSession, team_id: str, channel_id: str)
     return (await session.execute(query)).first()
 
 
-async def _team_paused_until(session: AsyncSession, team_id: str) -> datetime | None:
-    return (
+async def _team_pauses(session: AsyncSession, team_id: str) -> tuple[datetime | None, bool]:
+    """The workspace's 429 pause (until when) and whether it is paused for a bad token."""
+    row = (
         await session.execute(
-            sa.select(team_pacing.c.paused_until).where(team_pacing.c.team_id == team_id)
+            sa.select(
+                sa.select(team_pacing.c.paused_until)
+                .where(team_pacing.c.team_id == team_id)
+                .scalar_subquery(),
+                sa.select(workspaces.c.paused)
+                .where(workspaces.c.team_id == team_id)
+                .scalar_subquery(),
+            )
         )
-    ).scalar()
+    ).one()
+    return row[0], bool(row[1])
 
 
 async def _other_channel_limited(session: AsyncSession, claim: Claim, now: datetime) -> bool:
@@ -425,16 +418,6 @@ async def _pause_team(session: AsyncSession, team_id: str, until: datetime) -> N
         statement.on_conflict_do_update(
             index_elements=[team_pacing.c.team_id], set_={"paused_until": until}
         )
-    )
-
-
-async def _workspace_paused(session: AsyncSession, team_id: str) -> bool:
-    return bool(
-        (
-            await session.execute(
-                sa.select(workspaces.c.paused).where(workspaces.c.team_id == team_id)
-            )
-        ).scalar()
     )
 
 

@@ -1,8 +1,10 @@
 """The worker against the Slack stand-in over real HTTP: every Slack answer issue 4 lists."""
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import aiohttp
 import sqlalchemy as sa
 
 from bolt_app.blocks import SlackMessage
@@ -253,3 +255,38 @@ async def test_a_workspace_whose_token_cannot_be_read_is_paused_not_dead_lettere
         reason = (await session.execute(sa.select(workspaces.c.paused_reason))).scalar_one()
     assert "cannot be decrypted" in reason
     assert slack_standin.calls_to("chat.postMessage") == []
+
+
+async def test_a_stopped_worker_stops_between_messages_and_leaves_the_rest_queued(
+    slack_standin, make_worker, queue, session_factory
+):
+    await queue(*(outbound(AP_CHANNEL, f"k{i}") for i in range(3)))
+    worker = make_worker(pacing_interval=timedelta(seconds=30))
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    async with asyncio.timeout(10):
+        await slack_standin.wait_for_messages(AP_CHANNEL, 1)
+    stop.set()
+    async with asyncio.timeout(10):  # not the 30 s until the channel's next slot
+        await running
+
+    statuses = [r["status"] for r in (await rows(session_factory)).values()]
+    assert statuses == ["sent", "pending", "pending"]
+
+
+async def test_a_network_failure_while_getting_the_token_is_retried(
+    slack_standin, make_worker, queue, session_factory
+):
+    failures = [aiohttp.ClientConnectionError("token endpoint unreachable")]
+
+    async def flaky(team_id: str) -> str:
+        if failures:
+            raise failures.pop()
+        return BOT_TOKEN
+
+    await queue(outbound(AP_CHANNEL, "a1"))
+    report = await make_worker(token_for_team=flaky).drain()
+
+    assert report.sent == 1 and report.ok
+    (row,) = (await rows(session_factory)).values()
+    assert (row["status"], row["attempts"]) == ("sent", 1)
