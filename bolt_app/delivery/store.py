@@ -76,12 +76,13 @@ async def claim_next(
     pacing = await _lock_pacing_row(session, team_id, channel_id)
     if pacing is None:
         return NotReady(horizon + timedelta(milliseconds=50))  # another worker is claiming
-    bounds = (pacing.next_send_at, pacing.paused_until, await _team_paused_until(session, team_id))
+    team_paused_until, workspace_paused = await _team_pauses(session, team_id)
+    if workspace_paused:
+        return NotReady(None)
+    bounds = (pacing.next_send_at, pacing.paused_until, team_paused_until)
     blocked_until = max((t for t in bounds if t is not None), default=now)
     if blocked_until > horizon:
         return NotReady(blocked_until)
-    if await _workspace_paused(session, team_id):
-        return NotReady(None)
     while True:
         head = (
             (
@@ -170,7 +171,6 @@ async def settle_claim(
 
     The channel clock moves forward even when the lease was lost: Slack did get the call.
     """
-    await _ensure_pacing_row(session, claim.team_id, claim.channel_id, now)
     # Only ever forward: a lost lease's late answer must not wind back the new owner's clock.
     pacing_values: dict[str, Any] = {
         "next_send_at": sa.case(
@@ -192,10 +192,12 @@ async def settle_claim(
         .values(pacing_values)
     )
     if settlement.pause_workspace_reason is not None:
-        await session.execute(
-            sa.update(workspaces)
-            .where(workspaces.c.team_id == claim.team_id)
-            .values(paused=True, paused_reason=settlement.pause_workspace_reason, updated_at=now)
+        await _pause_workspace(
+            session,
+            claim.team_id,
+            settlement.pause_workspace_reason,
+            worker_id=worker_id,
+            now=now,
         )
     values: dict[str, Any] = {
         "status": settlement.status.value,
@@ -319,6 +321,59 @@ async def retry_dead_letters(
     return len(ids)
 
 
+async def resume_workspace(
+    session: AsyncSession, team_id: str, *, now: datetime, actor: str
+) -> bool:
+    """Lift a pause (after a new token is stored): its held messages are due at once.
+
+    Returns False when the workspace was not paused.
+    """
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(True))
+        .values(paused=False, paused_reason=None, updated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    await session.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status == DeliveryStatus.PENDING.value)
+        .values(next_attempt_at=now, updated_at=now)
+    )
+    await record_audit_event(
+        session,
+        team_id=team_id,
+        kind="workspace.resumed",
+        actor=actor,
+        summary="delivery resumed",
+        now=now,
+    )
+    return True
+
+
+async def _pause_workspace(
+    session: AsyncSession, team_id: str, reason: str, *, worker_id: str, now: datetime
+) -> None:
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(False))
+        .values(paused=True, paused_reason=reason, updated_at=now)
+    )
+    if result.rowcount == 1:
+        await record_audit_event(
+            session,
+            team_id=team_id,
+            kind="workspace.paused",
+            actor=worker_id,
+            summary=f"delivery paused: Slack answered {reason}",
+            now=now,
+            details={"reason": reason},
+        )
+
+
 async def _ensure_pacing_row(
     session: AsyncSession, team_id: str, channel_id: str, now: datetime
 ) -> None:
@@ -342,12 +397,21 @@ async def _lock_pacing_row(session: AsyncSession, team_id: str, channel_id: str)
     return (await session.execute(query)).first()
 
 
-async def _team_paused_until(session: AsyncSession, team_id: str) -> datetime | None:
-    return (
+async def _team_pauses(session: AsyncSession, team_id: str) -> tuple[datetime | None, bool]:
+    """The workspace's 429 pause (until when) and whether it is paused for a bad token."""
+    row = (
         await session.execute(
-            sa.select(team_pacing.c.paused_until).where(team_pacing.c.team_id == team_id)
+            sa.select(
+                sa.select(team_pacing.c.paused_until)
+                .where(team_pacing.c.team_id == team_id)
+                .scalar_subquery(),
+                sa.select(workspaces.c.paused)
+                .where(workspaces.c.team_id == team_id)
+                .scalar_subquery(),
+            )
         )
-    ).scalar()
+    ).one()
+    return row[0], bool(row[1])
 
 
 async def _other_channel_limited(session: AsyncSession, claim: Claim, now: datetime) -> bool:
@@ -370,16 +434,6 @@ async def _pause_team(session: AsyncSession, team_id: str, until: datetime) -> N
         statement.on_conflict_do_update(
             index_elements=[team_pacing.c.team_id], set_={"paused_until": until}
         )
-    )
-
-
-async def _workspace_paused(session: AsyncSession, team_id: str) -> bool:
-    return bool(
-        (
-            await session.execute(
-                sa.select(workspaces.c.paused).where(workspaces.c.team_id == team_id)
-            )
-        ).scalar()
     )
 
 

@@ -58,7 +58,7 @@ def settle(decision: Decision, *, answered_at: datetime, interval: timedelta) ->
             DeliveryStatus.PENDING,
             action.value,
             False,
-            next_attempt_at=answered_at,
+            next_attempt_at=answered_at + decision.delay,
             last_error=decision.reason,
             channel_next_send_at=paced,
             pause_workspace_reason=decision.reason,

@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.audit import prune_audit_events
 from bolt_app.delivery import slack, store
 from bolt_app.delivery.outbox import UNDELIVERED, DeliveryStatus
-from bolt_app.delivery.policy import Action, AttemptState, Decision, RetryPolicy
+from bolt_app.delivery.policy import Action, AttemptState, RetryPolicy
 from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.transitions import settle
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 MAX_CLAIM_AHEAD = timedelta(milliseconds=500)
 
 Clock = Callable[[], datetime]
-Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,6 @@ class DeliveryWorker:
         max_channels: int = 100,
         idle_poll: timedelta = timedelta(milliseconds=500),
         audit_retention: timedelta | None = timedelta(days=90),
-        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._sessions = session_factory
         self._client_for_team = slack_client_for_team
@@ -102,10 +101,10 @@ class DeliveryWorker:
         self._max_channels = max_channels
         self._idle_poll = idle_poll
         self._audit_retention = audit_retention
-        self._sleep = sleep
         self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
         self._sent = 0
         self._last_prune: datetime | None = None
+        self._sqlite_writes = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; messages in flight then finish, nothing new is claimed."""
@@ -113,15 +112,19 @@ class DeliveryWorker:
         not_before: dict[tuple[str, str], datetime] = {}
         try:
             while not stop.is_set():
-                await self._housekeeping()
+                try:
+                    await self._housekeeping()
+                    channels = await self._channels_to_serve()
+                except (DBAPIError, OSError):
+                    log.exception("the delivery worker cannot reach the database; retrying")
+                    await _wait(stop, self._idle_poll.total_seconds())
+                    continue
                 for key, task in list(self._tasks.items()):
                     if task.done():
                         del self._tasks[key]
                         result = _result_of(key, task)
                         if result is not None and result.retry_at is not None:
                             not_before[key] = result.retry_at
-                async with self._sessions() as session:
-                    channels = await store.active_channels(session)
                 now = self._clock()
                 for key in channels:
                     if key in self._tasks or len(self._tasks) >= self._max_channels:
@@ -179,7 +182,7 @@ class DeliveryWorker:
         ahead = min(self.pacing_interval / 2, MAX_CLAIM_AHEAD)
         claims = 0
         while not stop.is_set():
-            async with self._sessions() as session, session.begin():
+            async with self._write() as session:
                 claim = await store.claim_next(
                     session,
                     team_id,
@@ -192,20 +195,25 @@ class DeliveryWorker:
             if isinstance(claim, store.NotReady):
                 if claim.retry_at is None or claim.retry_at - self._clock() > linger:
                     return ChannelResult(claims, claim.retry_at)
-                await self._sleep_until(claim.retry_at - ahead)
+                await self._sleep_until(claim.retry_at - ahead, stop)
                 continue
             claims += 1
-            await self._sleep_until(claim.send_at)
+            await self._sleep_until(claim.send_at)  # holding a claim: send even if stopping
             next_send_at = await self._deliver(claim)
             if next_send_at - self._clock() > linger:
                 return ChannelResult(claims, next_send_at)
-            await self._sleep_until(next_send_at - ahead)
+            await self._sleep_until(next_send_at - ahead, stop)
         return ChannelResult(claims, None)
 
-    async def _sleep_until(self, moment: datetime) -> None:
-        """Never wakes early: a send at `moment` must not come before the channel's slot."""
+    async def _sleep_until(self, moment: datetime, stop: asyncio.Event | None = None) -> None:
+        """Never wakes early (a send must not come before its slot), only when `stop` is set."""
         while (remaining := (moment - self._clock()).total_seconds()) > 0:
-            await self._sleep(remaining)
+            if stop is None:
+                await asyncio.sleep(remaining)
+            elif stop.is_set():
+                return
+            else:
+                await _wait(stop, remaining)
 
     async def _deliver(self, claim: store.Claim) -> datetime:
         """Send one claimed message and settle it; returns when the channel may be sent to next."""
@@ -216,7 +224,7 @@ class DeliveryWorker:
         try:
             client = await self._client_for_team(claim.team_id)
         except MLConnectorError as error:
-            decision = Decision(Action.PAUSE_WORKSPACE, reason=str(error))
+            decision = self._policy.pause_workspace(str(error))
             answer_ts = ""
         else:
             answer = await slack.send(
@@ -235,7 +243,7 @@ class DeliveryWorker:
                 decision = self._policy.decide_join(join_answer, state)
         answered_at = self._clock()
         settlement = settle(decision, answered_at=answered_at, interval=self.pacing_interval)
-        async with self._sessions() as session, session.begin():
+        async with self._write() as session:
             kept = await store.settle_claim(
                 session,
                 claim,
@@ -253,10 +261,30 @@ class DeliveryWorker:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
         return settlement.channel_next_send_at
 
+    async def _channels_to_serve(self) -> list[tuple[str, str]]:
+        async with self._sessions() as session:
+            return await store.active_channels(session)
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction; on SQLite, one at a time within this process.
+
+        SQLite has one writer; letting this process's channel tasks queue here instead of in
+        SQLite's busy handler (which sleeps up to 100 ms between tries) keeps every channel's
+        slot on time. PostgreSQL needs no such queue: its claims skip locked rows.
+        """
+        async with self._sessions() as session:
+            if session.bind.dialect.name == "sqlite":
+                async with self._sqlite_writes, session.begin():
+                    yield session
+            else:
+                async with session.begin():
+                    yield session
+
     async def _housekeeping(self) -> None:
         """Queue depth for /metrics; the audit-retention prune once a day."""
         now = self._clock()
-        async with self._sessions() as session, session.begin():
+        async with self._write() as session:
             if self._metrics is not None:
                 self._metrics.set_queue_depth(await queue_depth(session))
             if self._audit_retention is not None and (

@@ -1,5 +1,6 @@
 """The worker against the Slack stand-in over real HTTP: every Slack answer issue 4 lists."""
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
@@ -7,8 +8,9 @@ import sqlalchemy as sa
 
 from bolt_app.blocks import SlackMessage
 from bolt_app.delivery.outbox import DeliveryKind, DeliveryStatus
-from bolt_app.delivery.store import retry_dead_letters
+from bolt_app.delivery.store import resume_workspace, retry_dead_letters
 from bolt_app.delivery.tables import deliveries
+from bolt_app.errors import SecretError
 from bolt_app.slack_standin import DEFAULT_BOT_SCOPES
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import workspaces
@@ -178,9 +180,13 @@ async def test_a_revoked_token_pauses_the_workspace_and_keeps_its_queue(
 
     slack_standin.add_token("xoxb-fresh-token", TEAM_ID)
     async with session_factory() as session, session.begin():
-        await session.execute(sa.update(workspaces).values(paused=False, paused_reason=None))
+        assert await resume_workspace(session, TEAM_ID, now=utc_now(), actor="U0123ABCD")
+        assert not await resume_workspace(session, TEAM_ID, now=utc_now(), actor="U0123ABCD")
     report = await make_worker(token="xoxb-fresh-token").drain()
     assert report.sent == 2 and report.ok
+    async with session_factory() as session:
+        kinds = [e.kind for e in await list_audit_events(session, team_id=TEAM_ID)]
+    assert kinds.count("workspace.paused") == 1 and kinds.count("workspace.resumed") == 1
 
 
 async def test_dead_letters_can_be_retried_by_an_admin(
@@ -232,3 +238,36 @@ async def test_drain_leaves_what_is_due_too_late_and_says_so(
     assert report.sent == 1 and report.remaining == 1 and not report.ok
     statuses = {r["record_key"]: r["status"] for r in (await rows(session_factory)).values()}
     assert statuses == {"a1": DeliveryStatus.PENDING, "p1": DeliveryStatus.SENT}
+
+
+async def test_a_workspace_whose_token_cannot_be_read_is_paused_not_dead_lettered(
+    slack_standin, make_worker, queue, session_factory
+):
+    async def unreadable(team_id: str) -> str:
+        raise SecretError("The stored bot token cannot be decrypted with MLC_ENCRYPTION_KEYS.")
+
+    await queue(outbound(AP_CHANNEL, "a1"))
+    report = await make_worker(token_for_team=unreadable).drain()
+
+    assert report.remaining == 1 and not report.dead
+    async with session_factory() as session:
+        reason = (await session.execute(sa.select(workspaces.c.paused_reason))).scalar_one()
+    assert "cannot be decrypted" in reason
+    assert slack_standin.calls_to("chat.postMessage") == []
+
+
+async def test_a_stopped_worker_stops_between_messages_and_leaves_the_rest_queued(
+    slack_standin, make_worker, queue, session_factory
+):
+    await queue(*(outbound(AP_CHANNEL, f"k{i}") for i in range(3)))
+    worker = make_worker(pacing_interval=timedelta(seconds=30))
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    async with asyncio.timeout(10):
+        await slack_standin.wait_for_messages(AP_CHANNEL, 1)
+    stop.set()
+    async with asyncio.timeout(10):  # not the 30 s until the channel's next slot
+        await running
+
+    statuses = [r["status"] for r in (await rows(session_factory)).values()]
+    assert statuses == ["sent", "pending", "pending"]
