@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import datetime
 
@@ -63,3 +67,27 @@ async def test_poll_once_names_the_failures_and_exits_1(polling, cli_environment
     err = capsys.readouterr().err
     assert "poll failed: ZZZ ap_invoice; ZZZ purchase_order" in err
     assert len(polling.messages(AP_CHANNEL)) == 1  # ABC still polled and delivered
+
+
+def test_worker_runs_until_sigterm_and_stops_cleanly(tmp_path):
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
+        "MLC_ENCRYPTION_KEYS": KEY,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bolt_app", "worker"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "Worker started" in worker.stdout.readline()  # flushed at once, or this blocks
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert "Worker stopped." in out

@@ -10,6 +10,7 @@ from bolt_app.polling.scheduler import PollScheduler, due_time, trigger_for
 from bolt_app.polling.store import PollKey
 from bolt_app.schedule import parse_schedule
 from bolt_app.status import load_status
+from bolt_app.storage.audit import list_audit_events
 from sage.records import RecordType
 from tests.fixtures.polling import SAGE_ZONE
 from tests.fixtures.slack import AP_CHANNEL, TEAM_ID
@@ -92,3 +93,11 @@ async def test_status_reports_every_resource_and_the_last_error(polling):
     assert datetime.fromisoformat(ap["next_poll_at"]) > polling.clock()
     broken = rows[("ZZZ", "ap_invoice")]
     assert "ZZZ" in broken["last_error"] and broken["last_success_at"] is None
+
+    async with polling.sessions() as session:
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    [baseline] = [e for e in events if e.kind == "poll"]
+    assert baseline.details["mode"] == "baseline" and baseline.details["error"] is None
+    assert {"since", "signpost", "read", "new", "changed", "skipped"} <= set(baseline.details)
+    [failure] = [e for e in events if e.kind == "poll.failed"]
+    assert failure.details["company"] == "ZZZ" and "ZZZ" in failure.details["error"]
