@@ -30,12 +30,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bolt_app.errors import ConfigError
+from bolt_app.errors import ConfigError, MLConnectorError
 from bolt_app.installations import (
     TOKEN_REFRESH_MARGIN_MINUTES,
     EncryptedInstallationStore,
     OAuthConfig,
-    WorkspaceNotInstalled,
 )
 from bolt_app.listeners import commands, events, home
 from bolt_app.listeners.home import HomeServices
@@ -141,7 +140,8 @@ def build_app(
         )
         # Built here rather than by the settings so that token refreshes go to `client`'s
         # base URL (SLACK_API_URL) instead of slack.com.
-        authorize = AsyncInstallationStoreAuthorize(
+        authorize = _InstallationsThenTokens(
+            fallback=None if token_for_team is None else _token_authorize(token_for_team),
             logger=logger,
             installation_store=services.installation_store,
             client_id=oauth.client_id,
@@ -167,14 +167,29 @@ def build_app(
     return app
 
 
+class _InstallationsThenTokens(AsyncInstallationStoreAuthorize):
+    """OAuth installations first; then a workspace set up with a bot token (its workspace file
+    or SLACK_BOT_TOKEN) is served too, so both kinds of install can share one deployment."""
+
+    def __init__(self, *, fallback, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._fallback = fallback
+
+    async def __call__(self, *, context: AsyncBoltContext, team_id: str | None, **kwargs):
+        result = await super().__call__(context=context, team_id=team_id, **kwargs)
+        if result is None and self._fallback is not None:
+            result = await self._fallback(team_id=team_id, context=context)
+        return result
+
+
 def _token_authorize(token_for_team: Callable[[str], Awaitable[str]]):
-    """Bolt `authorize` for installs without OAuth; auth.test once per token."""
+    """Bolt `authorize` from a bot token, without OAuth; auth.test once per token."""
     results: dict[str, AuthorizeResult] = {}
 
     async def authorize(team_id: str | None, context: AsyncBoltContext) -> AuthorizeResult | None:
         try:
             token = await token_for_team(team_id or "")
-        except WorkspaceNotInstalled:
+        except MLConnectorError:  # no token, or a refresh Slack refused
             return None
         if token not in results:
             response = await context.client.auth_test(token=token)

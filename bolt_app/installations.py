@@ -179,6 +179,7 @@ class SlackClients:
         self._sessions = sessions
         self._box = box
         self.installation_store = installation_store
+        self.oauth = oauth
         self._default_token = default_token
         self._client_factory = client_factory
         self._rotator = (

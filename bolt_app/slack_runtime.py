@@ -91,7 +91,6 @@ def validate_slack_settings(settings: Settings) -> None:
 def build_slack_app(
     settings: Settings,
     *,
-    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     clients: SlackClients,
     box: SecretBox,
@@ -112,7 +111,7 @@ def build_slack_app(
                 now=now,
             ),
         ),
-        oauth=_oauth(settings, engine),
+        oauth=clients.oauth,
         token_for_team=clients.token_for_team,
     )
 
@@ -153,9 +152,7 @@ async def run_process(
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metrics = Metrics()
     clients = slack_clients(settings, engine=engine, sessions=sessions, box=box)
-    bolt = build_slack_app(
-        settings, engine=engine, sessions=sessions, clients=clients, box=box, now=now
-    )
+    bolt = build_slack_app(settings, sessions=sessions, clients=clients, box=box, now=now)
     background = (
         Background(
             build_pipeline(

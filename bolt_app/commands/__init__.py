@@ -12,4 +12,4 @@ from bolt_app.commands import (
     workspace,
 )
 
-COMMAND_MODULES = [version, db, keys, workspace, check, polling, audit, serve, simulator]
+COMMAND_MODULES = [version, db, keys, workspace, check, simulator, audit, polling, serve]

@@ -330,6 +330,25 @@ async def test_tokens_revoked_for_the_bot_pauses_the_workspace(slack_app_server,
     assert (await workspace_row(slack_app_server))["paused_reason"] == "tokens_revoked"
 
 
+async def test_a_workspace_with_a_file_bot_token_is_served_beside_oauth_installs(
+    slack_app_server, secret_box, response_urls
+):
+    await apply(slack_app_server, secret_box, configured_workspace())  # bot_token, no OAuth
+    body = command_body(
+        TEAM_ID, ADMIN_USER, response_url=response_urls.url("file"), command="/sage-status"
+    )
+    ack = await slack_app_server.post_signed(body, content_type="application/x-www-form-urlencoded")
+    assert ack.status_code == 200
+    async with asyncio.timeout(5):
+        (reply,) = await response_urls.wait_for(1)
+    assert "ABC · AP invoices" in json.dumps(reply["blocks"], ensure_ascii=False)
+    assert slack_standin_tokens(slack_app_server) == {BOT_TOKEN}
+
+
+def slack_standin_tokens(app: RunningSlackApp) -> set[str]:
+    return {call.token for call in app.standin.calls_to("auth.test")}
+
+
 # ---- /sage-status ----
 
 
