@@ -36,7 +36,8 @@ from bolt_app.installations import (
     EncryptedInstallationStore,
     OAuthConfig,
 )
-from bolt_app.listeners import commands, events
+from bolt_app.listeners import commands, events, home
+from bolt_app.listeners.home import HomeServices
 from bolt_app.status import WorkspaceStatus, load_status
 from bolt_app.storage.slack import claim_event, record_install
 
@@ -73,6 +74,8 @@ class SlackAppServices:
     now: Callable[[], datetime]
     installation_store: EncryptedInstallationStore | None = None
     load_status: StatusLoader = read_status
+    # The App Home administration and Details modal; without it the Home shows status only.
+    home: HomeServices | None = None
 
 
 def app_home_url(team_id: str | None, app_id: str | None) -> str:
@@ -159,6 +162,8 @@ def build_app(
     )
     for module in LISTENER_MODULES:
         module.register(app, services)
+    if services.home is not None:
+        home.register(app, services.home)
     return app
 
 

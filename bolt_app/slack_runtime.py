@@ -31,8 +31,10 @@ from bolt_app.installations import (
     SlackClients,
     build_state_store,
 )
+from bolt_app.listeners.home import HomeServices
 from bolt_app.metrics import Metrics
 from bolt_app.polling.runtime import Pipeline, build_pipeline
+from bolt_app.polling.service import PollService
 from bolt_app.settings import Settings
 from bolt_app.web import HttpServer, build_web_app, run_socket_mode
 
@@ -91,6 +93,7 @@ def build_slack_app(
     *,
     sessions: async_sessionmaker[AsyncSession],
     clients: SlackClients,
+    box: SecretBox,
     now: Callable[[], datetime],
 ) -> AsyncApp:
     validate_slack_settings(settings)
@@ -98,7 +101,15 @@ def build_slack_app(
         signing_secret=settings.slack_signing_secret or "",
         client=AsyncWebClient(base_url=settings.slack_api_url),
         services=SlackAppServices(
-            sessions=sessions, now=now, installation_store=clients.installation_store
+            sessions=sessions,
+            now=now,
+            installation_store=clients.installation_store,
+            home=HomeServices(
+                sessions=sessions,
+                box=box,
+                poller=PollService(sessions, box=box, now=now),
+                now=now,
+            ),
         ),
         oauth=clients.oauth,
         token_for_team=clients.token_for_team,
@@ -141,7 +152,7 @@ async def run_process(
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metrics = Metrics()
     clients = slack_clients(settings, engine=engine, sessions=sessions, box=box)
-    bolt = build_slack_app(settings, sessions=sessions, clients=clients, now=now)
+    bolt = build_slack_app(settings, sessions=sessions, clients=clients, box=box, now=now)
     background = (
         Background(
             build_pipeline(

@@ -24,7 +24,6 @@ def register(app: AsyncApp, services) -> None:
                 session, team_id=context.team_id, reason=reason, now=services.now()
             )
 
-    @app.event("app_home_opened")
     async def publish_home(event: dict, context: AsyncBoltContext, client: AsyncWebClient):
         if event.get("tab") != "home":
             return
@@ -33,6 +32,9 @@ def register(app: AsyncApp, services) -> None:
         await client.views_publish(
             user_id=event["user"], view=build_home_view(context.team_id, status)
         )
+
+    if services.home is None:  # else bolt_app.listeners.home publishes the full App Home
+        app.event("app_home_opened")(publish_home)
 
     @app.event("app_uninstalled")
     async def uninstalled(context: AsyncBoltContext):
