@@ -24,6 +24,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from bolt_app.errors import ConfigError
+from bolt_app.polling.rules import RoutingRule, parse_rules
 from bolt_app.schedule import DEFAULT_SCHEDULES, Schedule, parse_schedule
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
@@ -36,7 +37,9 @@ _PIN = re.compile(r"^[0-9A-F]{64}$")
 RECORD_URL_FIELDS = frozenset({"company", "resource", "record_key"})
 
 _SECTIONS: dict[str | None, frozenset[str]] = {
-    None: frozenset({"team_id", "bot_token", "admins", "sage", "channels", "schedule"}),
+    None: frozenset(
+        {"team_id", "bot_token", "admins", "sage", "channels", "schedule", "rules", "backfill_days"}
+    ),
     "sage": frozenset(
         {
             "agent_url",
@@ -66,6 +69,8 @@ class WorkspaceConfig:
     schedules: Mapping[RecordType, Schedule]
     admins: tuple[str, ...] = ()
     bot_token: str | None = field(default=None, repr=False)
+    rules: tuple[RoutingRule, ...] = ()  # [[rules]]: extra channels and mentions
+    backfill_days: int | None = None  # first connection replays this many days
 
 
 def load_workspace_file(path: str | Path, environ: Mapping[str, str]) -> WorkspaceConfig:
@@ -124,6 +129,10 @@ class _Reader:
             schedules[RecordType(key)] = self.checked(
                 f"schedule.{key}", self.as_str(value, f"schedule.{key}"), parse_schedule
             )
+        rules = parse_rules(raw.get("rules"), source=str(self.path))
+        backfill_days = None
+        if "backfill_days" in raw:
+            backfill_days = self.checked("backfill_days", raw["backfill_days"], check_backfill_days)
         return WorkspaceConfig(
             team_id=team_id,
             connection=connection,
@@ -131,6 +140,8 @@ class _Reader:
             schedules=schedules,
             admins=admins,
             bot_token=bot_token,
+            rules=rules,
+            backfill_days=backfill_days,
         )
 
     def connection(self, sage: dict[str, Any]) -> ConnectionSettings:
@@ -252,6 +263,12 @@ class _Reader:
                 reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
                 raise self.fail(name, f"cannot read {target} ({reason})") from None
         return value
+
+
+def check_backfill_days(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+        raise ValueError("must be a whole number of days from 0 to 366")
+    return value
 
 
 def check_team_id(value: str) -> str:

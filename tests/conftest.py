@@ -6,4 +6,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.simulator",
     "tests.fixtures.workspace",
     "tests.fixtures.slack",
+    "tests.fixtures.polling",
 ]

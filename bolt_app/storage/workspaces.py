@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
+from bolt_app.polling.store import PollingSettings, load_polling_settings, store_polling_settings
 from bolt_app.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import (
@@ -100,6 +101,7 @@ async def load_workspace(
         ).scalars()
     )
     token = workspace["bot_token_encrypted"]
+    polling = await load_polling_settings(session, team_id)
     return WorkspaceConfig(
         team_id=team_id,
         connection=connection,
@@ -107,6 +109,8 @@ async def load_workspace(
         schedules=stored_schedules,
         admins=admins,
         bot_token=None if token is None else box.decrypt(token),
+        rules=polling.rules,
+        backfill_days=polling.backfill_days,
     )
 
 
@@ -165,6 +169,9 @@ async def apply_workspace(
             sa.insert(workspace_admins),
             [{"team_id": team_id, "user_id": user_id} for user_id in config.admins],
         )
+    await store_polling_settings(
+        session, team_id, PollingSettings(config.rules, config.backfill_days)
+    )
     outcome = ApplyOutcome.CREATED if existing is None else ApplyOutcome.UPDATED
     changed = changed_fields(existing, config)
     await record_audit_event(
@@ -186,6 +193,10 @@ def changed_fields(old: WorkspaceConfig | None, new: WorkspaceConfig) -> list[st
         names.append("bot_token")
     if old is None or old.admins != new.admins:
         names.append("admins")
+    if old is None or old.rules != new.rules:
+        names.append("rules")
+    if old is None or old.backfill_days != new.backfill_days:
+        names.append("backfill_days")
     old_connection = None if old is None else old.connection
     for name in _CONNECTION_FIELDS:
         before = None if old_connection is None else getattr(old_connection, name)

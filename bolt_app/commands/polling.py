@@ -1,0 +1,162 @@
+"""`ml-connector poll --once`, `worker` and `status`: the poller from the command line.
+
+`poll --once` polls every configured resource now, delivers everything queued and exits 0 only
+if every poll and delivery ended well. `worker` runs the scheduler and the delivery worker until
+SIGTERM or SIGINT, letting in-flight work finish. `status` prints what `/sage-status` shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bolt_app.commands.runtime import open_box, open_database, utc_now
+from bolt_app.delivery.slack import client_factory
+from bolt_app.errors import ConfigError
+from bolt_app.polling.runtime import Pipeline, build_pipeline, stored_bot_token
+from bolt_app.polling.service import PollOutcome
+from bolt_app.settings import Settings
+from bolt_app.status import WorkspaceStatus, load_status
+from bolt_app.storage.tables import workspaces
+
+
+def register(subparsers) -> None:
+    poll = subparsers.add_parser("poll", help="poll every configured resource now and deliver")
+    poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
+    poll.add_argument("--team", metavar="T", help="only this team ID")
+    poll.set_defaults(handler=run_poll)
+    worker = subparsers.add_parser("worker", help="run the scheduler and delivery until stopped")
+    worker.set_defaults(handler=run_worker)
+    status = subparsers.add_parser("status", help="what /sage-status shows")
+    status.add_argument("--team", metavar="T", help="only this team ID")
+    status.add_argument("--json", action="store_true", help="machine-readable (INTERFACE.md)")
+    status.set_defaults(handler=run_status)
+
+
+@asynccontextmanager
+async def _pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
+    async with open_database(settings) as engine:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions.begin() as session:
+            box = await open_box(session, settings)
+        slack = client_factory(
+            base_url=settings.slack_api_url,
+            token_for_team=stored_bot_token(sessions, box, fallback=settings.slack_bot_token),
+        )
+        worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        yield build_pipeline(sessions, box, slack, worker_id=worker_id)
+
+
+def run_poll(args) -> int:
+    return asyncio.run(_poll_once(args.settings, args.team))
+
+
+def _describe(outcome: PollOutcome) -> str:
+    key = outcome.key
+    where = f"{key.team_id} {key.company} {key.record_type}"
+    if outcome.error:
+        return f"{where}: failed: {outcome.error}"
+    if not outcome.ran:
+        return f"{where}: skipped, another worker is polling it"
+    return (
+        f"{where}: {outcome.read} read, {outcome.new} new, {outcome.changed} changed, "
+        f"{len(outcome.skipped)} skipped, {outcome.queued} queued"
+    )
+
+
+async def _poll_once(settings: Settings, team: str | None) -> int:
+    async with _pipeline(settings) as pipeline:
+        if team is not None and not await pipeline.service.targets(team):
+            raise ConfigError(f"Workspace {team} has nothing to poll (see `workspace show`).")
+        outcomes, report = await pipeline.poll_once(team)
+    failures = []
+    for outcome in outcomes:
+        print(_describe(outcome))
+        if outcome.error:
+            failures.append(f"{outcome.key.company} {outcome.key.record_type}")
+    print(f"Delivered {report.sent} message(s); {report.remaining} still queued.")
+    for dead in report.dead:
+        print(
+            f"Could not deliver {dead.record_type} {dead.record_key} to {dead.channel_id}: "
+            f"{dead.reason}",
+            file=sys.stderr,
+        )
+        failures.append(f"delivery of {dead.record_type} {dead.record_key}")
+    if report.remaining:
+        failures.append(f"{report.remaining} message(s) not delivered yet")
+    if failures:
+        print(f"ml-connector: poll failed: {'; '.join(failures)}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_worker(args) -> int:
+    asyncio.run(_work(args.settings))
+    return 0
+
+
+async def _work(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with _pipeline(settings) as pipeline:
+        print("Worker started: polling on schedule and delivering; SIGTERM or Ctrl-C stops it.")
+        await pipeline.run(stop)
+    print("Worker stopped.")
+
+
+def run_status(args) -> int:
+    statuses = asyncio.run(_status(args.settings, args.team))
+    if args.json:
+        objects = [status.to_json() for status in statuses]
+        print(json.dumps(objects[0] if len(objects) == 1 else objects, indent=2))
+        return 0
+    for status in statuses:
+        print(_render(status))
+    return 0
+
+
+async def _status(settings: Settings, team: str | None) -> list[WorkspaceStatus]:
+    async with open_database(settings) as engine, async_sessionmaker(engine)() as session:
+        if team is not None:
+            teams = [team]
+        else:
+            teams = list(
+                (await session.execute(sa.select(workspaces.c.team_id).order_by("team_id")))
+                .scalars()
+                .all()
+            )
+        if not teams:
+            raise ConfigError("No workspace is configured yet (run `workspace apply FILE`).")
+        now = utc_now()
+        return [await load_status(session, team_id, now) for team_id in teams]
+
+
+def _when(moment) -> str:
+    return moment.isoformat(timespec="seconds") if moment else "never"
+
+
+def _render(status: WorkspaceStatus) -> str:
+    lines = [f"Workspace {status.team_id}" + (" (paused)" if status.paused else "")]
+    for resource in status.resources:
+        channel = resource.channel or "no channel"
+        lines.append(
+            f"  {resource.company} {resource.record_type} -> {channel}, every {resource.schedule}: "
+            f"last poll {_when(resource.last_poll_at)}, last success "
+            f"{_when(resource.last_success_at)}, next {_when(resource.next_poll_at)}, "
+            f"{resource.records_seen_last_poll or 0} records seen"
+        )
+        if resource.last_error:
+            lines.append(f"    last error: {resource.last_error}")
+    lines.append(f"  Queue: {status.queue.pending} pending, {status.queue.dead} dead")
+    return "\n".join(lines)

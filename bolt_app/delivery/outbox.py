@@ -1,0 +1,98 @@
+"""The outbox API: the poller queues Slack messages in its own transaction.
+
+Writing the message in the same transaction that records the poll (cursor, seen records)
+means a crash either keeps both or neither: nothing read is ever lost, nothing is queued
+twice. The delivery worker drains the rows afterwards (see `worker.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.delivery.tables import deliveries
+from sage.records import RecordType
+
+if TYPE_CHECKING:
+    from bolt_app.blocks import SlackMessage
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker under a lease
+    SENT = "sent"
+    FAILED = "failed"  # will retry at next_attempt_at
+    DEAD = "dead"  # given up; an admin may retry it
+
+
+class DeliveryKind(StrEnum):
+    POST = "post"
+    UPDATE = "update"  # chat.update of the parent's message
+    REPLY = "reply"  # a thread reply under the parent's message
+
+
+UNDELIVERED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    team_id: str
+    channel_id: str
+    kind: DeliveryKind
+    message: SlackMessage
+    company: str
+    record_type: RecordType
+    record_key: str  # for audit and dedupe; digests use a synthetic key
+    parent_delivery_id: int | None = None  # UPDATE and REPLY: the POST they belong to
+
+    def __post_init__(self) -> None:
+        if (self.kind is DeliveryKind.POST) != (self.parent_delivery_id is None):
+            raise ValueError("UPDATE and REPLY need a parent_delivery_id; a POST has none")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    pending: int  # not yet delivered: pending, sending or failed (retrying)
+    dead: int
+
+
+async def enqueue(session: AsyncSession, message: OutboundMessage, *, now: datetime) -> int:
+    """Add a pending row in the caller's transaction; returns the delivery id."""
+    result = await session.execute(
+        sa.insert(deliveries)
+        .values(
+            team_id=message.team_id,
+            channel_id=message.channel_id,
+            kind=message.kind.value,
+            status=DeliveryStatus.PENDING.value,
+            parent_delivery_id=message.parent_delivery_id,
+            payload=message.message.as_chat_kwargs(),
+            company=message.company,
+            record_type=RecordType(message.record_type).value,
+            record_key=message.record_key,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(deliveries.c.id)
+    )
+    return result.scalar_one()
+
+
+async def queue_counts(session: AsyncSession, team_id: str) -> QueueCounts:
+    """What `status` shows: messages still on their way, and dead letters."""
+    rows = await session.execute(
+        sa.select(deliveries.c.status, sa.func.count())
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status.in_([*UNDELIVERED, DeliveryStatus.DEAD]))
+        .group_by(deliveries.c.status)
+    )
+    counts = {status: count for status, count in rows.all()}
+    pending = sum(counts.get(status.value, 0) for status in UNDELIVERED)
+    return QueueCounts(pending=pending, dead=counts.get(DeliveryStatus.DEAD.value, 0))

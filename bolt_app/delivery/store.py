@@ -1,0 +1,451 @@
+"""The worker's database side: claim the next message of a channel, settle it, retry dead letters.
+
+Sends to one channel are serialised through its `channel_pacing` row. A claim locks that row
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers never wait on each other; on SQLite the
+claim's first statement is a write, which takes the database write lock like BEGIN
+IMMEDIATE), then takes the channel's oldest undelivered message only if no other message of
+the channel is in flight and the channel's clock allows. So, across any number of processes:
+one message per channel in flight, in id order, never sooner than the pacing interval after
+Slack answered the previous one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.delivery.outbox import UNDELIVERED, DeliveryKind, DeliveryStatus
+from bolt_app.delivery.tables import channel_pacing, deliveries, team_pacing
+from bolt_app.delivery.transitions import Settlement
+from bolt_app.storage.audit import record_audit_event
+from bolt_app.storage.tables import workspaces
+
+AUDIT_KIND = "delivery.attempt"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A message this worker may now send: it holds the lease until `lease_expires_at`."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    kind: DeliveryKind
+    payload: dict[str, Any]
+    parent_ts: str | None
+    attempts: int
+    plain_text: bool
+    join_tried: bool
+    company: str
+    record_type: str
+    record_key: str
+    lease_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotReady:
+    """Nothing to claim now; `retry_at` is when the channel may next have work (None: idle)."""
+
+    retry_at: datetime | None
+
+
+async def claim_next(
+    session: AsyncSession,
+    team_id: str,
+    channel_id: str,
+    *,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+) -> Claim | NotReady:
+    """Claim the channel's next message in the caller's (short) transaction."""
+    await _ensure_pacing_row(session, team_id, channel_id, now)
+    pacing = await _lock_pacing_row(session, team_id, channel_id)
+    if pacing is None:
+        return NotReady(now + timedelta(milliseconds=200))  # another worker is claiming
+    bounds = (pacing.next_send_at, pacing.paused_until, await _team_paused_until(session, team_id))
+    blocked_until = max((t for t in bounds if t is not None), default=now)
+    if blocked_until > now:
+        return NotReady(blocked_until)
+    if await _workspace_paused(session, team_id):
+        return NotReady(None)
+    while True:
+        head = (
+            (
+                await session.execute(
+                    sa.select(deliveries)
+                    .where(deliveries.c.team_id == team_id)
+                    .where(deliveries.c.channel_id == channel_id)
+                    .where(deliveries.c.status.in_(UNDELIVERED))
+                    .order_by(deliveries.c.id)
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if head is None:
+            return NotReady(None)
+        taken_over = head["status"] == DeliveryStatus.SENDING
+        if taken_over and head["lease_expires_at"] > now:
+            # In flight in another worker: look again soon, it usually settles in milliseconds.
+            return NotReady(min(head["lease_expires_at"], now + timedelta(seconds=1)))
+        if not taken_over and head["next_attempt_at"] > now:
+            return NotReady(head["next_attempt_at"])
+        parent_ts = None
+        if head["kind"] != DeliveryKind.POST:
+            parent = await _parent(session, head["parent_delivery_id"])
+            if parent is None or parent["status"] == DeliveryStatus.DEAD:
+                await _bury_orphan(session, head, parent, worker_id=worker_id, now=now)
+                continue
+            if parent["status"] != DeliveryStatus.SENT:
+                # The parent waits in another channel's queue.
+                return NotReady(max(now + timedelta(seconds=1), parent["next_attempt_at"]))
+            parent_ts = parent["slack_ts"]
+        break
+    attempts = head["attempts"]
+    values: dict[str, Any] = {
+        "status": DeliveryStatus.SENDING.value,
+        "leased_by": worker_id,
+        "lease_expires_at": now + lease,
+        "updated_at": now,
+    }
+    if taken_over:
+        attempts += 1
+        values["attempts"] = attempts
+        values["last_error"] = f"lease of {head['leased_by']} expired mid-send"
+        await _audit(
+            session,
+            head,
+            worker_id=worker_id,
+            now=now,
+            outcome="lease_expired",
+            error=values["last_error"],
+            slack_ts=None,
+        )
+    await session.execute(sa.update(deliveries).where(deliveries.c.id == head["id"]).values(values))
+    return Claim(
+        id=head["id"],
+        team_id=team_id,
+        channel_id=channel_id,
+        kind=DeliveryKind(head["kind"]),
+        payload=dict(head["payload"]),
+        parent_ts=parent_ts,
+        attempts=attempts,
+        plain_text=head["plain_text"],
+        join_tried=head["join_tried"],
+        company=head["company"],
+        record_type=head["record_type"],
+        record_key=head["record_key"],
+        lease_expires_at=now + lease,
+    )
+
+
+async def settle_claim(
+    session: AsyncSession,
+    claim: Claim,
+    settlement: Settlement,
+    *,
+    worker_id: str,
+    now: datetime,
+    slack_ts: str = "",
+    join_tried: bool | None = None,
+) -> bool:
+    """Record how the attempt ended; False if the lease was lost (another worker took it over).
+
+    The channel clock moves forward even when the lease was lost: Slack did get the call.
+    """
+    await _ensure_pacing_row(session, claim.team_id, claim.channel_id, now)
+    pacing_values: dict[str, Any] = {}
+    if settlement.channel_next_send_at is not None:
+        pacing_values["next_send_at"] = sa.case(
+            (
+                channel_pacing.c.next_send_at < settlement.channel_next_send_at,
+                settlement.channel_next_send_at,
+            ),
+            else_=channel_pacing.c.next_send_at,
+        )
+    if settlement.channel_paused_until is not None:
+        pacing_values["paused_until"] = settlement.channel_paused_until
+        if await _other_channel_limited(session, claim, now):
+            await _pause_team(session, claim.team_id, settlement.channel_paused_until)
+    if pacing_values:
+        await session.execute(
+            sa.update(channel_pacing)
+            .where(channel_pacing.c.team_id == claim.team_id)
+            .where(channel_pacing.c.channel_id == claim.channel_id)
+            .values(pacing_values)
+        )
+    if settlement.pause_workspace_reason is not None:
+        await session.execute(
+            sa.update(workspaces)
+            .where(workspaces.c.team_id == claim.team_id)
+            .values(paused=True, paused_reason=settlement.pause_workspace_reason, updated_at=now)
+        )
+    values: dict[str, Any] = {
+        "status": settlement.status.value,
+        "leased_by": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+        "last_error": settlement.last_error,
+    }
+    if settlement.failed:
+        values["attempts"] = claim.attempts + 1
+    if settlement.next_attempt_at is not None:
+        values["next_attempt_at"] = settlement.next_attempt_at
+    if settlement.plain_text is not None:
+        values["plain_text"] = settlement.plain_text
+    if join_tried is not None:
+        values["join_tried"] = join_tried
+    if settlement.status is DeliveryStatus.SENT:
+        values["slack_ts"] = slack_ts
+        values["sent_at"] = now
+    result = await session.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.id == claim.id)
+        .where(deliveries.c.status == DeliveryStatus.SENDING.value)
+        .where(deliveries.c.leased_by == worker_id)
+        .values(values)
+    )
+    row = {
+        "id": claim.id,
+        "team_id": claim.team_id,
+        "channel_id": claim.channel_id,
+        "kind": claim.kind.value,
+        "company": claim.company,
+        "record_type": claim.record_type,
+        "record_key": claim.record_key,
+        "attempts": values.get("attempts", claim.attempts),
+    }
+    kept = result.rowcount == 1
+    await _audit(
+        session,
+        row,
+        worker_id=worker_id,
+        now=now,
+        outcome=settlement.outcome if kept else f"{settlement.outcome} (lease lost)",
+        error=settlement.last_error,
+        slack_ts=slack_ts or None,
+    )
+    return kept
+
+
+async def active_channels(
+    session: AsyncSession, *, team_id: str | None = None
+) -> list[tuple[str, str]]:
+    """Channels with undelivered messages, in workspaces that are not paused."""
+    query = (
+        sa.select(deliveries.c.team_id, deliveries.c.channel_id)
+        .where(deliveries.c.status.in_(UNDELIVERED))
+        .where(~deliveries.c.team_id.in_(_paused_teams()))
+        .distinct()
+        .order_by(deliveries.c.team_id, deliveries.c.channel_id)
+    )
+    if team_id is not None:
+        query = query.where(deliveries.c.team_id == team_id)
+    return [(row.team_id, row.channel_id) for row in (await session.execute(query)).all()]
+
+
+async def next_work_at(session: AsyncSession, *, team_id: str | None = None) -> datetime | None:
+    """The earliest time any undelivered message of a running workspace may be tried."""
+    due = sa.case(
+        (deliveries.c.status == DeliveryStatus.SENDING.value, deliveries.c.lease_expires_at),
+        else_=deliveries.c.next_attempt_at,
+    )
+    query = (
+        sa.select(sa.func.min(due))
+        .where(deliveries.c.status.in_(UNDELIVERED))
+        .where(~deliveries.c.team_id.in_(_paused_teams()))
+    )
+    if team_id is not None:
+        query = query.where(deliveries.c.team_id == team_id)
+    return (await session.execute(query)).scalar()
+
+
+async def retry_dead_letters(
+    session: AsyncSession,
+    team_id: str,
+    delivery_ids: Sequence[int] | None,
+    now: datetime,
+    *,
+    actor: str = "admin",
+) -> int:
+    """Put dead letters of a team (all, or the given ids) back in the queue; returns how many.
+
+    They keep their id, so each goes back to its place in its channel's order.
+    """
+    query = (
+        sa.update(deliveries)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status == DeliveryStatus.DEAD.value)
+        .values(
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            plain_text=False,
+            join_tried=False,
+            updated_at=now,
+        )
+        .returning(deliveries.c.id)
+    )
+    if delivery_ids is not None:
+        query = query.where(deliveries.c.id.in_(list(delivery_ids)))
+    ids = (await session.execute(query)).scalars().all()
+    if ids:
+        await record_audit_event(
+            session,
+            team_id=team_id,
+            kind="delivery.retry_dead_letters",
+            actor=actor,
+            summary=f"{len(ids)} dead letter(s) queued again",
+            now=now,
+            details={"delivery_ids": sorted(ids)},
+        )
+    return len(ids)
+
+
+async def _ensure_pacing_row(
+    session: AsyncSession, team_id: str, channel_id: str, now: datetime
+) -> None:
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(channel_pacing)
+        .values(team_id=team_id, channel_id=channel_id, next_send_at=now)
+        .on_conflict_do_nothing()
+    )
+
+
+async def _lock_pacing_row(session: AsyncSession, team_id: str, channel_id: str) -> Any:
+    query = (
+        sa.select(channel_pacing.c.next_send_at, channel_pacing.c.paused_until)
+        .where(channel_pacing.c.team_id == team_id)
+        .where(channel_pacing.c.channel_id == channel_id)
+    )
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return (await session.execute(query)).first()
+
+
+async def _team_paused_until(session: AsyncSession, team_id: str) -> datetime | None:
+    return (
+        await session.execute(
+            sa.select(team_pacing.c.paused_until).where(team_pacing.c.team_id == team_id)
+        )
+    ).scalar()
+
+
+async def _other_channel_limited(session: AsyncSession, claim: Claim, now: datetime) -> bool:
+    """Slack does not say which limit a 429 hit; two channels limited at once is the workspace's."""
+    other = await session.execute(
+        sa.select(channel_pacing.c.channel_id)
+        .where(channel_pacing.c.team_id == claim.team_id)
+        .where(channel_pacing.c.channel_id != claim.channel_id)
+        .where(channel_pacing.c.paused_until > now)
+        .limit(1)
+    )
+    return other.first() is not None
+
+
+async def _pause_team(session: AsyncSession, team_id: str, until: datetime) -> None:
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(team_pacing).values(team_id=team_id, paused_until=until)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[team_pacing.c.team_id], set_={"paused_until": until}
+        )
+    )
+
+
+async def _workspace_paused(session: AsyncSession, team_id: str) -> bool:
+    return bool(
+        (
+            await session.execute(
+                sa.select(workspaces.c.paused).where(workspaces.c.team_id == team_id)
+            )
+        ).scalar()
+    )
+
+
+def _paused_teams() -> sa.Select:
+    return sa.select(workspaces.c.team_id).where(workspaces.c.paused.is_(True))
+
+
+async def _parent(session: AsyncSession, parent_id: int | None) -> Any:
+    if parent_id is None:
+        return None
+    return (
+        (
+            await session.execute(
+                sa.select(
+                    deliveries.c.id,
+                    deliveries.c.status,
+                    deliveries.c.slack_ts,
+                    deliveries.c.last_error,
+                    deliveries.c.next_attempt_at,
+                ).where(deliveries.c.id == parent_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+
+
+async def _bury_orphan(
+    session: AsyncSession, head: Any, parent: Any, *, worker_id: str, now: datetime
+) -> None:
+    """An UPDATE or REPLY whose POST never reached Slack has nothing to attach to."""
+    if parent is None:
+        reason = "the message it belongs to is gone"
+    else:
+        reason = (
+            f"the message it belongs to (delivery {parent['id']}) is dead: {parent['last_error']}"
+        )
+    await session.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.id == head["id"])
+        .values(status=DeliveryStatus.DEAD.value, last_error=reason, updated_at=now)
+    )
+    await _audit(
+        session, head, worker_id=worker_id, now=now, outcome="dead", error=reason, slack_ts=None
+    )
+
+
+async def _audit(
+    session: AsyncSession,
+    row: Any,
+    *,
+    worker_id: str,
+    now: datetime,
+    outcome: str,
+    error: str | None,
+    slack_ts: str | None,
+) -> None:
+    summary = f"{row['kind']} to {row['channel_id']} ({row['record_type']} {row['record_key']}): {outcome}"
+    await record_audit_event(
+        session,
+        team_id=row["team_id"],
+        kind=AUDIT_KIND,
+        actor=worker_id,
+        summary=summary,
+        now=now,
+        details={
+            "delivery_id": row["id"],
+            "channel": row["channel_id"],
+            "kind": row["kind"],
+            "company": row["company"],
+            "record_type": row["record_type"],
+            "record_key": row["record_key"],
+            "attempts": row["attempts"],
+            "outcome": outcome,
+            "slack_ts": slack_ts,
+            "error": error,
+        },
+    )

@@ -1,0 +1,68 @@
+"""Delivery tables (Alembic revision 0002_delivery mirrors them).
+
+`deliveries` is the outbox: one row per Slack call to make, written in the poll's
+transaction, drained by the worker. `channel_pacing` is the per-channel send clock every
+worker process shares (its row is also the lock that serialises sends to one channel);
+`team_pacing` holds a workspace-wide 429 pause.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bolt_app.storage.tables import AwareDateTime, metadata
+
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead")
+DELIVERY_KINDS = ("post", "update", "reply")
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.String(32), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column(
+        "parent_delivery_id",
+        sa.Integer,
+        sa.ForeignKey("deliveries.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("company", sa.String(16), nullable=False),
+    sa.Column("record_type", sa.String(32), nullable=False),
+    sa.Column("record_key", sa.String(255), nullable=False),
+    # Failed attempts so far; a 429 is not a failure and does not count.
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", AwareDateTime, nullable=False),
+    sa.Column("lease_expires_at", AwareDateTime, nullable=True),
+    sa.Column("leased_by", sa.String(128), nullable=True),
+    sa.Column("slack_ts", sa.String(32), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("plain_text", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("join_tried", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", AwareDateTime, nullable=False),
+    sa.Column("updated_at", AwareDateTime, nullable=False),
+    sa.Column("sent_at", AwareDateTime, nullable=True),
+    sa.CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+    sa.CheckConstraint(f"kind IN {DELIVERY_KINDS!r}", name="kind"),
+    sa.Index("ix_deliveries_channel_queue", "team_id", "channel_id", "status", "id"),
+    sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+channel_pacing = sa.Table(
+    "channel_pacing",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("next_send_at", AwareDateTime, nullable=False),
+    sa.Column("paused_until", AwareDateTime, nullable=True),
+)
+
+team_pacing = sa.Table(
+    "team_pacing",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True),
+    sa.Column("paused_until", AwareDateTime, nullable=False),
+)

@@ -1,0 +1,310 @@
+"""The delivery worker: drains the outbox to Slack, many channels at once, each one paced.
+
+One asyncio task per channel with work; each task claims the channel's next message (see
+`store.claim_next`), sends it, settles it, and waits for the channel's clock. Everything the
+worker knows lives in the database, so a process killed at any point loses nothing: a claim
+it held is taken over by any worker once its lease expires. The one unavoidable duplicate is
+a message Slack accepted just before the process died, before the result was written
+(docs/delivery.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bolt_app.audit import prune_audit_events
+from bolt_app.delivery import slack, store
+from bolt_app.delivery.outbox import UNDELIVERED, DeliveryStatus
+from bolt_app.delivery.policy import Action, AttemptState, Decision, RetryPolicy
+from bolt_app.delivery.slack import SlackClientFactory
+from bolt_app.delivery.tables import deliveries
+from bolt_app.delivery.transitions import settle
+from bolt_app.errors import MLConnectorError
+from bolt_app.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    channel_id: str
+    record_type: str
+    record_key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResult:
+    claims: int
+    retry_at: datetime | None  # when the channel may next have work; None: nothing queued
+
+
+@dataclass(frozen=True, slots=True)
+class DrainReport:
+    """What one `drain` did; `remaining` counts messages still queued (paused or retrying later)."""
+
+    sent: int
+    dead: tuple[DeadLetter, ...]
+    remaining: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.dead and self.remaining == 0
+
+
+class DeliveryWorker:
+    """Drains the outbox; `run` until stopped (the worker process) or `drain` once (poll --once).
+
+    `pacing_interval` is the minimum gap between two calls to one channel (Slack allows about
+    one message per second per channel). `lease` must exceed the Slack client's timeout.
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        slack_client_for_team: SlackClientFactory,
+        policy: RetryPolicy,
+        *,
+        clock: Clock,
+        worker_id: str,
+        metrics: Metrics | None = None,
+        pacing_interval: timedelta = timedelta(seconds=1),
+        lease: timedelta = timedelta(seconds=60),
+        max_channels: int = 100,
+        idle_poll: timedelta = timedelta(milliseconds=500),
+        audit_retention: timedelta | None = timedelta(days=90),
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._sessions = session_factory
+        self._client_for_team = slack_client_for_team
+        self._policy = policy
+        self._clock = clock
+        self.worker_id = worker_id
+        self._metrics = metrics
+        self.pacing_interval = pacing_interval
+        self.lease = lease
+        self._max_channels = max_channels
+        self._idle_poll = idle_poll
+        self._audit_retention = audit_retention
+        self._sleep = sleep
+        self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
+        self._sent = 0
+        self._last_prune: datetime | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; messages in flight then finish, nothing new is claimed."""
+        linger = max(self._idle_poll, self.pacing_interval * 2)
+        not_before: dict[tuple[str, str], datetime] = {}
+        try:
+            while not stop.is_set():
+                await self._housekeeping()
+                for key, task in list(self._tasks.items()):
+                    if task.done():
+                        del self._tasks[key]
+                        result = _result_of(key, task)
+                        if result is not None and result.retry_at is not None:
+                            not_before[key] = result.retry_at
+                async with self._sessions() as session:
+                    channels = await store.active_channels(session)
+                now = self._clock()
+                for key in channels:
+                    if key in self._tasks or len(self._tasks) >= self._max_channels:
+                        continue
+                    if key in not_before and not_before[key] > now:
+                        continue
+                    not_before.pop(key, None)
+                    self._tasks[key] = asyncio.create_task(
+                        self._serve_channel(*key, stop, linger=linger),
+                        name=f"deliver:{key[0]}:{key[1]}",
+                    )
+                await _wait(stop, self._idle_poll.total_seconds())
+        finally:
+            if self._tasks:
+                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            self._tasks.clear()
+
+    async def drain(
+        self, *, team_id: str | None = None, max_wait: timedelta = timedelta(seconds=30)
+    ) -> DrainReport:
+        """Deliver everything queued that can go within `max_wait`, then return.
+
+        Pacing, 429 pauses and retries due within `max_wait` are waited for; a message whose
+        next try is further away (a long backoff, a paused workspace) is left queued and
+        counted in `remaining`. Ends after a round in which no message could be claimed.
+        """
+        started = self._clock()
+        sent_before = self._sent
+        stop = asyncio.Event()
+        limit = asyncio.Semaphore(self._max_channels)
+
+        async def serve(key: tuple[str, str]) -> ChannelResult:
+            async with limit:
+                return await self._serve_channel(*key, stop, linger=max_wait)
+
+        while True:
+            async with self._sessions() as session:
+                channels = await store.active_channels(session, team_id=team_id)
+            results = await asyncio.gather(
+                *(serve(key) for key in channels), return_exceptions=True
+            )
+            for key, result in zip(channels, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.error("delivery to %s/%s failed", *key, exc_info=result)
+            if not any(isinstance(r, ChannelResult) and r.claims for r in results):
+                break
+        async with self._sessions() as session:
+            dead, remaining = await _drain_outcome(session, team_id=team_id, since=started)
+        return DrainReport(sent=self._sent - sent_before, dead=dead, remaining=remaining)
+
+    async def _serve_channel(
+        self, team_id: str, channel_id: str, stop: asyncio.Event, *, linger: timedelta
+    ) -> ChannelResult:
+        """Send the channel's messages one by one while the next is due within `linger`."""
+        claims = 0
+        while not stop.is_set():
+            now = self._clock()
+            async with self._sessions() as session, session.begin():
+                claim = await store.claim_next(
+                    session,
+                    team_id,
+                    channel_id,
+                    worker_id=self.worker_id,
+                    now=now,
+                    lease=self.lease,
+                )
+            if isinstance(claim, store.NotReady):
+                if claim.retry_at is None or claim.retry_at - self._clock() > linger:
+                    return ChannelResult(claims, claim.retry_at)
+                await self._sleep(max((claim.retry_at - self._clock()).total_seconds(), 0.0))
+                continue
+            claims += 1
+            await self._deliver(claim)
+        return ChannelResult(claims, None)
+
+    async def _deliver(self, claim: store.Claim) -> None:
+        state = AttemptState(
+            failures=claim.attempts, plain_text=claim.plain_text, join_tried=claim.join_tried
+        )
+        joined: bool | None = None
+        try:
+            client = await self._client_for_team(claim.team_id)
+        except MLConnectorError as error:
+            decision = Decision(Action.PAUSE_WORKSPACE, reason=str(error))
+            answer_ts = ""
+        else:
+            answer = await slack.send(
+                client,
+                kind=claim.kind,
+                channel_id=claim.channel_id,
+                payload=claim.payload,
+                parent_ts=claim.parent_ts,
+                plain_text=claim.plain_text,
+            )
+            decision = self._policy.decide(answer, state)
+            answer_ts = answer.ts
+            if decision.action is Action.JOIN_THEN_RETRY:
+                join_answer = await slack.join(client, claim.channel_id)
+                joined = join_answer.ok
+                decision = self._policy.decide_join(join_answer, state)
+        answered_at = self._clock()
+        settlement = settle(decision, answered_at=answered_at, interval=self.pacing_interval)
+        async with self._sessions() as session, session.begin():
+            kept = await store.settle_claim(
+                session,
+                claim,
+                settlement,
+                worker_id=self.worker_id,
+                now=answered_at,
+                slack_ts=answer_ts,
+                join_tried=joined,
+            )
+        if kept and decision.action is Action.SENT:
+            self._sent += 1
+        if self._metrics is not None:
+            self._metrics.record_delivery(settlement.outcome)
+        if decision.action is Action.PAUSE_WORKSPACE:
+            log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
+
+    async def _housekeeping(self) -> None:
+        """Queue depth for /metrics; the audit-retention prune once a day."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            if self._metrics is not None:
+                self._metrics.set_queue_depth(await queue_depth(session))
+            if self._audit_retention is not None and (
+                self._last_prune is None or now - self._last_prune >= timedelta(days=1)
+            ):
+                pruned = await prune_audit_events(session, before=now - self._audit_retention)
+                self._last_prune = now
+                if pruned:
+                    log.info("pruned %d audit events older than %s", pruned, self._audit_retention)
+
+
+async def queue_depth(session: AsyncSession) -> dict[str, int]:
+    """Deliveries per status, every status present (zero when none)."""
+    rows = await session.execute(
+        sa.select(deliveries.c.status, sa.func.count())
+        .where(deliveries.c.status != DeliveryStatus.SENT.value)
+        .group_by(deliveries.c.status)
+    )
+    counts = {status.value: 0 for status in DeliveryStatus if status is not DeliveryStatus.SENT}
+    counts.update({status: count for status, count in rows.all()})
+    return counts
+
+
+async def _drain_outcome(
+    session: AsyncSession, *, team_id: str | None, since: datetime
+) -> tuple[tuple[DeadLetter, ...], int]:
+    scope = sa.true() if team_id is None else deliveries.c.team_id == team_id
+    dead_rows = await session.execute(
+        sa.select(
+            deliveries.c.id,
+            deliveries.c.channel_id,
+            deliveries.c.record_type,
+            deliveries.c.record_key,
+            deliveries.c.last_error,
+        )
+        .where(scope)
+        .where(deliveries.c.status == DeliveryStatus.DEAD.value)
+        .where(deliveries.c.updated_at >= since)
+        .order_by(deliveries.c.id)
+    )
+    dead = tuple(
+        DeadLetter(row.id, row.channel_id, row.record_type, row.record_key, row.last_error or "")
+        for row in dead_rows.all()
+    )
+    remaining = (
+        await session.execute(
+            sa.select(sa.func.count())
+            .select_from(deliveries)
+            .where(scope)
+            .where(deliveries.c.status.in_(UNDELIVERED))
+        )
+    ).scalar_one()
+    return dead, remaining
+
+
+def _result_of(key: tuple[str, str], task: asyncio.Task[ChannelResult]) -> ChannelResult | None:
+    if task.cancelled():
+        return None
+    if task.exception() is not None:
+        log.error("delivery to %s/%s failed", *key, exc_info=task.exception())
+        return None
+    return task.result()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,53 @@
+"""Which builder of `bolt_app.blocks` shows a record type, plus routing-rule mentions.
+
+Mentions are added here, not by the builders, because they come from routing rules, not from
+Sage: only validated user-group IDs become `<!subteam^ID>`; no Sage text can ping anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bolt_app.blocks import (
+    MAX_BLOCKS,
+    SlackMessage,
+    build_ap_invoice_message,
+    build_gl_account_message,
+    build_gl_register_message,
+    build_purchase_order_message,
+)
+from bolt_app.polling.rules import mention_text
+from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
+
+
+def record_message(
+    record: APInvoice | PurchaseOrder | GLRegister | GLAccount,
+    *,
+    previous: object | None = None,
+    record_url: str | None = None,
+    mentions: Sequence[str] = (),
+) -> SlackMessage:
+    """The full message of one record; GL accounts show `previous` -> `record` when changed."""
+    match record:
+        case APInvoice():
+            message = build_ap_invoice_message(record, record_url=record_url)
+        case PurchaseOrder():
+            message = build_purchase_order_message(record, record_url=record_url)
+        case GLRegister():
+            message = build_gl_register_message(record, record_url=record_url)
+        case GLAccount():
+            old = previous if isinstance(previous, GLAccount) else None
+            message = build_gl_account_message(old, record, record_url=record_url)
+    return with_mentions(message, mentions)
+
+
+def with_mentions(message: SlackMessage, group_ids: Sequence[str]) -> SlackMessage:
+    """The user groups pinged first, in the fallback text (notifications) and on top."""
+    if not group_ids:
+        return message
+    line = " ".join(mention_text(group) for group in group_ids)
+    blocks = message.blocks
+    if len(blocks) < MAX_BLOCKS:
+        blocks = ({"type": "section", "text": {"type": "mrkdwn", "text": line}}, *blocks)
+    return replace(message, text=f"{line} {message.text}", blocks=blocks)

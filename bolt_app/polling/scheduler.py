@@ -1,0 +1,172 @@
+"""Runs every poll on its stored schedule: one APScheduler job per (workspace, company, type).
+
+Jobs come from the database, not from start-up configuration: `reconcile` re-reads schedules,
+routes and pause flags (every 30 seconds by default) and adds, reschedules or removes jobs, so
+`workspace apply` or an App Home change takes effect without a restart. Interval triggers are
+anchored at a fixed instant, so every worker process computes the same due times and the poll
+lease lets exactly one of them run each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bolt_app.polling.service import PollService
+from bolt_app.polling.store import PollKey
+from bolt_app.schedule import DEFAULT_SCHEDULES, CronSchedule, Schedule, parse_schedule
+from bolt_app.storage.tables import sage_connections, schedules
+
+log = logging.getLogger(__name__)
+
+# Interval schedules fire on a grid from here, whichever process computes them.
+INTERVAL_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
+DEFAULT_RECONCILE_EVERY = timedelta(seconds=30)
+
+
+def trigger_for(schedule: Schedule, zone: ZoneInfo) -> BaseTrigger:
+    """Durations -> an anchored IntervalTrigger; cron lines -> CronTrigger in the agent's zone."""
+    if isinstance(schedule, CronSchedule):
+        return CronTrigger.from_crontab(schedule.expression, timezone=zone)
+    return IntervalTrigger(
+        seconds=int(schedule.every.total_seconds()), start_date=INTERVAL_ANCHOR, timezone=zone
+    )
+
+
+def due_time(trigger: BaseTrigger, now: datetime, grace: timedelta) -> datetime:
+    """The scheduled time a job that started at `now` is running for (it started within grace)."""
+    fire = trigger.get_next_fire_time(None, now - grace)
+    return now if fire is None or fire > now else fire
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    key: PollKey
+    schedule: Schedule
+    zone: ZoneInfo
+
+    @property
+    def job_id(self) -> str:
+        return f"poll:{self.key.team_id}:{self.key.company}:{self.key.record_type}"
+
+
+async def load_schedules(
+    session: AsyncSession, team_ids: set[str]
+) -> dict[str, tuple[dict[str, Schedule], ZoneInfo]]:
+    """{team: ({record type: schedule}, agent zone)}, defaults filled in."""
+    zones = {
+        team: ZoneInfo(zone)
+        for team, zone in await session.execute(
+            sa.select(sage_connections.c.team_id, sage_connections.c.timezone)
+        )
+        if team in team_ids
+    }
+    stored: dict[str, dict[str, Schedule]] = {
+        team: {str(rt): schedule for rt, schedule in DEFAULT_SCHEDULES.items()} for team in zones
+    }
+    for team, record_type, text in await session.execute(
+        sa.select(schedules.c.team_id, schedules.c.record_type, schedules.c.schedule)
+    ):
+        if team in stored:
+            stored[team][record_type] = parse_schedule(text)
+    return {team: (stored[team], zones[team]) for team in zones}
+
+
+class PollScheduler:
+    """The worker's scheduler; `run(stop)` until the event is set, then shuts down cleanly."""
+
+    def __init__(
+        self,
+        service: PollService,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        reconcile_every: timedelta = DEFAULT_RECONCILE_EVERY,
+        grace: timedelta = timedelta(seconds=60),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._service = service
+        self._sessions = session_factory
+        self._reconcile_every = reconcile_every
+        self._grace = grace
+        self._now = now
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._specs: dict[str, JobSpec] = {}
+
+    @property
+    def running(self) -> bool:
+        """For /healthz: the scheduler has started and not shut down."""
+        return self._scheduler.running
+
+    @property
+    def specs(self) -> dict[str, JobSpec]:
+        """The jobs currently scheduled, by job id."""
+        return dict(self._specs)
+
+    def next_run(self, job_id: str) -> datetime | None:
+        job = self._scheduler.get_job(job_id)
+        return None if job is None else job.next_run_time
+
+    async def desired(self) -> dict[str, JobSpec]:
+        keys = await self._service.targets()
+        async with self._sessions() as session:
+            team_schedules = await load_schedules(session, {key.team_id for key in keys})
+        specs = {}
+        for key in keys:
+            by_type, zone = team_schedules[key.team_id]
+            spec = JobSpec(key, by_type[str(key.record_type)], zone)
+            specs[spec.job_id] = spec
+        return specs
+
+    async def reconcile(self) -> None:
+        """Make the scheduled jobs match the database: add, reschedule, remove."""
+        wanted = await self.desired()
+        for job_id in set(self._specs) - set(wanted):
+            self._scheduler.remove_job(job_id)
+            del self._specs[job_id]
+            log.info("unscheduled %s", job_id)
+        for job_id, spec in wanted.items():
+            if self._specs.get(job_id) == spec:
+                continue
+            trigger = trigger_for(spec.schedule, spec.zone)
+            self._scheduler.add_job(
+                self._run_job,
+                trigger,
+                args=[spec.key, trigger],
+                id=job_id,
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(self._grace.total_seconds()),
+            )
+            self._specs[job_id] = spec
+            log.info("scheduled %s every %s", job_id, spec.schedule)
+
+    async def _run_job(self, key: PollKey, trigger: BaseTrigger) -> None:
+        outcome = await self._service.poll(key, due=due_time(trigger, self._now(), self._grace))
+        if outcome.error:
+            log.warning("poll %s failed: %s", key, outcome.error)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._scheduler.start()
+        try:
+            while not stop.is_set():
+                try:
+                    await self.reconcile()
+                except Exception:  # noqa: BLE001 - a bad row must not stop the worker
+                    log.exception("reconciling schedules failed; keeping the current jobs")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._reconcile_every.total_seconds())
+        finally:
+            self._scheduler.shutdown(wait=False)

@@ -1,0 +1,581 @@
+"""One poll of one (workspace, company, record type), end to end, crash-safe.
+
+    lease (own transaction) -> read the agent (no transaction open) -> one transaction that
+    compares with seen versions, queues the messages, stores the new versions and moves the
+    cursor -> audit + state -> release the lease
+
+A crash before that one commit leaves the cursor, the seen versions and the outbox exactly as
+they were: the next poll reads the same records and announces them once. After the commit the
+messages are in the outbox, which the delivery worker drains. Every resource is driven through
+its `sage.resources` description; only how records become tracked items differs per type.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bolt_app.blocks import (
+    SlackMessage,
+    build_change_reply,
+    build_connected_message,
+    build_digest_message,
+)
+from bolt_app.crypto import SecretBox
+from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
+from bolt_app.errors import MLConnectorError
+from bolt_app.metrics import Metrics
+from bolt_app.polling import messages
+from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
+from bolt_app.polling.codec import from_json, to_json
+from bolt_app.polling.registers import merge_register, register_key, split_registers
+from bolt_app.polling.rules import RoutingRule, destinations
+from bolt_app.polling.store import (
+    PollKey,
+    SeenRecord,
+    acquire_lease,
+    load_seen,
+    load_state,
+    record_failure,
+    record_success,
+    release_lease,
+    save_seen,
+)
+from bolt_app.polling.tracking import (
+    ChangeKind,
+    ap_invoice_fields,
+    ap_invoice_key,
+    classify,
+    gl_account_fields,
+    purchase_order_fields,
+    version_of,
+)
+from bolt_app.polling.window import (
+    DEFAULT_LOOKBACK,
+    DEFAULT_SETTLE_LAG,
+    PollWindow,
+    advance_cursor,
+    is_due,
+    plan_window,
+)
+from bolt_app.storage.audit import record_audit_event
+from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
+from bolt_app.storage.workspaces import load_workspace
+from bolt_app.workspace_file import WorkspaceConfig
+from sage.client import AgentClient
+from sage.connection import ConnectionSettings
+from sage.errors import SageError
+from sage.records import (
+    APInvoice,
+    GLAccount,
+    GLPosting,
+    GLRegister,
+    PurchaseOrder,
+    RecordType,
+    SageRecord,
+    SkippedRecord,
+)
+from sage.resources import RESOURCES, by_record_type
+
+log = logging.getLogger(__name__)
+
+Shown = APInvoice | PurchaseOrder | GLRegister | GLAccount
+
+AgentClientFactory = Callable[[ConnectionSettings], AgentClient]
+
+
+@dataclass(frozen=True, slots=True)
+class PollTuning:
+    lookback: timedelta = DEFAULT_LOOKBACK
+    settle_lag: timedelta = DEFAULT_SETTLE_LAG
+    burst_threshold: int = DEFAULT_BURST_THRESHOLD
+    lease_ttl: timedelta = timedelta(minutes=15)
+    page_size: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll did; `ran` is False when another worker had this due time already."""
+
+    key: PollKey
+    ran: bool = True
+    error: str | None = None
+    read: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped: tuple[str, ...] = ()
+    queued: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """How an item compares with what one channel was last told, and what to show now."""
+
+    kind: ChangeKind
+    version: str
+    snapshot: object
+    record: Shown
+    previous: Shown | None  # the record as last shown, for "old -> new"
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One thing a channel hears about: an invoice, an order, a register, an account."""
+
+    key: str
+    record: Shown  # what routing rules look at
+    stamp_source: Sequence[SageRecord]
+    judge: Callable[[SeenRecord | None], _Verdict]
+
+
+@dataclass(slots=True)
+class _Send:
+    channel: str
+    key: str
+    verdict: _Verdict
+    previous: SeenRecord | None
+    mentions: tuple[str, ...] = ()
+    delivery_id: int | None = field(default=None)
+
+    @property
+    def kind(self) -> ChangeKind:
+        return self.verdict.kind
+
+
+def _default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class PollService:
+    """Polls on demand (`poll`, `poll_all`); the scheduler and `poll --once` call it."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        box: SecretBox,
+        agent_client_for: AgentClientFactory = AgentClient,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        tuning: PollTuning | None = None,
+        owner: str | None = None,
+        metrics: Metrics | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = session_factory
+        self._box = box
+        self._agent_client_for = agent_client_for
+        self._now = now
+        self._tuning = tuning or PollTuning()
+        self._owner = owner or _default_owner()
+        self._metrics = metrics
+        self._monotonic = monotonic
+
+    async def targets(self, team_id: str | None = None) -> list[PollKey]:
+        """Every (workspace, company, record type) with a channel, paused workspaces left out."""
+        query = (
+            sa.select(sage_connections.c.team_id, sage_connections.c.companies)
+            .join(workspaces, workspaces.c.team_id == sage_connections.c.team_id)
+            .where(workspaces.c.paused.is_(False))
+            .order_by(sage_connections.c.team_id)
+        )
+        if team_id is not None:
+            query = query.where(sage_connections.c.team_id == team_id)
+        async with self._sessions() as session:
+            connections = (await session.execute(query)).all()
+            routes = (
+                await session.execute(
+                    sa.select(channel_routes.c.team_id, channel_routes.c.record_type)
+                )
+            ).all()
+        routed = {(team, RecordType(record_type)) for team, record_type in routes}
+        return [
+            PollKey(team, company, resource.record_type)
+            for team, companies in connections
+            for company in companies
+            for resource in RESOURCES
+            if (team, resource.record_type) in routed
+        ]
+
+    async def poll_all(self, team_id: str | None = None) -> list[PollOutcome]:
+        return [await self.poll(key) for key in await self.targets(team_id)]
+
+    async def poll(self, key: PollKey, *, due: datetime | None = None) -> PollOutcome:
+        now = self._now()
+        async with self._sessions.begin() as session:
+            acquired = await acquire_lease(
+                session, key, owner=self._owner, now=now, due=due or now, ttl=self._tuning.lease_ttl
+            )
+        if not acquired:
+            return PollOutcome(key, ran=False)
+        started = self._monotonic()
+        try:
+            outcome = await self._poll_leased(key)
+        except (SageError, MLConnectorError) as error:
+            outcome = await self._fail(key, str(error))
+        except Exception as error:  # noqa: BLE001 - one broken poll must not stop the others
+            log.exception("poll %s failed", key)
+            outcome = await self._fail(key, f"{type(error).__name__}: {error}")
+        finally:
+            async with self._sessions.begin() as session:
+                await release_lease(session, key, owner=self._owner)
+        if self._metrics is not None:
+            self._metrics.record_poll(
+                team_id=key.team_id,
+                company=key.company,
+                record_type=str(key.record_type),
+                seconds=self._monotonic() - started,
+                succeeded_at=self._now() if outcome.ok else None,
+            )
+        return outcome
+
+    async def _fail(self, key: PollKey, error: str) -> PollOutcome:
+        now = self._now()
+        async with self._sessions.begin() as session:
+            await record_failure(session, key, now=now, error=error)
+            await record_audit_event(
+                session,
+                team_id=key.team_id,
+                kind="poll.failed",
+                actor="poller",
+                summary=f"Poll of {key.company} {key.record_type} failed: {error}",
+                details={
+                    "company": key.company,
+                    "record_type": str(key.record_type),
+                    "error": error,
+                },
+                now=now,
+            )
+        return PollOutcome(key, error=error)
+
+    async def _poll_leased(self, key: PollKey) -> PollOutcome:
+        async with self._sessions() as session:
+            config = await load_workspace(session, key.team_id, self._box)
+            if config is None or config.connection is None:
+                raise MLConnectorError(f"workspace {key.team_id} has no Sage connection configured")
+            zone = config.connection.timezone
+            state = await load_state(session, key, zone)
+        resource = by_record_type(key.record_type)
+        async with self._agent_client_for(config.connection) as agent:
+            health = await agent.health()
+            backfill = timedelta(days=config.backfill_days) if config.backfill_days else None
+            window = plan_window(
+                state.cursor,
+                health.server_now,
+                lookback=self._tuning.lookback,
+                settle_lag=self._tuning.settle_lag,
+                backfill=backfill,
+                whole_baseline=key.record_type is RecordType.GL_ACCOUNT,
+            )
+            records: list[SageRecord] = []
+            skipped: list[SkippedRecord] = []
+            page_stamps: list[datetime | None] = []
+            async for page in agent.list_changes(
+                resource, key.company, window.since, page_size=self._tuning.page_size
+            ):
+                records.extend(page.records)
+                skipped.extend(page.skipped)
+                page_stamps.append(page.last_stamp)
+        async with self._sessions.begin() as session:
+            return await _Commit(
+                session,
+                key,
+                config,
+                window,
+                first=state.cursor is None,
+                now=self._now(),
+                burst_threshold=self._tuning.burst_threshold,
+                zone=zone,
+            ).run(state.cursor, records, skipped, page_stamps)
+
+
+class _Commit:
+    """The one transaction of a poll: compare, queue, remember, move the cursor, audit."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        key: PollKey,
+        config: WorkspaceConfig,
+        window: PollWindow,
+        *,
+        first: bool,
+        now: datetime,
+        burst_threshold: int,
+        zone: ZoneInfo,
+    ) -> None:
+        self.session = session
+        self.key = key
+        self.rules: tuple[RoutingRule, ...] = config.rules
+        self.window = window
+        self.first = first
+        self.now = now
+        self.burst_threshold = burst_threshold
+        self.default_channel = config.channels.get(key.record_type)
+        self.zone = zone
+        self.record_url = config.connection.record_url if config.connection else None
+        self.queued = 0
+
+    async def run(
+        self,
+        cursor: datetime | None,
+        records: list[SageRecord],
+        skipped: list[SkippedRecord],
+        page_stamps: list[datetime | None],
+    ) -> PollOutcome:
+        items, hold_from, later = self._items(records)
+        seen = await load_seen(self.session, self.key, [item.key for item in items])
+        sends: list[_Send] = []
+        for item in items:
+            for destination in destinations(
+                self.key.record_type, item.record, self.default_channel, self.rules
+            ):
+                previous = seen.get((item.key, destination.channel))
+                sends.append(
+                    _Send(
+                        destination.channel,
+                        item.key,
+                        item.judge(previous),
+                        previous,
+                        destination.mentions,
+                    )
+                )
+        if self.first:
+            await self._connected()
+        if not self.window.baseline:
+            await self._queue(sends)
+        for send in sends:
+            if send.kind is ChangeKind.UNCHANGED:
+                continue
+            verdict = send.verdict
+            await save_seen(
+                self.session,
+                self.key,
+                send.key,
+                send.channel,
+                SeenRecord(verdict.version, verdict.snapshot, send.delivery_id),
+                existed=send.previous is not None,
+                now=self.now,
+            )
+        handled = [record.stamps.changed_at for item in items for record in item.stamp_source]
+        new_cursor = advance_cursor(
+            cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
+        )
+        outcome = self._outcome(len(items), sends, len(records), skipped, later)
+        await record_success(
+            self.session, self.key, cursor=new_cursor, now=self.now, records_seen=outcome.read
+        )
+        await self._audit(outcome, new_cursor)
+        return outcome
+
+    # --- records -> items -----------------------------------------------------------------
+
+    def _items(self, records: list[SageRecord]) -> tuple[list[_Item], datetime | None, int]:
+        """Tracked items due now, the stamp to hold the cursor at, and how many wait."""
+        if self.key.record_type is RecordType.GL_ENTRY:
+            lines = [r for r in records if isinstance(r, GLPosting)]
+            split = split_registers(lines, self.window)
+            items = [self._register_item(key, group) for key, group in split.settled]
+            return items, split.hold_from, split.held_count
+        due = [r for r in records if is_due(r.stamps.changed_at, self.window)]
+        latest: dict[str, _Item] = {}
+        for record in due:  # ascending stamps: a later row of the same key wins
+            item = self._record_item(record)
+            latest.pop(item.key, None)
+            latest[item.key] = item
+        return list(latest.values()), None, len(records) - len(due)
+
+    def _record_item(self, record: SageRecord) -> _Item:
+        record_type = self.key.record_type
+        if isinstance(record, APInvoice):
+            key, fields = ap_invoice_key(record), ap_invoice_fields(record)
+        elif isinstance(record, PurchaseOrder):
+            key, fields = record.record_key, purchase_order_fields(record)
+        elif isinstance(record, GLAccount):
+            key, fields = record.record_key, gl_account_fields(record)
+        else:
+            raise TypeError(f"{type(record).__name__} is not a {record_type} record")
+        version = version_of(fields)
+        snapshot = {"fields": fields, "record": to_json(record)}
+        zone = self.zone
+
+        def judge(previous: SeenRecord | None) -> _Verdict:
+            kind = classify(version, previous.version if previous else None)
+            old = None
+            if kind is ChangeKind.CHANGED:
+                old = from_json(type(record), previous.snapshot["record"], zone)
+            return _Verdict(kind, version, snapshot, record, old)
+
+        return _Item(key, record, (record,), judge)
+
+    def _register_item(self, register: tuple[str, str], lines: Sequence[GLPosting]) -> _Item:
+        company, zone = self.key.company, self.zone
+
+        def judge(previous: SeenRecord | None) -> _Verdict:
+            merged = merge_register(
+                company, register, previous.snapshot if previous else None, lines, zone
+            )
+            if previous is None:
+                kind = ChangeKind.NEW
+            else:
+                kind = ChangeKind.CHANGED if merged.added else ChangeKind.UNCHANGED
+            return _Verdict(kind, merged.version, merged.snapshot, merged.register, merged.previous)
+
+        alone = merge_register(company, register, None, lines, zone).register
+        return _Item(register_key(register), alone, tuple(lines), judge)
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def _enqueue(
+        self,
+        channel: str,
+        kind: DeliveryKind,
+        message: SlackMessage,
+        record_key: str,
+        parent: int | None = None,
+    ) -> int:
+        self.queued += 1
+        return await enqueue(
+            self.session,
+            OutboundMessage(
+                team_id=self.key.team_id,
+                channel_id=channel,
+                kind=kind,
+                message=message,
+                company=self.key.company,
+                record_type=self.key.record_type,
+                record_key=record_key,
+                parent_delivery_id=parent,
+            ),
+            now=self.now,
+        )
+
+    async def _connected(self) -> None:
+        """One short note per channel of this record type, so a quiet channel is not a mystery."""
+        channels = [self.default_channel] if self.default_channel else []
+        for rule in self.rules:
+            if rule.record_type is self.key.record_type and rule.channel not in (None, *channels):
+                channels.append(rule.channel)
+        message = build_connected_message(self.key.company, self.key.record_type)
+        for channel in channels:
+            await self._enqueue(channel, DeliveryKind.POST, message, "connected")
+
+    def _message(self, send: _Send, *, with_previous: bool = False) -> SlackMessage:
+        return messages.record_message(
+            send.verdict.record,
+            previous=send.verdict.previous if with_previous else None,
+            record_url=self.record_url,
+            mentions=send.mentions,
+        )
+
+    async def _queue(self, sends: list[_Send]) -> None:
+        posts: list[_Send] = []
+        for send in sends:
+            if send.kind is ChangeKind.NEW:
+                posts.append(send)
+            elif send.kind is ChangeKind.CHANGED:
+                await self._queue_change(send)
+        single, digests = collapse_bursts(posts, lambda s: s.channel, self.burst_threshold)
+        for channel, group in digests.items():
+            digest = build_digest_message(
+                self.key.record_type, [send.verdict.record for send in group]
+            )
+            await self._enqueue(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
+        for send in single:
+            send.delivery_id = await self._enqueue(
+                send.channel, DeliveryKind.POST, self._message(send), send.key
+            )
+
+    async def _queue_change(self, send: _Send) -> None:
+        """An update in place plus a one-line reply; a fresh post when there is nothing to
+        update (baseline, digest) and for GL accounts, whose changes are events of their own."""
+        parent = send.previous.delivery_id if send.previous else None
+        if parent is None or self.key.record_type is RecordType.GL_ACCOUNT:
+            send.delivery_id = await self._enqueue(
+                send.channel, DeliveryKind.POST, self._message(send, with_previous=True), send.key
+            )
+            return
+        send.delivery_id = parent
+        await self._enqueue(
+            send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent
+        )
+        await self._enqueue(
+            send.channel,
+            DeliveryKind.REPLY,
+            build_change_reply(send.verdict.previous, send.verdict.record),
+            send.key,
+            parent,
+        )
+
+    # --- bookkeeping --------------------------------------------------------------------------
+
+    def _outcome(
+        self,
+        item_count: int,
+        sends: list[_Send],
+        record_count: int,
+        skipped: list[SkippedRecord],
+        later: int,
+    ) -> PollOutcome:
+        kinds: dict[str, ChangeKind] = {}
+        for send in sends:  # an item counts once, by its most newsworthy channel
+            current = kinds.get(send.key, ChangeKind.UNCHANGED)
+            if current is ChangeKind.UNCHANGED or send.kind is ChangeKind.NEW:
+                kinds[send.key] = send.kind
+        reasons = [f"{s.record_key or '(no key)'}: {s.reason}" for s in skipped]
+        if later:
+            reasons.append(f"{later} records stamped after the signpost, left for the next poll")
+        counted = [] if self.window.baseline else list(kinds.values())  # remembered, not news
+        new, changed = counted.count(ChangeKind.NEW), counted.count(ChangeKind.CHANGED)
+        return PollOutcome(
+            self.key,
+            read=record_count + len(skipped),
+            new=new,
+            changed=changed,
+            unchanged=item_count - new - changed,
+            skipped=tuple(reasons),
+            queued=self.queued,
+        )
+
+    async def _audit(self, outcome: PollOutcome, cursor: datetime | None) -> None:
+        mode = "baseline" if self.window.baseline else "poll"
+        await record_audit_event(
+            self.session,
+            team_id=self.key.team_id,
+            kind="poll",
+            actor="poller",
+            summary=(
+                f"Polled {self.key.company} {self.key.record_type} ({mode}): {outcome.read} read, "
+                f"{outcome.new} new, {outcome.changed} changed, {len(outcome.skipped)} skipped."
+            ),
+            details={
+                "company": self.key.company,
+                "record_type": str(self.key.record_type),
+                "mode": mode,
+                "since": self.window.since.isoformat() if self.window.since else None,
+                "signpost": self.window.signpost.isoformat(),
+                "cursor": cursor.isoformat() if cursor else None,
+                "read": outcome.read,
+                "new": outcome.new,
+                "changed": outcome.changed,
+                "unchanged": outcome.unchanged,
+                "skipped": list(outcome.skipped),
+                "queued": outcome.queued,
+                "error": None,
+            },
+            now=self.now,
+        )

@@ -1,0 +1,271 @@
+"""The poller's database side: poll state and leases, seen records, rules and settings.
+
+Plain async functions on the caller's `AsyncSession`; the service decides the transactions.
+Cursors are stored as the agent's naive wall-clock text and read back in the connection's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.polling.rules import RoutingRule
+from bolt_app.polling.tables import poll_states, polling_settings, routing_rules, seen_records
+from sage.records import RecordType
+
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PollKey:
+    team_id: str
+    company: str
+    record_type: RecordType
+
+    def where(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            table.c.team_id == self.team_id,
+            table.c.company == self.company,
+            table.c.record_type == self.record_type.value,
+        )
+
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.company}/{self.record_type}"
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    cursor: datetime | None
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    records_seen_last_poll: int | None
+
+
+def cursor_to_text(cursor: datetime) -> str:
+    return cursor.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def cursor_from_text(text: str, zone: ZoneInfo) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=zone)
+
+
+async def _ensure_state_row(session: AsyncSession, key: PollKey) -> None:
+    exists = await session.scalar(sa.select(sa.func.count()).where(key.where(poll_states)))
+    if exists:
+        return
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                sa.insert(poll_states).values(
+                    team_id=key.team_id, company=key.company, record_type=key.record_type.value
+                )
+            )
+    except IntegrityError:
+        pass  # another worker created it first
+
+
+async def load_state(session: AsyncSession, key: PollKey, zone: ZoneInfo) -> PollState:
+    row = (await session.execute(sa.select(poll_states).where(key.where(poll_states)))).first()
+    if row is None:
+        return PollState(None, None, None, None, None)
+    return PollState(
+        cursor=None if row.cursor is None else cursor_from_text(row.cursor, zone),
+        last_poll_at=row.last_poll_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        records_seen_last_poll=row.records_seen_last_poll,
+    )
+
+
+async def acquire_lease(
+    session: AsyncSession,
+    key: PollKey,
+    *,
+    owner: str,
+    now: datetime,
+    due: datetime,
+    ttl: timedelta,
+) -> bool:
+    """True for exactly one caller per due time while no other lease is live.
+
+    A single conditional UPDATE is atomic on SQLite and PostgreSQL alike, so several worker
+    processes firing the same schedule run the poll once.
+    """
+    await _ensure_state_row(session, key)
+    result = await session.execute(
+        sa.update(poll_states)
+        .where(key.where(poll_states))
+        .where(sa.or_(poll_states.c.lease_until.is_(None), poll_states.c.lease_until < now))
+        .where(sa.or_(poll_states.c.last_due_at.is_(None), poll_states.c.last_due_at < due))
+        .values(lease_owner=owner, lease_until=now + ttl, last_due_at=due)
+    )
+    return result.rowcount == 1
+
+
+async def release_lease(session: AsyncSession, key: PollKey, *, owner: str) -> None:
+    await session.execute(
+        sa.update(poll_states)
+        .where(key.where(poll_states))
+        .where(poll_states.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+async def record_success(
+    session: AsyncSession,
+    key: PollKey,
+    *,
+    cursor: datetime | None,
+    now: datetime,
+    records_seen: int,
+) -> None:
+    await _ensure_state_row(session, key)
+    await session.execute(
+        sa.update(poll_states)
+        .where(key.where(poll_states))
+        .values(
+            cursor=None if cursor is None else cursor_to_text(cursor),
+            last_poll_at=now,
+            last_success_at=now,
+            last_error=None,
+            records_seen_last_poll=records_seen,
+        )
+    )
+
+
+async def record_failure(session: AsyncSession, key: PollKey, *, now: datetime, error: str) -> None:
+    await _ensure_state_row(session, key)
+    await session.execute(
+        sa.update(poll_states)
+        .where(key.where(poll_states))
+        .values(last_poll_at=now, last_error=error)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRecord:
+    version: str
+    snapshot: Any
+    delivery_id: int | None
+
+
+async def load_seen(
+    session: AsyncSession, key: PollKey, record_keys: Iterable[str]
+) -> dict[tuple[str, str], SeenRecord]:
+    """{(record key, channel): what that channel was last told}."""
+    wanted = sorted(set(record_keys))
+    found: dict[tuple[str, str], SeenRecord] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        rows = await session.execute(
+            sa.select(seen_records)
+            .where(key.where(seen_records))
+            .where(seen_records.c.record_key.in_(wanted[start : start + _IN_CHUNK]))
+        )
+        for row in rows:
+            found[(row.record_key, row.channel_id)] = SeenRecord(
+                row.version, row.snapshot, row.delivery_id
+            )
+    return found
+
+
+async def save_seen(
+    session: AsyncSession,
+    key: PollKey,
+    record_key: str,
+    channel_id: str,
+    record: SeenRecord,
+    *,
+    existed: bool,
+    now: datetime,
+) -> None:
+    values = {
+        "version": record.version,
+        "snapshot": record.snapshot,
+        "delivery_id": record.delivery_id,
+        "changed_at": now,
+    }
+    if existed:
+        await session.execute(
+            sa.update(seen_records)
+            .where(key.where(seen_records))
+            .where(seen_records.c.record_key == record_key)
+            .where(seen_records.c.channel_id == channel_id)
+            .values(**values)
+        )
+        return
+    await session.execute(
+        sa.insert(seen_records).values(
+            team_id=key.team_id,
+            company=key.company,
+            record_type=key.record_type.value,
+            record_key=record_key,
+            channel_id=channel_id,
+            first_seen_at=now,
+            **values,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PollingSettings:
+    rules: tuple[RoutingRule, ...] = ()
+    backfill_days: int | None = None
+
+
+async def load_polling_settings(session: AsyncSession, team_id: str) -> PollingSettings:
+    rows = await session.execute(
+        sa.select(routing_rules)
+        .where(routing_rules.c.team_id == team_id)
+        .order_by(routing_rules.c.position)
+    )
+    rules = tuple(
+        RoutingRule(
+            record_type=RecordType(row.record_type),
+            channel=row.channel_id,
+            warehouse=row.warehouse,
+            min_amount=None if row.min_amount is None else Decimal(row.min_amount),
+            mention=row.mention,
+        )
+        for row in rows
+    )
+    backfill = await session.scalar(
+        sa.select(polling_settings.c.backfill_days).where(polling_settings.c.team_id == team_id)
+    )
+    return PollingSettings(rules, backfill)
+
+
+async def store_polling_settings(
+    session: AsyncSession, team_id: str, settings: PollingSettings
+) -> None:
+    """Replaces the team's rules and backfill setting (workspace apply, App Home)."""
+    await session.execute(sa.delete(routing_rules).where(routing_rules.c.team_id == team_id))
+    await session.execute(sa.delete(polling_settings).where(polling_settings.c.team_id == team_id))
+    if settings.rules:
+        await session.execute(
+            sa.insert(routing_rules),
+            [_rule_row(team_id, position, rule) for position, rule in enumerate(settings.rules)],
+        )
+    await session.execute(
+        sa.insert(polling_settings).values(team_id=team_id, backfill_days=settings.backfill_days)
+    )
+
+
+def _rule_row(team_id: str, position: int, rule: RoutingRule) -> Mapping[str, object]:
+    return {
+        "team_id": team_id,
+        "position": position,
+        "record_type": rule.record_type.value,
+        "channel_id": rule.channel,
+        "warehouse": rule.warehouse,
+        "min_amount": None if rule.min_amount is None else str(rule.min_amount),
+        "mention": rule.mention,
+    }

@@ -1,0 +1,70 @@
+"""Polling tables (Alembic revision 0003_polling mirrors them).
+
+`poll_states` is one row per (workspace, company, record type): the cursor (the agent's wall
+clock, naive ISO text, because the agent filters by wall clock), what `status` shows, and the
+lease that lets one worker run a poll per due time. `seen_records` remembers, per channel, the
+version last announced and the delivery id of its POST so a change becomes an update and a
+reply. `routing_rules` and `polling_settings` hold the workspace file's `[[rules]]` and
+`backfill_days`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bolt_app.storage.tables import AwareDateTime, metadata
+
+
+def _team_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("workspaces.team_id", ondelete="CASCADE")
+
+
+poll_states = sa.Table(
+    "poll_states",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("company", sa.String(16), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("cursor", sa.String(32), nullable=True),
+    sa.Column("last_poll_at", AwareDateTime, nullable=True),
+    sa.Column("last_success_at", AwareDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("records_seen_last_poll", sa.Integer, nullable=True),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", AwareDateTime, nullable=True),
+    sa.Column("last_due_at", AwareDateTime, nullable=True),
+)
+
+seen_records = sa.Table(
+    "seen_records",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("company", sa.String(16), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("record_key", sa.String(255), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("snapshot", sa.JSON, nullable=False),
+    sa.Column("delivery_id", sa.Integer, nullable=True),  # the POST; None: baseline or digest
+    sa.Column("first_seen_at", AwareDateTime, nullable=False),
+    sa.Column("changed_at", AwareDateTime, nullable=False),
+)
+
+routing_rules = sa.Table(
+    "routing_rules",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("record_type", sa.String(32), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=True),
+    sa.Column("warehouse", sa.String(16), nullable=True),
+    sa.Column("min_amount", sa.String(32), nullable=True),  # a Decimal, kept exact
+    sa.Column("mention", sa.String(32), nullable=True),
+)
+
+polling_settings = sa.Table(
+    "polling_settings",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("backfill_days", sa.Integer, nullable=True),
+)

@@ -1,0 +1,123 @@
+"""What `ml-connector status` and `/sage-status` show: per resource, when it was polled, when it
+will be next, what it saw, and the delivery queue. Reads the database only (no keys needed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.delivery.outbox import QueueCounts, queue_counts
+from bolt_app.errors import ConfigError
+from bolt_app.polling.scheduler import load_schedules, trigger_for
+from bolt_app.polling.tables import poll_states
+from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
+from sage.records import RecordType
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceStatus:
+    company: str
+    record_type: RecordType
+    channel: str | None
+    schedule: str
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    next_poll_at: datetime | None
+    records_seen_last_poll: int | None
+    last_error: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "company": self.company,
+            "record_type": str(self.record_type),
+            "channel": self.channel,
+            "schedule": self.schedule,
+            "last_poll_at": _iso(self.last_poll_at),
+            "last_success_at": _iso(self.last_success_at),
+            "next_poll_at": _iso(self.next_poll_at),
+            "records_seen_last_poll": self.records_seen_last_poll,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceStatus:
+    team_id: str
+    paused: bool
+    resources: tuple[ResourceStatus, ...]
+    queue: QueueCounts
+
+    def to_json(self) -> dict[str, object]:
+        """The `status --json` object of INTERFACE.md."""
+        return {
+            "team_id": self.team_id,
+            "paused": self.paused,
+            "resources": [resource.to_json() for resource in self.resources],
+            "queue": {"pending": self.queue.pending, "dead": self.queue.dead},
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+async def load_status(session: AsyncSession, team_id: str, now: datetime) -> WorkspaceStatus:
+    """Every company x record type of the workspace; unrouted types show channel None."""
+    paused = await session.scalar(
+        sa.select(workspaces.c.paused).where(workspaces.c.team_id == team_id)
+    )
+    if paused is None:
+        raise ConfigError(f"No workspace {team_id} is configured (run `workspace apply`).")
+    companies = await session.scalar(
+        sa.select(sage_connections.c.companies).where(sage_connections.c.team_id == team_id)
+    )
+    channels = dict(
+        (
+            await session.execute(
+                sa.select(channel_routes.c.record_type, channel_routes.c.channel_id).where(
+                    channel_routes.c.team_id == team_id
+                )
+            )
+        ).all()
+    )
+    team_schedules = await load_schedules(session, {team_id})
+    states = {
+        (row.company, row.record_type): row
+        for row in await session.execute(
+            sa.select(poll_states).where(poll_states.c.team_id == team_id)
+        )
+    }
+    resources = []
+    for company in companies or []:
+        schedules, zone = team_schedules.get(team_id, ({}, ZoneInfo("UTC")))
+        for record_type in RecordType:
+            schedule = schedules[str(record_type)]
+            channel = channels.get(str(record_type))
+            state = states.get((company, str(record_type)))
+            next_poll = None
+            if channel and not paused:
+                next_poll = trigger_for(schedule, zone).get_next_fire_time(None, now)
+            resources.append(
+                ResourceStatus(
+                    company=company,
+                    record_type=record_type,
+                    channel=channel,
+                    schedule=str(schedule),
+                    last_poll_at=state.last_poll_at if state else None,
+                    last_success_at=state.last_success_at if state else None,
+                    next_poll_at=next_poll,
+                    records_seen_last_poll=state.records_seen_last_poll if state else None,
+                    last_error=state.last_error if state else None,
+                )
+            )
+    return WorkspaceStatus(
+        team_id=team_id,
+        paused=bool(paused),
+        resources=tuple(resources),
+        queue=await queue_counts(session, team_id),
+    )

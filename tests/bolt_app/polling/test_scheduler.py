@@ -1,0 +1,94 @@
+"""Scheduling from the database, leases across workers, and what `status` reports."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bolt_app.polling.scheduler import PollScheduler, due_time, trigger_for
+from bolt_app.polling.store import PollKey
+from bolt_app.schedule import parse_schedule
+from bolt_app.status import load_status
+from sage.records import RecordType
+from tests.fixtures.polling import SAGE_ZONE
+from tests.fixtures.slack import AP_CHANNEL, TEAM_ID
+
+AP_JOB = f"poll:{TEAM_ID}:ABC:ap_invoice"
+
+
+async def test_a_schedule_change_in_the_database_is_picked_up_without_a_restart(polling):
+    scheduler = PollScheduler(polling.service(), polling.sessions, now=polling.clock)
+    await scheduler.reconcile()
+    assert set(scheduler.specs) == {
+        f"poll:{TEAM_ID}:ABC:{record_type}" for record_type in RecordType
+    }
+    assert str(scheduler.specs[AP_JOB].schedule) == "15m"
+
+    schedules = dict(polling.config.schedules)
+    schedules[RecordType.AP_INVOICE] = parse_schedule("0 18 * * 1-5")
+    channels = dict(polling.config.channels)
+    del channels[RecordType.GL_ACCOUNT]
+    await polling.apply(schedules=schedules, channels=channels)
+    await scheduler.reconcile()
+    assert str(scheduler.specs[AP_JOB].schedule) == "0 18 * * 1-5"
+    assert f"poll:{TEAM_ID}:ABC:gl_account" not in scheduler.specs
+
+
+async def test_the_worker_loop_schedules_jobs_and_stops_on_its_event(polling):
+    scheduler = PollScheduler(
+        polling.service(), polling.sessions, reconcile_every=timedelta(milliseconds=10)
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler.run(stop))
+    for _ in range(200):
+        if scheduler.specs:
+            break
+        await asyncio.sleep(0.01)
+    assert scheduler.running and scheduler.next_run(AP_JOB) is not None
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert not scheduler.running
+
+
+def test_interval_due_times_are_the_same_in_every_process():
+    trigger = trigger_for(parse_schedule("15m"), SAGE_ZONE)
+    started_late = datetime(2026, 11, 24, 10, 15, 7, tzinfo=SAGE_ZONE)
+    assert due_time(trigger, started_late, timedelta(seconds=60)) == started_late.replace(second=0)
+    cron = trigger_for(parse_schedule("0 18 * * 1-5"), SAGE_ZONE)
+    evening = datetime(2026, 11, 24, 18, 0, 2, tzinfo=SAGE_ZONE)
+    assert due_time(cron, evening, timedelta(seconds=60)) == evening.replace(second=0)
+
+
+async def test_two_workers_firing_the_same_due_time_poll_once(polling):
+    key = PollKey(TEAM_ID, "ABC", RecordType.AP_INVOICE)
+    due = polling.clock()
+    first = await polling.service().poll(key, due=due)
+    second = await polling.service().poll(key, due=due)
+    assert first.ran and first.ok
+    assert not second.ran
+    polling.clock.advance(minutes=15)
+    assert (await polling.service().poll(key, due=polling.clock())).ran
+
+
+async def test_status_reports_every_resource_and_the_last_error(polling):
+    await polling.poll(RecordType.AP_INVOICE)
+    connection = replace(polling.config.connection, companies=("ABC", "ZZZ"))
+    await polling.apply(connection=connection)
+    failed = await polling.service().poll(PollKey(TEAM_ID, "ZZZ", RecordType.AP_INVOICE))
+    assert failed.error and "ZZZ" in failed.error
+
+    async with polling.sessions() as session:
+        status = (await load_status(session, TEAM_ID, polling.clock())).to_json()
+    assert status["team_id"] == TEAM_ID and status["paused"] is False
+    assert status["queue"] == {"pending": 0, "dead": 0}
+    rows = {(r["company"], r["record_type"]): r for r in status["resources"]}
+    assert len(rows) == 8
+    ap = rows[("ABC", "ap_invoice")]
+    assert ap["channel"] == AP_CHANNEL and ap["schedule"] == "15m"
+    assert ap["last_error"] is None and ap["records_seen_last_poll"] is not None
+    for field in ("last_poll_at", "last_success_at", "next_poll_at"):
+        assert datetime.fromisoformat(ap[field]).utcoffset() is not None
+    assert datetime.fromisoformat(ap["next_poll_at"]) > polling.clock()
+    broken = rows[("ZZZ", "ap_invoice")]
+    assert "ZZZ" in broken["last_error"] and broken["last_success_at"] is None
