@@ -1,5 +1,5 @@
 """One module per `ml-connector` command group; each has `register(subparsers)`."""
 
-from bolt_app.commands import check, db, keys, polling, simulator, version, workspace
+from bolt_app.commands import check, db, demo, keys, polling, simulator, version, workspace
 
-COMMAND_MODULES = [version, db, keys, workspace, check, simulator, polling]
+COMMAND_MODULES = [version, db, keys, workspace, check, simulator, polling, demo]
