@@ -1,6 +1,6 @@
 """Real servers on loopback for the benchmarks: the simulated agent over mTLS, the Slack
 stand-in, a SQLite database with one workspace, and the product's poller and delivery worker,
-all on one clock (`FakeClock` where a benchmark moves time by schedule, the real one otherwise).
+all on one clock (`ShiftedClock` where a benchmark skips scheduled waits, the real one otherwise).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,12 +39,18 @@ CHANNEL = "C0BENCH001"
 COMPANY = "ABC"
 
 
-class FakeClock:
+class ShiftedClock:
+    """The real clock plus an offset that only grows: `jump_to` skips ahead (a scheduled wait
+    taken as arithmetic), while real waits (the worker's pacing) still pass as they do."""
+
     def __init__(self, now: datetime) -> None:
-        self.now = now
+        self._offset = now - datetime.now(UTC)
 
     def __call__(self) -> datetime:
-        return self.now
+        return datetime.now(UTC) + self._offset
+
+    def jump_to(self, moment: datetime) -> None:
+        self._offset += max(moment - self(), timedelta(0))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from bolt_app.errors import ConfigError
 DEFAULT_DATABASE_URL = "sqlite:///ml_connector.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
+DEFAULT_AUDIT_RETENTION_DAYS = 90
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
@@ -35,6 +36,7 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = DEFAULT_PORT
     demo_channel: str | None = None
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -74,6 +76,7 @@ class Settings:
             slack_api_url=_slack_api_url(get("SLACK_API_URL")),
             port=_port(get("PORT")),
             demo_channel=demo_channel,
+            audit_retention_days=_audit_retention_days(get("MLC_AUDIT_RETENTION_DAYS")),
         )
 
     def secret_values(self) -> tuple[str, ...]:
@@ -86,6 +89,16 @@ class Settings:
             self.slack_app_token,
         )
         return tuple(value for value in candidates if value)
+
+
+def _audit_retention_days(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_AUDIT_RETENTION_DAYS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(
+            f"MLC_AUDIT_RETENTION_DAYS must be a whole number of days (1 or more), not {raw!r}."
+        )
+    return int(raw)
 
 
 def _port(raw: str | None) -> int:

@@ -58,6 +58,19 @@ class Pki:
     client_cert: Path
     client_key: Path
 
+    @classmethod
+    def in_directory(cls, directory: Path | str) -> Pki:
+        """The file names `write_pki` uses in `directory` (whether or not they exist yet)."""
+        directory = Path(directory)
+        return cls(
+            directory=directory,
+            ca_cert=directory / "ca.pem",
+            server_cert=directory / "server.pem",
+            server_key=directory / "server.key",
+            client_cert=directory / "client.pem",
+            client_key=directory / "client.key",
+        )
+
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
@@ -201,17 +214,6 @@ def write_pem(path: Path, data: bytes, *, private: bool = False) -> None:
         path.write_bytes(data)
 
 
-def _paths(directory: Path) -> Pki:
-    return Pki(
-        directory=directory,
-        ca_cert=directory / "ca.pem",
-        server_cert=directory / "server.pem",
-        server_key=directory / "server.key",
-        client_cert=directory / "client.pem",
-        client_key=directory / "client.key",
-    )
-
-
 def _signed_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
     try:
         certificate.verify_directly_issued_by(ca)
@@ -267,7 +269,7 @@ def write_pki(
     The failure options always write fresh files: `server_from_other_ca` signs the server
     certificate with a CA that is not in ca.pem (it is saved as other-ca.pem).
     """
-    pki = _paths(Path(directory))
+    pki = Pki.in_directory(directory)
     current = _now(now)
     broken = server_expired or server_from_other_ca
     if not broken and _reusable(pki, dns_names, ip_addresses, current):

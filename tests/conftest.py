@@ -6,5 +6,6 @@ pytest_plugins: list[str] = [
     "tests.fixtures.simulator",
     "tests.fixtures.workspace",
     "tests.fixtures.slack",
+    "tests.fixtures.delivery",
     "tests.fixtures.polling",
 ]

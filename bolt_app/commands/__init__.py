@@ -1,5 +1,15 @@
 """One module per `ml-connector` command group; each has `register(subparsers)`."""
 
-from bolt_app.commands import check, db, demo, keys, polling, simulator, version, workspace
+from bolt_app.commands import (
+    audit,
+    check,
+    db,
+    demo,
+    keys,
+    polling,
+    simulator,
+    version,
+    workspace,
+)
 
-COMMAND_MODULES = [version, db, keys, workspace, check, simulator, polling, demo]
+COMMAND_MODULES = [version, db, keys, workspace, check, simulator, audit, polling, demo]

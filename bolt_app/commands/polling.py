@@ -110,7 +110,10 @@ async def _work(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with _pipeline(settings) as pipeline:
-        print("Worker started: polling on schedule and delivering; SIGTERM or Ctrl-C stops it.")
+        print(
+            "Worker started: polling on schedule and delivering; SIGTERM or Ctrl-C stops it.",
+            flush=True,
+        )
         await pipeline.run(stop)
     print("Worker stopped.")
 

@@ -106,12 +106,13 @@ async def _serve(server: SimulatorServer, args) -> None:
     except OSError as error:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     pki = server.pki
-    mode = f"API key {args.api_key!r}" if args.api_key else "mTLS"
+    mode = "API key" if args.api_key else "mTLS"
     print(f"Simulated Sage 100 agent ({mode}) listening on {server.base_url}", flush=True)
     print(f"  bound to {server.host}:{server.port}; companies {', '.join(server.data.companies)}")
     print(f"  CA certificate:     {pki.ca_cert}")
-    print(f"  client certificate: {pki.client_cert}")
-    print(f"  client key:         {pki.client_key}")
+    if not args.api_key:
+        print(f"  client certificate: {pki.client_cert}")
+        print(f"  client key:         {pki.client_key}")
     activity = f"every {args.activity_interval:g}s" if server.activity else "off"
     print(f"  activity {activity}; Ctrl-C stops", flush=True)
     try:

@@ -95,6 +95,8 @@ def render_workspace(config: WorkspaceConfig) -> str:
     if config.bot_token is not None:
         lines.append(f"bot_token = {value(SET)}")
     lines.append(f"admins = {value(list(config.admins))}")
+    if config.backfill_days is not None:
+        lines.append(f"backfill_days = {config.backfill_days}")
     connection = config.connection
     if connection is not None:
         lines += [
@@ -125,6 +127,16 @@ def render_workspace(config: WorkspaceConfig) -> str:
     lines += [
         f"{rt} = {value(str(config.schedules[rt]))}" for rt in RecordType if rt in config.schedules
     ]
+    for rule in config.rules:
+        lines += ["", "[[rules]]", f"record_type = {value(str(rule.record_type))}"]
+        for name, setting in (
+            ("channel", rule.channel),
+            ("warehouse", rule.warehouse),
+            ("min_amount", None if rule.min_amount is None else str(rule.min_amount)),
+            ("mention", rule.mention),
+        ):
+            if setting is not None:
+                lines.append(f"{name} = {value(setting)}")
     return "\n".join(lines) + "\n"
 
 

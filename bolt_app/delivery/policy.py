@@ -119,7 +119,7 @@ class RetryPolicy:
         if answer.rate_limited:
             return Decision(Action.RATE_LIMITED, reason=error, delay=self._retry_after(answer))
         if error in AUTH_ERRORS:
-            return Decision(Action.PAUSE_WORKSPACE, reason=error)
+            return self.pause_workspace(error)
         if answer.transient:
             return self._retry(error, state)
         if error == NOT_IN_CHANNEL:
@@ -131,6 +131,14 @@ class RetryPolicy:
                 return Decision(Action.DEAD, reason=f"{error} (also as plain text)")
             return Decision(Action.RETRY_PLAIN_TEXT, reason=error)
         return Decision(Action.DEAD, reason=error)
+
+    def pause_workspace(self, reason: str) -> Decision:
+        """The workspace cannot be sent to (bad token, no token) until someone fixes it.
+
+        The message waits `max_delay` too, so a workspace that cannot be marked paused (its
+        row is gone) is not asked again and again; `resume_workspace` makes it due at once.
+        """
+        return Decision(Action.PAUSE_WORKSPACE, reason=reason, delay=self.max_delay)
 
     def decide_join(self, answer: SlackAnswer, state: AttemptState) -> Decision:
         """After `not_in_channel`: a joined channel is retried at once, a refused join is dead.

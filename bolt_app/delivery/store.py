@@ -45,6 +45,7 @@ class Claim:
     company: str
     record_type: str
     record_key: str
+    send_at: datetime  # not before: the channel's clock or the message's retry time
     lease_expires_at: datetime
 
 
@@ -63,15 +64,21 @@ async def claim_next(
     worker_id: str,
     now: datetime,
     lease: timedelta,
+    ahead: timedelta = timedelta(0),
 ) -> Claim | NotReady:
-    """Claim the channel's next message in the caller's (short) transaction."""
+    """Claim the channel's next message in the caller's (short) transaction.
+
+    A message that may be sent within `ahead` is claimed already, with `send_at` saying when:
+    the claim's database round trips then happen before the channel's slot, not in it.
+    """
+    horizon = now + ahead
     await _ensure_pacing_row(session, team_id, channel_id, now)
     pacing = await _lock_pacing_row(session, team_id, channel_id)
     if pacing is None:
-        return NotReady(now + timedelta(milliseconds=200))  # another worker is claiming
+        return NotReady(horizon + timedelta(milliseconds=50))  # another worker is claiming
     bounds = (pacing.next_send_at, pacing.paused_until, await _team_paused_until(session, team_id))
     blocked_until = max((t for t in bounds if t is not None), default=now)
-    if blocked_until > now:
+    if blocked_until > horizon:
         return NotReady(blocked_until)
     if await _workspace_paused(session, team_id):
         return NotReady(None)
@@ -96,7 +103,7 @@ async def claim_next(
         if taken_over and head["lease_expires_at"] > now:
             # In flight in another worker: look again soon, it usually settles in milliseconds.
             return NotReady(min(head["lease_expires_at"], now + timedelta(seconds=1)))
-        if not taken_over and head["next_attempt_at"] > now:
+        if not taken_over and head["next_attempt_at"] > horizon:
             return NotReady(head["next_attempt_at"])
         parent_ts = None
         if head["kind"] != DeliveryKind.POST:
@@ -109,11 +116,12 @@ async def claim_next(
                 return NotReady(max(now + timedelta(seconds=1), parent["next_attempt_at"]))
             parent_ts = parent["slack_ts"]
         break
+    send_at = max(now, blocked_until, now if taken_over else head["next_attempt_at"])
     attempts = head["attempts"]
     values: dict[str, Any] = {
         "status": DeliveryStatus.SENDING.value,
         "leased_by": worker_id,
-        "lease_expires_at": now + lease,
+        "lease_expires_at": send_at + lease,
         "updated_at": now,
     }
     if taken_over:
@@ -143,7 +151,8 @@ async def claim_next(
         company=head["company"],
         record_type=head["record_type"],
         record_key=head["record_key"],
-        lease_expires_at=now + lease,
+        send_at=send_at,
+        lease_expires_at=send_at + lease,
     )
 
 
@@ -162,31 +171,33 @@ async def settle_claim(
     The channel clock moves forward even when the lease was lost: Slack did get the call.
     """
     await _ensure_pacing_row(session, claim.team_id, claim.channel_id, now)
-    pacing_values: dict[str, Any] = {}
-    if settlement.channel_next_send_at is not None:
-        pacing_values["next_send_at"] = sa.case(
+    # Only ever forward: a lost lease's late answer must not wind back the new owner's clock.
+    pacing_values: dict[str, Any] = {
+        "next_send_at": sa.case(
             (
                 channel_pacing.c.next_send_at < settlement.channel_next_send_at,
                 settlement.channel_next_send_at,
             ),
             else_=channel_pacing.c.next_send_at,
         )
+    }
     if settlement.channel_paused_until is not None:
         pacing_values["paused_until"] = settlement.channel_paused_until
         if await _other_channel_limited(session, claim, now):
             await _pause_team(session, claim.team_id, settlement.channel_paused_until)
-    if pacing_values:
-        await session.execute(
-            sa.update(channel_pacing)
-            .where(channel_pacing.c.team_id == claim.team_id)
-            .where(channel_pacing.c.channel_id == claim.channel_id)
-            .values(pacing_values)
-        )
+    await session.execute(
+        sa.update(channel_pacing)
+        .where(channel_pacing.c.team_id == claim.team_id)
+        .where(channel_pacing.c.channel_id == claim.channel_id)
+        .values(pacing_values)
+    )
     if settlement.pause_workspace_reason is not None:
-        await session.execute(
-            sa.update(workspaces)
-            .where(workspaces.c.team_id == claim.team_id)
-            .values(paused=True, paused_reason=settlement.pause_workspace_reason, updated_at=now)
+        await _pause_workspace(
+            session,
+            claim.team_id,
+            settlement.pause_workspace_reason,
+            worker_id=worker_id,
+            now=now,
         )
     values: dict[str, Any] = {
         "status": settlement.status.value,
@@ -308,6 +319,59 @@ async def retry_dead_letters(
             details={"delivery_ids": sorted(ids)},
         )
     return len(ids)
+
+
+async def resume_workspace(
+    session: AsyncSession, team_id: str, *, now: datetime, actor: str
+) -> bool:
+    """Lift a pause (after a new token is stored): its held messages are due at once.
+
+    Returns False when the workspace was not paused.
+    """
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(True))
+        .values(paused=False, paused_reason=None, updated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    await session.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status == DeliveryStatus.PENDING.value)
+        .values(next_attempt_at=now, updated_at=now)
+    )
+    await record_audit_event(
+        session,
+        team_id=team_id,
+        kind="workspace.resumed",
+        actor=actor,
+        summary="delivery resumed",
+        now=now,
+    )
+    return True
+
+
+async def _pause_workspace(
+    session: AsyncSession, team_id: str, reason: str, *, worker_id: str, now: datetime
+) -> None:
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(False))
+        .values(paused=True, paused_reason=reason, updated_at=now)
+    )
+    if result.rowcount == 1:
+        await record_audit_event(
+            session,
+            team_id=team_id,
+            kind="workspace.paused",
+            actor=worker_id,
+            summary=f"delivery paused: Slack answered {reason}",
+            now=now,
+            details={"reason": reason},
+        )
 
 
 async def _ensure_pacing_row(

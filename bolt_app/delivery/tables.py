@@ -3,7 +3,8 @@
 `deliveries` is the outbox: one row per Slack call to make, written in the poll's
 transaction, drained by the worker. `channel_pacing` is the per-channel send clock every
 worker process shares (its row is also the lock that serialises sends to one channel);
-`team_pacing` holds a workspace-wide 429 pause.
+`team_pacing` holds a workspace-wide 429 pause (two channels of a workspace
+rate-limited at once).
 """
 
 from __future__ import annotations

@@ -28,10 +28,10 @@ class Settlement:
     status: DeliveryStatus
     outcome: str  # for the audit trail and metrics: the action taken
     failed: bool  # counts as a failed attempt
+    channel_next_send_at: datetime
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     plain_text: bool | None = None  # None: unchanged
-    channel_next_send_at: datetime | None = None
     channel_paused_until: datetime | None = None
     pause_workspace_reason: str | None = None
 
@@ -58,7 +58,7 @@ def settle(decision: Decision, *, answered_at: datetime, interval: timedelta) ->
             DeliveryStatus.PENDING,
             action.value,
             False,
-            next_attempt_at=answered_at,
+            next_attempt_at=answered_at + decision.delay,
             last_error=decision.reason,
             channel_next_send_at=paced,
             pause_workspace_reason=decision.reason,

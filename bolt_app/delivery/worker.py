@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bolt_app.audit import prune_audit_events
 from bolt_app.delivery import slack, store
 from bolt_app.delivery.outbox import UNDELIVERED, DeliveryStatus
-from bolt_app.delivery.policy import Action, AttemptState, Decision, RetryPolicy
+from bolt_app.delivery.policy import Action, AttemptState, RetryPolicy
 from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.transitions import settle
@@ -31,6 +31,10 @@ from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+# Claim a channel's next message up to this long before its slot, so the database round trips
+# of the claim are not added to every pacing interval.
+MAX_CLAIM_AHEAD = timedelta(milliseconds=500)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -172,28 +176,39 @@ class DeliveryWorker:
         self, team_id: str, channel_id: str, stop: asyncio.Event, *, linger: timedelta
     ) -> ChannelResult:
         """Send the channel's messages one by one while the next is due within `linger`."""
+        ahead = min(self.pacing_interval / 2, MAX_CLAIM_AHEAD)
         claims = 0
         while not stop.is_set():
-            now = self._clock()
             async with self._sessions() as session, session.begin():
                 claim = await store.claim_next(
                     session,
                     team_id,
                     channel_id,
                     worker_id=self.worker_id,
-                    now=now,
+                    now=self._clock(),
                     lease=self.lease,
+                    ahead=ahead,
                 )
             if isinstance(claim, store.NotReady):
                 if claim.retry_at is None or claim.retry_at - self._clock() > linger:
                     return ChannelResult(claims, claim.retry_at)
-                await self._sleep(max((claim.retry_at - self._clock()).total_seconds(), 0.0))
+                await self._sleep_until(claim.retry_at - ahead)
                 continue
             claims += 1
-            await self._deliver(claim)
+            await self._sleep_until(claim.send_at)
+            next_send_at = await self._deliver(claim)
+            if next_send_at - self._clock() > linger:
+                return ChannelResult(claims, next_send_at)
+            await self._sleep_until(next_send_at - ahead)
         return ChannelResult(claims, None)
 
-    async def _deliver(self, claim: store.Claim) -> None:
+    async def _sleep_until(self, moment: datetime) -> None:
+        """Never wakes early: a send at `moment` must not come before the channel's slot."""
+        while (remaining := (moment - self._clock()).total_seconds()) > 0:
+            await self._sleep(remaining)
+
+    async def _deliver(self, claim: store.Claim) -> datetime:
+        """Send one claimed message and settle it; returns when the channel may be sent to next."""
         state = AttemptState(
             failures=claim.attempts, plain_text=claim.plain_text, join_tried=claim.join_tried
         )
@@ -201,7 +216,7 @@ class DeliveryWorker:
         try:
             client = await self._client_for_team(claim.team_id)
         except MLConnectorError as error:
-            decision = Decision(Action.PAUSE_WORKSPACE, reason=str(error))
+            decision = self._policy.pause_workspace(str(error))
             answer_ts = ""
         else:
             answer = await slack.send(
@@ -236,6 +251,7 @@ class DeliveryWorker:
             self._metrics.record_delivery(settlement.outcome)
         if decision.action is Action.PAUSE_WORKSPACE:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
+        return settlement.channel_next_send_at
 
     async def _housekeeping(self) -> None:
         """Queue depth for /metrics; the audit-retention prune once a day."""

@@ -44,8 +44,8 @@ from bolt_app.polling.store import (
     PollKey,
     SeenRecord,
     acquire_lease,
+    load_cursor,
     load_seen,
-    load_state,
     record_failure,
     record_success,
     release_lease,
@@ -96,6 +96,8 @@ AgentClientFactory = Callable[[ConnectionSettings], AgentClient]
 
 @dataclass(frozen=True, slots=True)
 class PollTuning:
+    """The knobs of issue 8, defaults as specified; tests shrink pages to cross boundaries."""
+
     lookback: timedelta = DEFAULT_LOOKBACK
     settle_lag: timedelta = DEFAULT_SETTLE_LAG
     burst_threshold: int = DEFAULT_BURST_THRESHOLD
@@ -268,13 +270,13 @@ class PollService:
             if config is None or config.connection is None:
                 raise MLConnectorError(f"workspace {key.team_id} has no Sage connection configured")
             zone = config.connection.timezone
-            state = await load_state(session, key, zone)
+            cursor = await load_cursor(session, key, zone)
         resource = by_record_type(key.record_type)
         async with self._agent_client_for(config.connection) as agent:
             health = await agent.health()
             backfill = timedelta(days=config.backfill_days) if config.backfill_days else None
             window = plan_window(
-                state.cursor,
+                cursor,
                 health.server_now,
                 lookback=self._tuning.lookback,
                 settle_lag=self._tuning.settle_lag,
@@ -296,11 +298,11 @@ class PollService:
                 key,
                 config,
                 window,
-                first=state.cursor is None,
+                first=cursor is None,
                 now=self._now(),
                 burst_threshold=self._tuning.burst_threshold,
                 zone=zone,
-            ).run(state.cursor, records, skipped, page_stamps)
+            ).run(cursor, records, skipped, page_stamps)
 
 
 class _Commit:

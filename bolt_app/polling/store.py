@@ -41,15 +41,6 @@ class PollKey:
         return f"{self.team_id}/{self.company}/{self.record_type}"
 
 
-@dataclass(frozen=True, slots=True)
-class PollState:
-    cursor: datetime | None
-    last_poll_at: datetime | None
-    last_success_at: datetime | None
-    last_error: str | None
-    records_seen_last_poll: int | None
-
-
 def cursor_to_text(cursor: datetime) -> str:
     return cursor.replace(tzinfo=None).isoformat(timespec="microseconds")
 
@@ -73,17 +64,10 @@ async def _ensure_state_row(session: AsyncSession, key: PollKey) -> None:
         pass  # another worker created it first
 
 
-async def load_state(session: AsyncSession, key: PollKey, zone: ZoneInfo) -> PollState:
-    row = (await session.execute(sa.select(poll_states).where(key.where(poll_states)))).first()
-    if row is None:
-        return PollState(None, None, None, None, None)
-    return PollState(
-        cursor=None if row.cursor is None else cursor_from_text(row.cursor, zone),
-        last_poll_at=row.last_poll_at,
-        last_success_at=row.last_success_at,
-        last_error=row.last_error,
-        records_seen_last_poll=row.records_seen_last_poll,
-    )
+async def load_cursor(session: AsyncSession, key: PollKey, zone: ZoneInfo) -> datetime | None:
+    """None until the first successful poll (which is then a first connection)."""
+    text = await session.scalar(sa.select(poll_states.c.cursor).where(key.where(poll_states)))
+    return None if text is None else cursor_from_text(text, zone)
 
 
 async def acquire_lease(

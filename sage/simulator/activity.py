@@ -20,7 +20,8 @@ from decimal import Decimal
 from sage.simulator.data import Row, SimulatorData
 from sage.simulator.formats import Resource
 
-NEXT_PO_STATUS = {"N": "O", "O": "B", "B": "X", "C": "O"}
+# new -> open -> back-ordered, complete or changed; a change order reopens
+NEXT_PO_STATUS = {"N": ("O",), "O": ("B", "X", "X", "C"), "B": ("X",), "C": ("O",)}
 REGISTER_SPREAD = timedelta(seconds=60)
 
 
@@ -34,9 +35,16 @@ class Change:
 
 
 @dataclass(slots=True)
-class _PendingLine:
+class _PendingWrite:
+    """A row the agent will see later: a register line still posting, or PO lines not yet read.
+
+    A new GL line gets the stamp of when it is written; PO lines catching up with their
+    header leave the stamp alone, which is what makes them hard to poll.
+    """
+
     due: datetime
     company: str
+    resource: Resource
     row: Row
 
 
@@ -67,7 +75,7 @@ class Activity:
         self.clock = clock
         self.interval = interval
         self.companies = companies or data.companies
-        self.pending: list[_PendingLine] = []
+        self.pending: list[_PendingWrite] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -76,7 +84,7 @@ class Activity:
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
 
     def step(self, now: datetime, kind: str | None = None) -> list[Change]:
-        """Write due GL lines, then do one change of `kind` (random when None)."""
+        """Do the writes that are due, then one change of `kind` (random when None)."""
         changes = self.flush(now)
         company = self.rng.choice(self.companies)
         kind = kind or self.rng.choices(self.KINDS, weights=(5, 2, 2, 3, 3, 2, 1))[0]
@@ -86,14 +94,24 @@ class Activity:
         return changes
 
     def flush(self, now: datetime) -> list[Change]:
-        """Store the register lines whose time has come, stamped with `now` (when written)."""
-        due = [line for line in self.pending if line.due <= now]
-        self.pending = [line for line in self.pending if line.due > now]
-        for line in due:
-            self.data.put(line.company, Resource.GL_POSTINGS, self.data.restamp(line.row, now))
-        return [
-            Change("gl_lines_written", line.company, (str(line.row["RecordKey"]),)) for line in due
-        ]
+        """Store what is due: GL lines stamped `now`, PO lines under their header's stamp."""
+        due = [write for write in self.pending if write.due <= now]
+        self.pending = [write for write in self.pending if write.due > now]
+        changes = []
+        for write in due:
+            key = str(write.row["RecordKey"])
+            if write.resource is Resource.GL_POSTINGS:
+                self.data.put(write.company, write.resource, self.data.restamp(write.row, now))
+                changes.append(Change("gl_line_written", write.company, (key,)))
+            elif self.data.get(write.company, write.resource, key) is not None:
+                lines = {"Lines": write.row["Lines"]}
+                self.data.update(write.company, write.resource, key, lines, at=None)
+                changes.append(Change("po_lines_read", write.company, (key,)))
+        return changes
+
+    def _later(self, write: _PendingWrite) -> None:
+        self.pending.append(write)
+        self.pending.sort(key=lambda pending: pending.due)
 
     def _entered(self, company: str) -> list[Row]:
         return [
@@ -139,7 +157,12 @@ class Activity:
         return Change("invoice_paid", company, (key,))
 
     def _po_created(self, company: str, now: datetime) -> Change:
+        """A new PO; now and then its header is readable a few seconds before its lines."""
         row = self.data.add_purchase_order(company, now)
+        if self.rng.random() < 0.3:
+            self.data.put(company, Resource.PURCHASE_ORDERS, row | {"Lines": []})
+            later = now + timedelta(seconds=self.rng.randint(2, 10))
+            self._later(_PendingWrite(later, company, Resource.PURCHASE_ORDERS, row))
         return Change("po_created", company, (str(row["RecordKey"]),))
 
     def _po_status(self, company: str, now: datetime) -> Change | None:
@@ -151,9 +174,7 @@ class Activity:
         if not open_orders:
             return self._po_created(company, now)
         row = self.rng.choice(open_orders)
-        status = NEXT_PO_STATUS[str(row["OrderStatus"])]
-        if status == "B" and self.rng.random() < 0.5:
-            status = "X"  # most orders arrive complete
+        status = self.rng.choice(NEXT_PO_STATUS[str(row["OrderStatus"])])
         self.data.set_po_status(company, str(row["RecordKey"]), status, now)
         if status == "X":
             total = Decimal(str(row["TaxableAmt"])) + Decimal(str(row["NonTaxableAmt"]))
@@ -181,10 +202,8 @@ class Activity:
             entries=entries,
         )
         step = REGISTER_SPREAD / max(len(rows) - 1, 1)
-        self.pending += [
-            _PendingLine(now + step * index, company, row) for index, row in enumerate(rows)
-        ]
-        self.pending.sort(key=lambda line: line.due)
+        for index, row in enumerate(rows):
+            self._later(_PendingWrite(now + step * index, company, Resource.GL_POSTINGS, row))
         return rows
 
     def _account_edited(self, company: str, now: datetime) -> Change:

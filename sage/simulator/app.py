@@ -31,6 +31,7 @@ AGENT_VERSION = "2.3.1"
 SAGE_VERSION = "2024.1"
 DEFAULT_PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
+REQUEST_LOG_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,8 @@ def build_app(
     clock: Callable[[], datetime],
     requests: list[RecordedRequest] | None = None,
 ) -> Starlette:
-    """The agent app; `requests`, when given, receives every request answered."""
+    """The agent app; `requests`, when given, receives every request answered (the last
+    REQUEST_LOG_SIZE are kept)."""
 
     async def guarded(
         request: Request, answer: Callable[[], Response], data_call: bool
@@ -180,6 +182,7 @@ def build_app(
             requests.append(
                 RecordedRequest(request.method, request.url.path, request.url.query, status)
             )
+            del requests[:-REQUEST_LOG_SIZE]  # a simulator left running must not grow forever
 
     async def health(request: Request) -> Response:
         def answer() -> Response:
@@ -215,6 +218,7 @@ def build_app(
             if rows:
                 after = sort_key(rows[-1])
             next_token = encode_token(company, resource, after, page + 1) if more else None
+            next_token = faults.repeated_token(token) or next_token
             return JSONResponse(
                 {
                     "company": company,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sage.simulator.catalog import ACCOUNTS, Account
+from sage.simulator.catalog import ACCOUNTS, Account, Vendor
 from sage.simulator.factory import RecordFactory, business_moment
 from sage.simulator.formats import Resource, Stamp, change_stamp, money, sage_stamp
 
@@ -198,11 +198,29 @@ class SimulatorData:
 
     # --- realistic changes (tests and the activity generator) ----------------------------
 
+    def _vendor(self, company: str, vendor: str | None) -> Vendor | None:
+        """`"01-AIRWAY"` -> that vendor of the company's catalogue; None -> a random one."""
+        if vendor is None:
+            return None
+        division, _, number = vendor.partition("-")
+        return self.factory.find_vendor(company, division, number)
+
     def add_ap_invoice(
-        self, company: str, at: datetime, *, posted: bool = False, **fields: object
+        self,
+        company: str,
+        at: datetime,
+        *,
+        posted: bool = False,
+        vendor: str | None = None,
+        **fields: object,
     ) -> Row:
-        """A new invoice entered (AP_InvoiceHeader) or already posted (AP_OpenInvoice)."""
-        row = self.factory.ap_invoice(company, self.local(at), posted=posted)
+        """A new invoice entered (AP_InvoiceHeader) or already posted (AP_OpenInvoice).
+
+        `fields` override values as stored (keep InvoiceAmt and Balance in step yourself).
+        """
+        row = self.factory.ap_invoice(
+            company, self.local(at), posted=posted, vendor=self._vendor(company, vendor)
+        )
         with self._lock:
             orders = [
                 str(order["PurchaseOrderNo"])
@@ -234,8 +252,12 @@ class SimulatorData:
             company, Resource.AP_INVOICES, record_key, {"Balance": money(balance)}, at=at
         )
 
-    def add_purchase_order(self, company: str, at: datetime, **fields: object) -> Row:
-        row = self.factory.purchase_order(company, self.local(at))
+    def add_purchase_order(
+        self, company: str, at: datetime, *, vendor: str | None = None, **fields: object
+    ) -> Row:
+        row = self.factory.purchase_order(
+            company, self.local(at), vendor=self._vendor(company, vendor)
+        )
         row.update(fields)
         return self.put(company, Resource.PURCHASE_ORDERS, row)
 

@@ -87,6 +87,7 @@ class Faults:
         self.retry_after = retry_after
         self._scripts: list[_Script] = []
         self._malformed: dict[str, Malformation] = {}
+        self._repeats = 0
         self._lock = threading.Lock()
 
     def script(
@@ -103,11 +104,18 @@ class Faults:
         with self._lock:
             self._malformed[record_key] = Malformation(how)
 
+    def repeat_page_token(self, times: int = 1) -> None:
+        """The next `times` pages asked for with a token hand that same token back (a buggy
+        agent); a client must call that a loop, not follow it forever."""
+        with self._lock:
+            self._repeats += times
+
     def clear(self) -> None:
         """Back to a healthy agent: scripts, malformed rows and every rate reset."""
         with self._lock:
             self._scripts.clear()
             self._malformed.clear()
+            self._repeats = 0
         self.lock_rate = self.unavailable_rate = self.throttle_rate = 0.0
         self.slow_rate = self.malformed_rate = self.short_page_rate = 0.0
 
@@ -137,6 +145,14 @@ class Faults:
     def delay(self) -> float:
         return self.slow_seconds if self.slow_rate and self.rng.random() < self.slow_rate else 0.0
 
+    def repeated_token(self, token: str | None) -> str | None:
+        """The incoming token when a repeat is due, else None."""
+        with self._lock:
+            if token is None or self._repeats == 0:
+                return None
+            self._repeats -= 1
+            return token
+
     def page_limit(self, page_size: int) -> int:
         """Sometimes fewer than asked for, even none: the contract allows short pages."""
         if self.short_page_rate and self.rng.random() < self.short_page_rate:
@@ -154,8 +170,11 @@ class Faults:
         broken = dict(row)
         if how is Malformation.MISSING_KEY:
             broken.pop("RecordKey", None)
-        else:
-            fields = _DATE_FIELDS if how is Malformation.BAD_DATE else _AMOUNT_FIELDS
-            name = next(field for field in fields if field in broken)
-            broken[name] = "20261341" if how is Malformation.BAD_DATE else "12O.5O"
+            return broken
+        amount = next((name for name in _AMOUNT_FIELDS if name in broken), None)
+        if how is Malformation.BAD_AMOUNT and amount is not None:
+            broken[amount] = "12O.5O"
+        else:  # gl-accounts carry no amount: a bad date breaks them just as well
+            date = next(name for name in _DATE_FIELDS if name in broken)
+            broken[date] = "20261341"
         return broken

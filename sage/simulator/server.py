@@ -14,7 +14,7 @@ import random
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from sage.certs import Pki
-from sage.connection import AuthMode
+from sage.connection import AuthMode, ConnectionSettings
 from sage.simulator.activity import Activity
 from sage.simulator.app import Access, RecordedRequest, build_app
 from sage.simulator.data import DEFAULT_TIMEZONE, SimulatorData
@@ -122,9 +122,23 @@ class SimulatorServer:
         return f"https://localhost:{self._port}"
 
     @property
-    def api_key(self) -> str:
-        """The first API key, for the common one-key case."""
-        return next(iter(self.access.api_keys))
+    def api_key(self) -> str | None:
+        """The first API key (None in mTLS mode), for the common one-key case."""
+        return next(iter(self.access.api_keys), None)
+
+    def connection_settings(self, companies: Sequence[str] = ("ABC",)) -> ConnectionSettings:
+        """What a workspace would store to reach this simulator (PEM text, not paths)."""
+        mtls = self.mode is AuthMode.MTLS
+        return ConnectionSettings(
+            agent_url=self.base_url,
+            companies=tuple(companies),
+            auth=self.mode,
+            timezone=self.data.timezone,
+            client_cert_pem=self.pki.client_cert.read_text() if mtls else None,
+            client_key_pem=self.pki.client_key.read_text() if mtls else None,
+            ca_cert_pem=self.pki.ca_cert.read_text(),
+            api_key=None if mtls else self.api_key,
+        )
 
     def _config(self) -> uvicorn.Config:
         mtls = self.mode is AuthMode.MTLS

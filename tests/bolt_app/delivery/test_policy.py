@@ -78,9 +78,10 @@ def test_content_errors_are_retried_once_as_plain_text_then_dead(error):
 
 @pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
 def test_an_unusable_token_pauses_the_workspace(error):
-    decision = policy().decide(failed(error), FRESH)
+    decision = policy(max_delay=timedelta(minutes=15)).decide(failed(error), FRESH)
     assert decision.action is Action.PAUSE_WORKSPACE
     assert decision.reason == error
+    assert decision.delay == timedelta(minutes=15)  # asked again only when resumed or much later
 
 
 def test_not_in_channel_joins_once():

@@ -255,3 +255,16 @@ async def test_a_changed_gl_account_is_posted_with_old_and_new_values(polling):
     [message] = records_in(polling, GL_CHANNEL)
     assert "Petty cash (closed)" in rendered(message)
     assert escape(str(account["AccountDesc"]).strip()) in rendered(message)  # the old value
+
+
+async def test_backfill_days_replays_the_recent_past_at_first_connection(polling):
+    await polling.apply(backfill_days=2)
+    day_ago = polling.clock() - timedelta(days=1)
+    polling.data.add_ap_invoice("ABC", day_ago, InvoiceNo="BACK-1")
+    polling.data.add_ap_invoice("ABC", polling.clock() - timedelta(days=3), InvoiceNo="OLD-1")
+    outcome = await polling.poll(RecordType.AP_INVOICE)
+    posted = [rendered(m) for m in records_in(polling, AP_CHANNEL)]
+    assert outcome.new == len(posted) >= 1
+    assert any("BACK-1" in text for text in posted)
+    assert not any("OLD-1" in text for text in posted)
+    assert len(polling.top_level(AP_CHANNEL)) == len(posted) + 1  # and the connected note

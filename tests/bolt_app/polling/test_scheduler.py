@@ -6,10 +6,14 @@ import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from bolt_app.polling.scheduler import PollScheduler, due_time, trigger_for
 from bolt_app.polling.store import PollKey
 from bolt_app.schedule import parse_schedule
 from bolt_app.status import load_status
+from bolt_app.storage.audit import list_audit_events
+from bolt_app.storage.tables import workspaces
 from sage.records import RecordType
 from tests.fixtures.polling import SAGE_ZONE
 from tests.fixtures.slack import AP_CHANNEL, TEAM_ID
@@ -92,3 +96,25 @@ async def test_status_reports_every_resource_and_the_last_error(polling):
     assert datetime.fromisoformat(ap["next_poll_at"]) > polling.clock()
     broken = rows[("ZZZ", "ap_invoice")]
     assert "ZZZ" in broken["last_error"] and broken["last_success_at"] is None
+
+    async with polling.sessions() as session:
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    [baseline] = [e for e in events if e.kind == "poll"]
+    assert baseline.details["mode"] == "baseline" and baseline.details["error"] is None
+    assert {"since", "signpost", "read", "new", "changed", "skipped"} <= set(baseline.details)
+    [failure] = [e for e in events if e.kind == "poll.failed"]
+    assert failure.details["company"] == "ZZZ" and "ZZZ" in failure.details["error"]
+
+
+async def test_a_paused_workspace_is_not_scheduled_and_status_says_so(polling):
+    scheduler = PollScheduler(polling.service(), polling.sessions, now=polling.clock)
+    await scheduler.reconcile()
+    assert scheduler.specs
+    async with polling.sessions.begin() as session:
+        await session.execute(sa.update(workspaces).values(paused=True))
+    await scheduler.reconcile()
+    assert scheduler.specs == {}
+    assert await polling.service().poll_all() == []
+    async with polling.sessions() as session:
+        status = await load_status(session, TEAM_ID, polling.clock())
+    assert status.paused and all(r.next_poll_at is None for r in status.resources)

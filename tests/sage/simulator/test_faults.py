@@ -126,3 +126,20 @@ async def test_clear_restores_a_healthy_agent(mtls_simulator, mtls_client):
     mtls_simulator.faults.script(PATH, "internal", times=5)
     mtls_simulator.faults.clear()
     assert (await mtls_client.get(PATH)).status_code == 200
+
+
+async def test_a_repeated_page_token_is_handed_back_once_asked(mtls_simulator, mtls_client):
+    first = (await mtls_client.get(PATH, params={"page_size": 5})).json()
+    mtls_simulator.faults.repeat_page_token()
+    token = first["next_page_token"]
+    stuck = (await mtls_client.get(PATH, params={"page_size": 5, "page_token": token})).json()
+    moving = (await mtls_client.get(PATH, params={"page_size": 5, "page_token": token})).json()
+    assert stuck["next_page_token"] == token
+    assert moving["next_page_token"] not in (None, token)
+
+
+async def test_an_account_asked_to_carry_a_bad_amount_gets_a_bad_date(mtls_simulator, mtls_client):
+    rows = mtls_simulator.data.rows("ABC", Resource.GL_ACCOUNTS)
+    mtls_simulator.faults.malform(rows[0]["RecordKey"], Malformation.BAD_AMOUNT)
+    served = (await mtls_client.get("/v1/companies/ABC/gl-accounts")).json()["records"]
+    assert served[0]["DateCreated"] == "20261341"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from datetime import UTC, datetime
 
@@ -123,3 +124,43 @@ async def test_stopping_closes_the_port(start_simulator):
     async with httpx.AsyncClient(verify=client_ssl_context(server.pki)) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"{server.base_url}/v1/health")
+
+
+def test_a_port_in_use_is_reported_to_the_caller(simulator_pki):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = SimulatorServer(simulator_pki, port=taken.getsockname()[1])
+        with pytest.raises(OSError), server.running_in_thread():
+            pass
+
+
+async def test_other_methods_get_a_json_405(mtls_client):
+    answer = await mtls_client.post("/v1/companies/ABC/ap-invoices", json={})
+    assert answer.status_code == 405
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_health_needs_credentials_too(api_key_simulator):
+    async with httpx.AsyncClient(
+        verify=client_ssl_context(api_key_simulator.pki, client_cert=False)
+    ) as client:
+        answer = await client.get(f"{api_key_simulator.base_url}/v1/health")
+    assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"mode": AuthMode.API_KEY, "api_keys": {SIMULATOR_API_KEY: None}}]
+)
+async def test_connection_settings_reach_the_simulator(start_simulator, options):
+    server = await start_simulator(**options)
+    settings = server.connection_settings(["TST"])
+    context = ssl.create_default_context(cadata=settings.ca_cert_pem)
+    headers = {"X-Api-Key": settings.api_key} if settings.api_key else {}
+    if settings.client_cert_pem:
+        context = client_ssl_context(server.pki)
+    async with httpx.AsyncClient(verify=context, headers=headers) as client:
+        answer = await client.get(f"{settings.agent_url}/v1/companies/TST/gl-accounts")
+    assert answer.status_code == 200
+    assert settings.auth is server.mode
+    assert str(settings.timezone) == "America/Chicago"

@@ -1,0 +1,93 @@
+"""`poll --once` and `status --json` through the real command line, against loopback servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+
+from bolt_app.cli import main
+from bolt_app.crypto import SecretBox, generate_key
+from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
+
+KEY = generate_key()
+
+
+@pytest.fixture
+def secret_box() -> SecretBox:
+    """The key the CLI is given, so it can read what the harness stored."""
+    return SecretBox([KEY])
+
+
+@pytest.fixture
+def cli_environment(polling, database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MLC_ENCRYPTION_KEYS", KEY)
+    monkeypatch.setenv("SLACK_API_URL", polling.slack.api_url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+
+
+async def cli(*args: str) -> int:
+    return await asyncio.to_thread(main, list(args))
+
+
+async def test_poll_once_polls_everything_delivers_and_status_reports_it(
+    polling, cli_environment, capsys
+):
+    assert await cli("poll", "--once") == 0
+    out = capsys.readouterr().out
+    assert "ABC ap_invoice" in out and "Delivered 4 message(s); 0 still queued." in out
+    assert [len(polling.messages(c)) for c in (AP_CHANNEL, PO_CHANNEL, GL_CHANNEL)] == [1, 1, 2]
+
+    assert await cli("status", "--json") == 0
+    status = json.loads(capsys.readouterr().out)
+    assert set(status) == {"team_id", "paused", "resources", "queue"}
+    assert status["team_id"] == TEAM_ID and status["queue"] == {"pending": 0, "dead": 0}
+    for resource in status["resources"]:
+        assert set(resource) == {
+            "company", "record_type", "channel", "schedule", "last_poll_at", "last_success_at",
+            "next_poll_at", "records_seen_last_poll", "last_error",
+        }  # fmt: skip
+        assert datetime.fromisoformat(resource["last_success_at"]).utcoffset() is not None
+
+    assert await cli("status", "--team", TEAM_ID) == 0
+    assert "ABC purchase_order -> C0PO00001, every 15m" in capsys.readouterr().out
+
+
+async def test_poll_once_names_the_failures_and_exits_1(polling, cli_environment, capsys):
+    await polling.apply(connection=replace(polling.config.connection, companies=("ABC", "ZZZ")))
+    assert await cli("poll", "--once", "--team", TEAM_ID) == 1
+    err = capsys.readouterr().err
+    assert "poll failed: ZZZ ap_invoice; ZZZ purchase_order" in err
+    assert len(polling.messages(AP_CHANNEL)) == 1  # ABC still polled and delivered
+
+
+def test_worker_runs_until_sigterm_and_stops_cleanly(tmp_path):
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
+        "MLC_ENCRYPTION_KEYS": KEY,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bolt_app", "worker"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "Worker started" in worker.stdout.readline()  # flushed at once, or this blocks
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert "Worker stopped." in out
