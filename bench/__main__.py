@@ -21,6 +21,9 @@ from pathlib import Path
 
 import bench
 
+LOAD_AT_START = (
+    " / ".join(f"{load:.1f}" for load in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+)
 HELPERS = {"rig"}  # shared set-up, not a benchmark
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -44,6 +47,8 @@ def machine() -> str:
             f"- Python: {platform.python_implementation()} {platform.python_version()}",
             f"- SQLite: {sqlite3.sqlite_version}",
             f"- OS: {platform.system()} {platform.release()} ({platform.machine()})",
+            f"- Load average when the run started (other work on the machine skews timings): "
+            f"{LOAD_AT_START}",
         ]
     )
 

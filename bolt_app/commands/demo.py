@@ -6,6 +6,7 @@ Everything lives in one state directory (default ./demo-data, git-ignored):
     fernet.key        the encryption key of the demo database. The demo is the one place a key
                       is generated implicitly; every other command needs MLC_ENCRYPTION_KEYS.
     demo.db           SQLite: workspace, cursors, seen records, outbox, audit trail
+                      (demo-slack-TEAM.db when posting to a real Slack workspace)
     simulator.pickle  the simulated Sage company as the last run left it
     workspace.toml    the workspace file the demo applies (the file an operator would write)
     demo.log          the JSON logs, kept out of the terminal
@@ -35,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -125,9 +127,11 @@ class DemoState:
     def key_file(self) -> Path:
         return self.directory / "fernet.key"
 
-    @property
-    def database_url(self) -> str:
-        return f"sqlite:///{(self.directory / 'demo.db').absolute()}"
+    def database_url(self, slack_team: str | None) -> str:
+        """demo.db with the stand-in; one database per real Slack workspace, so switching
+        between them never sends one's queue to the other."""
+        name = f"demo-slack-{slack_team}.db" if slack_team else "demo.db"
+        return f"sqlite:///{(self.directory / name).absolute()}"
 
     @property
     def simulator_file(self) -> Path:
@@ -202,6 +206,11 @@ async def _slack(settings: Settings) -> AsyncIterator[SlackTarget]:
         except SlackApiError as error:
             raise ConfigError(
                 f"SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')})."
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise ConfigError(
+                f"Cannot reach Slack at {settings.slack_api_url} to check SLACK_BOT_TOKEN "
+                f"({type(error).__name__})."
             ) from None
         channel = settings.demo_channel
         yield SlackTarget(
@@ -505,14 +514,7 @@ async def _run(
     company, continued = state.load_company(datetime.now(UTC))
     simulator = SimulatorServer(pki, data=company, activity_interval=args.activity_interval)
     await simulator.start()
-    engine = create_engine(state.database_url)
     try:
-        await upgrade_database(engine)
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
-        async with sessions.begin() as session:
-            box = await open_secret_box(
-                session, encryption_keys=(key,), keyring=None, now=datetime.now(UTC)
-            )
         _say(
             f"  simulated Sage 100 agent (mTLS) at {simulator.base_url}, company {DEMO_COMPANY}, "
             f"a change every {args.activity_interval:g} s"
@@ -520,53 +522,75 @@ async def _run(
         )
         async with _slack(settings) as slack:
             _say(f"  posting to {slack.where()}")
-            state.workspace_file.write_text(
-                _workspace_toml(slack, simulator.base_url, args.schedule, args.backfill_days),
-                encoding="utf-8",
-            )
-            environ = {"SLACK_BOT_TOKEN": settings.slack_bot_token or ""}
-            config = load_workspace_file(state.workspace_file, environ)
-            async with sessions.begin() as session:
-                outcome = await apply_workspace(
-                    session, config, box, now=datetime.now(UTC), actor="demo"
-                )
-            _say(
-                f"  workspace {config.team_id} {outcome} from {state.workspace_file}: every record "
-                f"type polled every {args.schedule}, first poll replays {args.backfill_days} day(s)"
-            )
-            restored = await _restore_standin(sessions, slack)
-            watcher = Watcher(sessions, slack.names, say=_say, started=started)
-            sent_before, waiting = await watcher.start()
-            if sent_before or waiting:
-                _say(
-                    f"  continuing: {sent_before} message(s) delivered by earlier runs"
-                    + (f" ({restored} put back into the stand-in)" if slack.standin else "")
-                    + f", {waiting} still queued; cursors kept"
-                )
-            pipeline = build_pipeline(
-                sessions,
-                box,
-                client_factory(
-                    base_url=slack.api_url, token_for_team=stored_bot_token(sessions, box)
-                ),
-                worker_id=f"demo:{os.getpid()}",
-            )
-            _say(f"Setup took {time.monotonic() - started:.1f} s. Ctrl-C stops.\n")
-
-            async def first_polls() -> None:
-                # Everything once now, so the first messages need not wait for the schedule.
-                await pipeline.service.poll_all(config.team_id)
-
-            await asyncio.gather(pipeline.run(stop), watcher.run(stop), first_polls())
-            await watcher.look()
-        _say("")
-        for line in watcher.summary(time.monotonic() - started):
-            _say(line)
-        _say(f"  everything is kept in {directory}/: run the demo again to continue from here.")
+            await _with_database(settings, args, state, key, slack, simulator, stop, started)
     finally:
         await simulator.stop()
         if simulator.activity is not None:
             # Finish the GL register being written, so no register is left half posted.
             simulator.activity.flush(datetime.now(UTC) + REGISTER_SPREAD)
         state.save_company(simulator.data)
+
+
+async def _with_database(
+    settings: Settings,
+    args,
+    state: DemoState,
+    key: str,
+    slack: SlackTarget,
+    simulator: SimulatorServer,
+    stop: asyncio.Event,
+    started: float,
+) -> None:
+    engine = create_engine(state.database_url(None if slack.standin else slack.team_id))
+    try:
+        await upgrade_database(engine)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions.begin() as session:
+            box = await open_secret_box(
+                session, encryption_keys=(key,), keyring=None, now=datetime.now(UTC)
+            )
+        state.workspace_file.write_text(
+            _workspace_toml(slack, simulator.base_url, args.schedule, args.backfill_days),
+            encoding="utf-8",
+        )
+        environ = {"SLACK_BOT_TOKEN": settings.slack_bot_token or ""}
+        config = load_workspace_file(state.workspace_file, environ)
+        async with sessions.begin() as session:
+            outcome = await apply_workspace(
+                session, config, box, now=datetime.now(UTC), actor="demo"
+            )
+        _say(
+            f"  workspace {config.team_id} {outcome} from {state.workspace_file}: every record "
+            f"type polled every {args.schedule}, first poll replays {args.backfill_days} day(s)"
+        )
+        restored = await _restore_standin(sessions, slack)
+        watcher = Watcher(sessions, slack.names, say=_say, started=started)
+        sent_before, waiting = await watcher.start()
+        if sent_before or waiting:
+            _say(
+                f"  continuing: {sent_before} message(s) delivered by earlier runs"
+                + (f" ({restored} put back into the stand-in)" if slack.standin else "")
+                + f", {waiting} still queued; cursors kept"
+            )
+        pipeline = build_pipeline(
+            sessions,
+            box,
+            client_factory(base_url=slack.api_url, token_for_team=stored_bot_token(sessions, box)),
+            worker_id=f"demo:{os.getpid()}",
+        )
+        _say(f"Setup took {time.monotonic() - started:.1f} s. Ctrl-C stops.\n")
+
+        async def first_polls() -> None:
+            # Everything once now, so the first messages need not wait for the schedule.
+            await pipeline.service.poll_all(config.team_id)
+
+        await asyncio.gather(pipeline.run(stop), watcher.run(stop), first_polls())
+        await watcher.look()
+        _say("")
+        for line in watcher.summary(time.monotonic() - started):
+            _say(line)
+        _say(
+            f"  everything is kept in {state.directory}/: run the demo again to continue from here."
+        )
+    finally:
         await engine.dispose()
