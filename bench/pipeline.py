@@ -192,7 +192,13 @@ def section(figures: PipelineFigures) -> str:
     rows = [
         f"| {stage} | {seconds:.1f} s | {figures.records / seconds:,.0f} records/s |"
         for stage, seconds in figures.seconds.items()
+        if stage != "queue"
     ]
+    queue_seconds = figures.seconds["queue"]
+    rows.append(
+        f"| queue | {queue_seconds:.1f} s | {figures.messages / queue_seconds:,.0f} messages/s "
+        "(one INSERT per message) |"
+    )
     return "\n".join(
         [
             "## Parse, detect, format, queue: 100,000 records",
