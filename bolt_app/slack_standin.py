@@ -587,6 +587,23 @@ class SlackStandIn:
             int(self._wall_clock().timestamp()),
         )
 
+    def add_message(
+        self,
+        channel_id: str,
+        ts: str,
+        text: str,
+        blocks: tuple[Mapping[str, Any], ...] = (),
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A message our bot posted before this stand-in started (the demo's earlier runs), so a
+        later chat.update or thread reply finds it. Later timestamps stay greater than `ts`."""
+        channel = self._channels[channel_id]
+        user = self._workspaces[channel.team_id].bot_user_id
+        message = StoredMessage(channel_id, ts, text, tuple(blocks), metadata, None, user, 0)
+        self._messages.setdefault(channel_id, []).append(message)
+        seconds, _, micros = ts.partition(".")
+        self._last_ts_micros = max(self._last_ts_micros, int(seconds) * 1_000_000 + int(micros))
+
     def archive_channel(self, channel_id: str) -> None:
         self._channels[channel_id].is_archived = True
 

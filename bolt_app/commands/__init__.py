@@ -4,6 +4,7 @@ from bolt_app.commands import (
     audit,
     check,
     db,
+    demo,
     keys,
     polling,
     serve,
@@ -12,4 +13,4 @@ from bolt_app.commands import (
     workspace,
 )
 
-COMMAND_MODULES = [version, db, keys, workspace, check, polling, audit, serve, simulator]
+COMMAND_MODULES = [version, db, keys, workspace, check, polling, audit, serve, simulator, demo]

@@ -76,6 +76,15 @@ class SimulatorData:
         }
         self._order: dict[tuple[str, Resource], list[Position]] = {}
 
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable without its lock, so `ml-connector demo` keeps its company between runs."""
+        with self._lock:
+            return {name: value for name, value in vars(self).items() if name != "_lock"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        vars(self).update(state)
+        self._lock = threading.RLock()
+
     @classmethod
     def seeded(
         cls,

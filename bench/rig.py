@@ -1,0 +1,123 @@
+"""Real servers on loopback for the benchmarks: the simulated agent over mTLS, the Slack
+stand-in, a SQLite database with one workspace, and the product's poller and delivery worker,
+all on one clock (`ShiftedClock` where a benchmark skips scheduled waits, the real one otherwise).
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bolt_app.crypto import SecretBox, generate_key
+from bolt_app.delivery.policy import RetryPolicy
+from bolt_app.delivery.slack import client_factory
+from bolt_app.delivery.worker import DeliveryWorker
+from bolt_app.polling.service import PollService
+from bolt_app.polling.store import PollKey
+from bolt_app.schedule import Schedule
+from bolt_app.slack_standin import SlackStandIn
+from bolt_app.storage.engine import create_engine, upgrade_database
+from bolt_app.storage.workspaces import apply_workspace
+from bolt_app.workspace_file import WorkspaceConfig
+from sage.certs import write_pki
+from sage.connection import AuthMode, ConnectionSettings
+from sage.records import RecordType
+from sage.simulator import SimulatorServer
+
+ZONE = ZoneInfo("America/Chicago")
+TEAM = "T0BENCH001"
+TOKEN = "xoxb-bench-0001"
+CHANNEL = "C0BENCH001"
+COMPANY = "ABC"
+
+
+class ShiftedClock:
+    """The real clock plus an offset that only grows: `jump_to` skips ahead (a scheduled wait
+    taken as arithmetic), while real waits (the worker's pacing) still pass as they do."""
+
+    def __init__(self, now: datetime) -> None:
+        self._offset = now - datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def jump_to(self, moment: datetime) -> None:
+        self._offset += max(moment - self(), timedelta(0))
+
+
+@dataclass
+class Rig:
+    simulator: SimulatorServer
+    slack: SlackStandIn
+    service: PollService
+    worker: DeliveryWorker
+    sessions: async_sessionmaker[AsyncSession]
+
+    def key(self, record_type: RecordType) -> PollKey:
+        return PollKey(TEAM, COMPANY, record_type)
+
+
+@asynccontextmanager
+async def rig(
+    schedule: Schedule, *, clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[Rig]:
+    now = clock or (lambda: datetime.now(UTC))
+    with tempfile.TemporaryDirectory() as directory:
+        pki = write_pki(Path(directory) / "pki")
+        engine = create_engine(f"sqlite:///{Path(directory) / 'bench.db'}")
+        box = SecretBox([generate_key()])
+        async with (
+            SimulatorServer(pki, clock=now, timezone=ZONE) as simulator,
+            SlackStandIn() as slack,
+        ):
+            slack.add_workspace(TEAM, bot_token=TOKEN)
+            slack.add_channel(TEAM, CHANNEL, "bench")
+            await upgrade_database(engine)
+            sessions = async_sessionmaker(engine, expire_on_commit=False)
+            config = WorkspaceConfig(
+                team_id=TEAM,
+                connection=ConnectionSettings(
+                    agent_url=simulator.base_url,
+                    companies=(COMPANY,),
+                    auth=AuthMode.MTLS,
+                    timezone=ZONE,
+                    client_cert_pem=pki.client_cert.read_text(),
+                    client_key_pem=pki.client_key.read_text(),
+                    ca_cert_pem=pki.ca_cert.read_text(),
+                ),
+                channels=dict.fromkeys(RecordType, CHANNEL),
+                schedules=dict.fromkeys(RecordType, schedule),
+                bot_token=TOKEN,
+            )
+            async with sessions.begin() as session:
+                await apply_workspace(session, config, box, now=now())
+
+            async def token_for_team(team_id: str) -> str:
+                return TOKEN
+
+            worker = DeliveryWorker(
+                sessions,
+                client_factory(base_url=slack.api_url, token_for_team=token_for_team),
+                RetryPolicy(rng=random.Random(0)),
+                clock=now,
+                worker_id="bench",
+                audit_retention=None,
+            )
+            try:
+                yield Rig(
+                    simulator,
+                    slack,
+                    PollService(sessions, box=box, now=now, owner="bench"),
+                    worker,
+                    sessions,
+                )
+            finally:
+                await engine.dispose()
