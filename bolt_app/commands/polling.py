@@ -15,6 +15,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -53,7 +54,13 @@ async def _pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
             token_for_team=stored_bot_token(sessions, box, fallback=settings.slack_bot_token),
         )
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        yield build_pipeline(sessions, box, slack, worker_id=worker_id)
+        yield build_pipeline(
+            sessions,
+            box,
+            slack,
+            worker_id=worker_id,
+            audit_retention=timedelta(days=settings.audit_retention_days),
+        )
 
 
 def run_poll(args) -> int:

@@ -103,7 +103,7 @@ class DeliveryWorker:
         self.lease = lease
         self._max_channels = max_channels
         self._idle_poll = idle_poll
-        self._audit_retention = audit_retention
+        self.audit_retention = audit_retention
         self._sleep = sleep
         self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
         self._sent = 0
@@ -304,13 +304,13 @@ class DeliveryWorker:
         async with self._write() as session:
             if self._metrics is not None:
                 self._metrics.set_queue_depth(await queue_depth(session))
-            if self._audit_retention is not None and (
+            if self.audit_retention is not None and (
                 self._last_prune is None or now - self._last_prune >= timedelta(days=1)
             ):
-                pruned = await prune_audit_events(session, before=now - self._audit_retention)
+                pruned = await prune_audit_events(session, before=now - self.audit_retention)
                 self._last_prune = now
                 if pruned:
-                    log.info("pruned %d audit events older than %s", pruned, self._audit_retention)
+                    log.info("pruned %d audit events older than %s", pruned, self.audit_retention)
 
 
 async def queue_depth(session: AsyncSession) -> dict[str, int]:

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.audit import prune_audit_events
 from bolt_app.cli import main
+from bolt_app.commands.polling import _pipeline
+from bolt_app.crypto import generate_key
 from bolt_app.errors import ConfigError
 from bolt_app.metrics import Metrics, healthz
 from bolt_app.settings import Settings
@@ -175,3 +177,15 @@ def test_audit_retention_defaults_to_90_days_and_is_set_from_the_environment():
     for bad in ("0", "-5", "ninety"):
         with pytest.raises(ConfigError, match="MLC_AUDIT_RETENTION_DAYS"):
             Settings.from_environ({"MLC_AUDIT_RETENTION_DAYS": bad})
+
+
+async def test_the_worker_and_poll_commands_prune_by_mlc_audit_retention_days(tmp_path):
+    settings = Settings.from_environ(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'retention.db'}",
+            "MLC_ENCRYPTION_KEYS": generate_key(),
+            "MLC_AUDIT_RETENTION_DAYS": "30",
+        }
+    )
+    async with _pipeline(settings) as pipeline:
+        assert pipeline.worker.audit_retention == timedelta(days=30)
