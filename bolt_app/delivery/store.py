@@ -361,10 +361,8 @@ async def _pause_workspace(
 async def _ensure_pacing_row(
     session: AsyncSession, team_id: str, channel_id: str, now: datetime
 ) -> None:
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(channel_pacing)
+        _insert(session, channel_pacing)
         .values(team_id=team_id, channel_id=channel_id, next_send_at=now)
         .on_conflict_do_nothing()
     )
@@ -411,14 +409,18 @@ async def _other_channel_limited(session: AsyncSession, claim: Claim, now: datet
 
 
 async def _pause_team(session: AsyncSession, team_id: str, until: datetime) -> None:
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(team_pacing).values(team_id=team_id, paused_until=until)
+    statement = _insert(session, team_pacing).values(team_id=team_id, paused_until=until)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[team_pacing.c.team_id], set_={"paused_until": until}
         )
     )
+
+
+def _insert(session: AsyncSession, table: sa.Table) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (both PostgreSQL and SQLite have it)."""
+    dialect = session.bind.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _paused_teams() -> sa.Select:
