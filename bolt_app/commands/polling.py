@@ -157,7 +157,8 @@ def _when(moment) -> str:
 
 
 def _render(status: WorkspaceStatus) -> str:
-    lines = [f"Workspace {status.team_id}" + (" (paused)" if status.paused else "")]
+    paused = f" (delivery paused: {status.paused_reason or 'no reason recorded'})"
+    lines = [f"Workspace {status.team_id}" + (paused if status.paused else "")]
     for resource in status.resources:
         channel = resource.channel or "no channel"
         lines.append(
