@@ -299,11 +299,11 @@ class DeliveryWorker:
                     yield session
 
     async def _housekeeping(self) -> None:
-        """Queue depth for /metrics; the audit-retention prune once a day."""
+        """The database-backed gauges of /metrics; the audit-retention prune once a day."""
         now = self._clock()
         async with self._write() as session:
             if self._metrics is not None:
-                self._metrics.set_queue_depth(await queue_depth(session))
+                await self._metrics.refresh(session)
             if self.audit_retention is not None and (
                 self._last_prune is None or now - self._last_prune >= timedelta(days=1)
             ):
@@ -311,18 +311,6 @@ class DeliveryWorker:
                 self._last_prune = now
                 if pruned:
                     log.info("pruned %d audit events older than %s", pruned, self.audit_retention)
-
-
-async def queue_depth(session: AsyncSession) -> dict[str, int]:
-    """Deliveries per status, every status present (zero when none)."""
-    rows = await session.execute(
-        sa.select(deliveries.c.status, sa.func.count())
-        .where(deliveries.c.status != DeliveryStatus.SENT.value)
-        .group_by(deliveries.c.status)
-    )
-    counts = {status.value: 0 for status in DeliveryStatus if status is not DeliveryStatus.SENT}
-    counts.update({status: count for status, count in rows.all()})
-    return counts
 
 
 async def _drain_outcome(
