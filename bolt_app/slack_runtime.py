@@ -15,7 +15,7 @@ import signal
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -36,7 +36,7 @@ from bolt_app.metrics import Metrics
 from bolt_app.polling.runtime import Pipeline, build_pipeline
 from bolt_app.polling.service import PollService
 from bolt_app.settings import Settings
-from bolt_app.web import HttpServer, build_web_app, run_socket_mode
+from bolt_app.web import build_web_app, http_server, run_socket_mode
 
 log = logging.getLogger(__name__)
 
@@ -164,13 +164,14 @@ async def run_process(
                 worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
                 now=now,
                 metrics=metrics,
+                audit_retention=timedelta(days=settings.audit_retention_days),
             )
         )
         if with_background
         else None
     )
     socket_mode = settings.slack_app_token is not None
-    server = HttpServer(
+    server = http_server(
         build_web_app(
             bolt=bolt,
             engine=engine,

@@ -51,6 +51,7 @@ class WorkspaceStatus:
     paused: bool
     resources: tuple[ResourceStatus, ...]
     queue: QueueCounts
+    paused_reason: str | None = None  # why delivery is paused (e.g. token_revoked)
 
     def to_json(self) -> dict[str, object]:
         """The `status --json` object of INTERFACE.md."""
@@ -68,11 +69,16 @@ def _iso(moment: datetime | None) -> str | None:
 
 async def load_status(session: AsyncSession, team_id: str, now: datetime) -> WorkspaceStatus:
     """Every company x record type of the workspace; unrouted types show channel None."""
-    paused = await session.scalar(
-        sa.select(workspaces.c.paused).where(workspaces.c.team_id == team_id)
-    )
-    if paused is None:
+    row = (
+        await session.execute(
+            sa.select(workspaces.c.paused, workspaces.c.paused_reason).where(
+                workspaces.c.team_id == team_id
+            )
+        )
+    ).first()
+    if row is None:
         raise ConfigError(f"No workspace {team_id} is configured (run `workspace apply`).")
+    paused = bool(row.paused)
     companies = await session.scalar(
         sa.select(sage_connections.c.companies).where(sage_connections.c.team_id == team_id)
     )
@@ -117,7 +123,8 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
             )
     return WorkspaceStatus(
         team_id=team_id,
-        paused=bool(paused),
+        paused=paused,
         resources=tuple(resources),
         queue=await queue_counts(session, team_id),
+        paused_reason=row.paused_reason if paused else None,
     )

@@ -13,16 +13,16 @@ listeners run either way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable
 
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,6 +30,9 @@ from starlette.routing import Route
 
 from bolt_app.metrics import Metrics
 from bolt_app.metrics import healthz as check_health
+from sage.serving import EmbeddedServer
+
+log = logging.getLogger(__name__)
 
 
 def build_web_app(
@@ -51,6 +54,12 @@ def build_web_app(
         return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 
     async def metrics_text(request: Request) -> Response:
+        # The gauges mirror the database, so every worker's queue and polls show here too.
+        try:
+            async with AsyncSession(engine) as session:
+                await metrics.refresh(session)
+        except (SQLAlchemyError, OSError):
+            log.warning("metrics: the database is unreachable; serving counters only")
         body, content_type = metrics.render()
         return Response(body, headers={"Content-Type": content_type})
 
@@ -73,45 +82,10 @@ def build_web_app(
     return Starlette(routes=routes)
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        """Signals belong to the process (its stop event), not to uvicorn."""
-        yield
-
-
-class HttpServer:
-    """uvicorn serving one ASGI app on a socket bound here, so port 0 works."""
-
-    def __init__(self, app, *, host: str, port: int) -> None:
-        self._socket = socket.create_server((host, port), reuse_port=False)
-        self.port: int = self._socket.getsockname()[1]
-        self._server = _Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        )
-        self._task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
-        while not self._server.started:
-            if self._task.done():
-                await self._task  # raises what stopped it
-                raise RuntimeError("the HTTP server stopped while starting")
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        """Finish in-flight requests, then close."""
-        self._server.should_exit = True
-        if self._task is not None:
-            await self._task
-        self._socket.close()
-
-    async def serve_until(self, stop: asyncio.Event) -> None:
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            await self.stop()
+def http_server(app: Starlette, *, host: str, port: int) -> EmbeddedServer:
+    """uvicorn serving `app` on a socket bound now, so port 0 works and the port is known."""
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    return EmbeddedServer(config, host=host, port=port)
 
 
 async def run_socket_mode(

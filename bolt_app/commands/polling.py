@@ -15,6 +15,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -54,7 +55,13 @@ async def _pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
             base_url=settings.slack_api_url, token_for_team=tokens.token_for_team
         )
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        yield build_pipeline(sessions, box, slack, worker_id=worker_id)
+        yield build_pipeline(
+            sessions,
+            box,
+            slack,
+            worker_id=worker_id,
+            audit_retention=timedelta(days=settings.audit_retention_days),
+        )
 
 
 def run_poll(args) -> int:
@@ -151,7 +158,8 @@ def _when(moment) -> str:
 
 
 def _render(status: WorkspaceStatus) -> str:
-    lines = [f"Workspace {status.team_id}" + (" (paused)" if status.paused else "")]
+    paused = f" (delivery paused: {status.paused_reason or 'no reason recorded'})"
+    lines = [f"Workspace {status.team_id}" + (paused if status.paused else "")]
     for resource in status.resources:
         channel = resource.channel or "no channel"
         lines.append(

@@ -96,3 +96,15 @@ async def queue_counts(session: AsyncSession, team_id: str) -> QueueCounts:
     counts = {status: count for status, count in rows.all()}
     pending = sum(counts.get(status.value, 0) for status in UNDELIVERED)
     return QueueCounts(pending=pending, dead=counts.get(DeliveryStatus.DEAD.value, 0))
+
+
+async def queue_depth(session: AsyncSession) -> dict[str, int]:
+    """Deliveries per status across every workspace (all but sent), zero where none (/metrics)."""
+    rows = await session.execute(
+        sa.select(deliveries.c.status, sa.func.count())
+        .where(deliveries.c.status != DeliveryStatus.SENT.value)
+        .group_by(deliveries.c.status)
+    )
+    counts = {status.value: 0 for status in DeliveryStatus if status is not DeliveryStatus.SENT}
+    counts.update({status: count for status, count in rows.all()})
+    return counts

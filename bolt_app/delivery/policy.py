@@ -43,6 +43,11 @@ class SlackAnswer:
     ts: str = ""
 
     @property
+    def code(self) -> str:
+        """Slack's error code, or `http_<status>` when the body had none."""
+        return self.error or f"http_{self.http_status}"
+
+    @property
     def rate_limited(self) -> bool:
         return self.http_status == 429 or self.error in RATE_LIMIT_ERRORS
 
@@ -115,7 +120,7 @@ class RetryPolicy:
     def decide(self, answer: SlackAnswer, state: AttemptState) -> Decision:
         if answer.ok:
             return Decision(Action.SENT)
-        error = answer.error or f"http_{answer.http_status}"
+        error = answer.code
         if answer.rate_limited:
             return Decision(Action.RATE_LIMITED, reason=error, delay=self._retry_after(answer))
         if error in AUTH_ERRORS:
@@ -151,8 +156,7 @@ class RetryPolicy:
         decision = self.decide(answer, state)
         if decision.action in (Action.RATE_LIMITED, Action.PAUSE_WORKSPACE, Action.RETRY):
             return decision
-        error = answer.error or f"http_{answer.http_status}"
-        return Decision(Action.DEAD, reason=f"{NOT_IN_CHANNEL} (conversations.join: {error})")
+        return Decision(Action.DEAD, reason=f"{NOT_IN_CHANNEL} (conversations.join: {answer.code})")
 
     def _retry(self, error: str, state: AttemptState) -> Decision:
         failures = state.failures + 1

@@ -183,6 +183,7 @@ async def settle_claim(
     }
     if settlement.channel_paused_until is not None:
         pacing_values["paused_until"] = settlement.channel_paused_until
+        await _lock_team_pacing(session, claim.team_id, now)
         if await _other_channel_limited(session, claim, now):
             await _pause_team(session, claim.team_id, settlement.channel_paused_until)
     await session.execute(
@@ -361,10 +362,8 @@ async def _pause_workspace(
 async def _ensure_pacing_row(
     session: AsyncSession, team_id: str, channel_id: str, now: datetime
 ) -> None:
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(channel_pacing)
+        _insert(session, channel_pacing)
         .values(team_id=team_id, channel_id=channel_id, next_send_at=now)
         .on_conflict_do_nothing()
     )
@@ -410,15 +409,41 @@ async def _other_channel_limited(session: AsyncSession, claim: Claim, now: datet
     return other.first() is not None
 
 
-async def _pause_team(session: AsyncSession, team_id: str, until: datetime) -> None:
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(team_pacing).values(team_id=team_id, paused_until=until)
+async def _lock_team_pacing(session: AsyncSession, team_id: str, now: datetime) -> None:
+    """Serialise the 429 settlements of one workspace, across transactions and processes.
+
+    Two channels limited at the same moment settle in concurrent transactions; without this
+    lock neither would see the other's (uncommitted) pause and the workspace would not wait.
+    The lock is held to commit, so the second one's check sees the first one's pause. SQLite
+    needs no lock: its writes are serialised already.
+    """
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[team_pacing.c.team_id], set_={"paused_until": until}
-        )
+        _insert(session, team_pacing)
+        .values(team_id=team_id, paused_until=now)
+        .on_conflict_do_nothing()
     )
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            sa.select(team_pacing.c.team_id)
+            .where(team_pacing.c.team_id == team_id)
+            .with_for_update()
+        )
+
+
+async def _pause_team(session: AsyncSession, team_id: str, until: datetime) -> None:
+    """Only ever lengthen the workspace's pause (the row exists: `_lock_team_pacing`)."""
+    await session.execute(
+        sa.update(team_pacing)
+        .where(team_pacing.c.team_id == team_id)
+        .where(team_pacing.c.paused_until < until)
+        .values(paused_until=until)
+    )
+
+
+def _insert(session: AsyncSession, table: sa.Table) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (both PostgreSQL and SQLite have it)."""
+    dialect = session.bind.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _paused_teams() -> sa.Select:

@@ -103,7 +103,7 @@ class DeliveryWorker:
         self.lease = lease
         self._max_channels = max_channels
         self._idle_poll = idle_poll
-        self._audit_retention = audit_retention
+        self.audit_retention = audit_retention
         self._sleep = sleep
         self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
         self._sent = 0
@@ -299,30 +299,18 @@ class DeliveryWorker:
                     yield session
 
     async def _housekeeping(self) -> None:
-        """Queue depth for /metrics; the audit-retention prune once a day."""
+        """The database-backed gauges of /metrics; the audit-retention prune once a day."""
         now = self._clock()
         async with self._write() as session:
             if self._metrics is not None:
-                self._metrics.set_queue_depth(await queue_depth(session))
-            if self._audit_retention is not None and (
+                await self._metrics.refresh(session)
+            if self.audit_retention is not None and (
                 self._last_prune is None or now - self._last_prune >= timedelta(days=1)
             ):
-                pruned = await prune_audit_events(session, before=now - self._audit_retention)
+                pruned = await prune_audit_events(session, before=now - self.audit_retention)
                 self._last_prune = now
                 if pruned:
-                    log.info("pruned %d audit events older than %s", pruned, self._audit_retention)
-
-
-async def queue_depth(session: AsyncSession) -> dict[str, int]:
-    """Deliveries per status, every status present (zero when none)."""
-    rows = await session.execute(
-        sa.select(deliveries.c.status, sa.func.count())
-        .where(deliveries.c.status != DeliveryStatus.SENT.value)
-        .group_by(deliveries.c.status)
-    )
-    counts = {status.value: 0 for status in DeliveryStatus if status is not DeliveryStatus.SENT}
-    counts.update({status: count for status, count in rows.all()})
-    return counts
+                    log.info("pruned %d audit events older than %s", pruned, self.audit_retention)
 
 
 async def _drain_outcome(

@@ -11,7 +11,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,6 +22,7 @@ from bolt_app.delivery.worker import DeliveryWorker, DrainReport
 from bolt_app.metrics import Metrics
 from bolt_app.polling.scheduler import PollScheduler
 from bolt_app.polling.service import PollOutcome, PollService
+from bolt_app.settings import DEFAULT_AUDIT_RETENTION_DAYS
 
 TokenForTeam = Callable[[str], Awaitable[str]]
 
@@ -54,6 +55,7 @@ def build_pipeline(
     worker_id: str,
     now: Callable[[], datetime] = utc_now,
     metrics: Metrics | None = None,
+    audit_retention: timedelta = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS),
 ) -> Pipeline:
     service = PollService(sessions, box=box, now=now, owner=worker_id, metrics=metrics)
     return Pipeline(
@@ -66,5 +68,6 @@ def build_pipeline(
             clock=now,
             worker_id=worker_id,
             metrics=metrics,
+            audit_retention=audit_retention,
         ),
     )

@@ -7,13 +7,17 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.audit import prune_audit_events
 from bolt_app.cli import main
+from bolt_app.commands.polling import _pipeline
+from bolt_app.crypto import generate_key
 from bolt_app.errors import ConfigError
 from bolt_app.metrics import Metrics, healthz
+from bolt_app.polling.tables import poll_states
 from bolt_app.settings import Settings
 from bolt_app.storage.audit import list_audit_events, record_audit_event
 from bolt_app.storage.engine import create_engine, upgrade_database
@@ -119,6 +123,31 @@ async def test_the_running_worker_prunes_the_trail_and_reports_its_queue(
     assert samples[("mlc_delivery_queue_depth", (("status", "dead"),))] == 1
 
 
+async def test_metrics_read_queue_depth_and_last_success_from_the_database(queue, session_factory):
+    """What a web process shows while polls and deliveries run in other processes."""
+    await queue(outbound(AP_CHANNEL, "a"), outbound(PO_CHANNEL, "b"))
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            sa.insert(poll_states).values(
+                team_id=TEAM_ID, company="ABC", record_type="ap_invoice", last_success_at=NOV_1
+            )
+        )
+        await session.execute(
+            sa.insert(poll_states).values(team_id=TEAM_ID, company="ABC", record_type="gl_entry")
+        )
+    metrics = Metrics()
+    async with session_factory() as session:
+        await metrics.refresh(session)
+
+    samples = scrape(metrics)
+    assert samples[("mlc_delivery_queue_depth", (("status", "pending"),))] == 2
+    assert samples[("mlc_delivery_queue_depth", (("status", "dead"),))] == 0
+    last = "mlc_poll_last_success_timestamp_seconds"
+    assert {labels: value for (name, labels), value in samples.items() if name == last} == {
+        (("company", "ABC"), ("record_type", "ap_invoice"), ("team_id", TEAM_ID)): NOV_1.timestamp()
+    }
+
+
 def scrape(metrics: Metrics) -> dict:
     body, content_type = metrics.render()
     assert content_type.startswith("text/plain")
@@ -175,3 +204,15 @@ def test_audit_retention_defaults_to_90_days_and_is_set_from_the_environment():
     for bad in ("0", "-5", "ninety"):
         with pytest.raises(ConfigError, match="MLC_AUDIT_RETENTION_DAYS"):
             Settings.from_environ({"MLC_AUDIT_RETENTION_DAYS": bad})
+
+
+async def test_the_worker_and_poll_commands_prune_by_mlc_audit_retention_days(tmp_path):
+    settings = Settings.from_environ(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'retention.db'}",
+            "MLC_ENCRYPTION_KEYS": generate_key(),
+            "MLC_AUDIT_RETENTION_DAYS": "30",
+        }
+    )
+    async with _pipeline(settings) as pipeline:
+        assert pipeline.worker.audit_retention == timedelta(days=30)

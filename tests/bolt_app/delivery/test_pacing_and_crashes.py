@@ -20,6 +20,7 @@ from tests.fixtures.slack import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNNER = "tests.bolt_app.delivery.worker_runner"
+HANG_GUARD_SECONDS = 600
 
 
 def successful_posts(standin) -> dict[str, list]:
@@ -94,6 +95,19 @@ async def run_worker(database_url: str, standin, worker_id: str, *, pacing: floa
     )
 
 
+async def report_of(worker: asyncio.subprocess.Process) -> dict:
+    """The worker's DrainReport; killed if it hangs (a guard against a stuck CI run, not a
+    speed check: a drain here needs well under a minute even on a loaded machine)."""
+    try:
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
+            out, _ = await worker.communicate()
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    return json.loads(out)
+
+
 @pytest.mark.slow
 async def test_a_worker_killed_mid_drain_is_resumed_by_the_next_and_nothing_is_lost(
     database_url, slack_standin, queue, session_factory
@@ -105,11 +119,15 @@ async def test_a_worker_killed_mid_drain_is_resumed_by_the_next_and_nothing_is_l
         slack_standin.add_channel("T0123ABCD", name)
 
     first = await run_worker(database_url, slack_standin, "first", pacing=0.2, lease=1.0)
-    while sum(len(c) for c in successful_posts(slack_standin).values()) < 8:
-        assert first.returncode is None, "the worker finished before it could be killed"
-        await asyncio.sleep(0.005)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
+    try:
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
+            while sum(len(c) for c in successful_posts(slack_standin).values()) < 8:
+                assert first.returncode is None, "the worker finished before it could be killed"
+                await asyncio.sleep(0.005)
+    finally:
+        if first.returncode is None:
+            first.send_signal(signal.SIGKILL)
+        await first.wait()
     async with session_factory() as session:
         status = dict(
             (await session.execute(sa.select(deliveries.c.record_key, deliveries.c.status))).all()
@@ -119,9 +137,8 @@ async def test_a_worker_killed_mid_drain_is_resumed_by_the_next_and_nothing_is_l
     assert 8 <= sum(before_restart.values()) < 30
 
     second = await run_worker(database_url, slack_standin, "second", pacing=0.2, lease=1.0)
-    out, _ = await second.communicate()
 
-    assert json.loads(out)["remaining"] == 0
+    assert (await report_of(second))["remaining"] == 0
     async with session_factory() as session:
         statuses = (await session.execute(sa.select(deliveries.c.status))).scalars().all()
     assert set(statuses) == {"sent"}
@@ -150,7 +167,7 @@ async def test_three_workers_on_postgresql_deliver_300_messages_once_each_paced(
         await run_worker(database_url, slack_standin, f"worker-{n}", pacing=1.0, lease=10.0)
         for n in range(3)
     ]
-    reports = [json.loads((await w.communicate())[0]) for w in workers]
+    reports = [await report_of(w) for w in workers]
 
     assert sum(r["sent"] for r in reports) == 300
     assert all(r["remaining"] == 0 and r["dead"] == 0 for r in reports)

@@ -12,9 +12,11 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
 from bolt_app.cli import main
 from bolt_app.crypto import SecretBox, generate_key
+from bolt_app.storage.tables import workspaces
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 
 KEY = generate_key()
@@ -91,3 +93,14 @@ def test_worker_runs_until_sigterm_and_stops_cleanly(tmp_path):
             worker.kill()
     assert worker.returncode == 0, err
     assert "Worker stopped." in out
+
+
+async def test_status_names_why_delivery_is_paused(polling, cli_environment, capsys):
+    async with polling.sessions.begin() as session:
+        await session.execute(
+            sa.update(workspaces).values(paused=True, paused_reason="token_revoked")
+        )
+    assert await cli("status") == 0
+    assert f"Workspace {TEAM_ID} (delivery paused: token_revoked)" in capsys.readouterr().out
+    assert await cli("status", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["paused"] is True

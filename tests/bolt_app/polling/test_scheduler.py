@@ -111,10 +111,14 @@ async def test_a_paused_workspace_is_not_scheduled_and_status_says_so(polling):
     await scheduler.reconcile()
     assert scheduler.specs
     async with polling.sessions.begin() as session:
-        await session.execute(sa.update(workspaces).values(paused=True))
+        await session.execute(
+            sa.update(workspaces).values(paused=True, paused_reason="token_revoked")
+        )
     await scheduler.reconcile()
     assert scheduler.specs == {}
     assert await polling.service().poll_all() == []
     async with polling.sessions() as session:
         status = await load_status(session, TEAM_ID, polling.clock())
     assert status.paused and all(r.next_poll_at is None for r in status.resources)
+    assert status.paused_reason == "token_revoked"
+    assert status.to_json()["paused"] is True
