@@ -540,7 +540,10 @@ class _Commit:
                 kinds[send.key] = send.kind
         reasons = [f"{s.record_key or '(no key)'}: {s.reason}" for s in skipped]
         if later:
-            reasons.append(f"{later} records stamped after the signpost, left for the next poll")
+            reasons.append(
+                f"{later} records left for the next poll (stamped after the signpost,"
+                " or a GL register still being written)"
+            )
         counted = [] if self.window.baseline else list(kinds.values())  # remembered, not news
         new, changed = counted.count(ChangeKind.NEW), counted.count(ChangeKind.CHANGED)
         return PollOutcome(
