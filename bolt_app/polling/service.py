@@ -38,7 +38,12 @@ from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
 from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
 from bolt_app.polling.codec import from_json, to_json
-from bolt_app.polling.registers import merge_register, register_key, split_registers
+from bolt_app.polling.registers import (
+    REGISTER_QUIET,
+    merge_register,
+    register_key,
+    split_registers,
+)
 from bolt_app.polling.rules import RoutingRule, destinations
 from bolt_app.polling.store import (
     PollKey,
@@ -394,12 +399,25 @@ class _Commit:
             items = [self._register_item(key, group) for key, group in split.settled]
             return items, split.hold_from, split.held_count
         due = [r for r in records if is_due(r.stamps.changed_at, self.window)]
+        waiting = [r for r in due if self._lines_pending(r)]
+        due = [r for r in due if not self._lines_pending(r)]
+        hold_from = min((r.stamps.changed_at for r in waiting if r.stamps.changed_at), default=None)
         latest: dict[str, _Item] = {}
         for record in due:  # ascending stamps: a later row of the same key wins
             item = self._record_item(record)
             latest.pop(item.key, None)
             latest[item.key] = item
-        return list(latest.values()), None, len(records) - len(due)
+        return list(latest.values()), hold_from, len(records) - len(due)
+
+    def _lines_pending(self, record: SageRecord) -> bool:
+        """A new order read with a total but no lines yet: the agent can serve a header before
+        its lines, which arrive without a new stamp. It waits (holding the cursor) until it is
+        `REGISTER_QUIET` old, so the first message shows the lines."""
+        if self.window.baseline or not isinstance(record, PurchaseOrder):
+            return False
+        stamp = record.stamps.changed_at
+        young = stamp is not None and stamp > self.window.signpost - REGISTER_QUIET
+        return young and record.line_count == 0 and record.total != 0
 
     def _record_item(self, record: SageRecord) -> _Item:
         record_type = self.key.record_type

@@ -268,3 +268,23 @@ async def test_backfill_days_replays_the_recent_past_at_first_connection(polling
     assert any("BACK-1" in text for text in posted)
     assert not any("OLD-1" in text for text in posted)
     assert len(polling.top_level(AP_CHANNEL)) == len(posted) + 1  # and the connected note
+
+
+async def test_an_order_read_before_its_lines_is_posted_once_with_its_lines(polling):
+    await baseline(polling, RecordType.PURCHASE_ORDER)
+    order = polling.data.add_purchase_order("ABC", polling.clock())
+    key, lines = str(order["RecordKey"]), order["Lines"]
+    assert lines
+    polling.data.update("ABC", "purchase-orders", key, {"Lines": []}, at=None)
+    polling.clock.advance(minutes=1)  # past the settle lag, the header alone is readable
+    assert (await polling.poll(RecordType.PURCHASE_ORDER)).new == 0
+    assert records_in(polling, PO_CHANNEL) == []
+
+    polling.data.update("ABC", "purchase-orders", key, {"Lines": lines}, at=None)  # no new stamp
+    polling.clock.advance(minutes=2)
+    assert (await polling.poll(RecordType.PURCHASE_ORDER)).new == 1
+    [message] = records_in(polling, PO_CHANNEL)
+    assert f"*Lines*\n{len(lines)}" in [
+        f["text"] for b in message.blocks for f in b.get("fields", [])
+    ]
+    assert message.edits == 0 and polling.slack.thread_replies(PO_CHANNEL, message.ts) == []
