@@ -45,13 +45,17 @@ async def test_the_worker_loop_schedules_jobs_and_stops_on_its_event(polling):
     )
     stop = asyncio.Event()
     task = asyncio.create_task(scheduler.run(stop))
-    for _ in range(200):
-        if scheduler.specs:
-            break
-        await asyncio.sleep(0.01)
+
+    async def scheduled() -> None:
+        while not scheduler.specs:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(scheduled(), 60)  # a generous bound for a loaded CI machine
     assert scheduler.running and scheduler.next_run(AP_JOB) is not None
+    job = scheduler._scheduler.get_job(AP_JOB)  # the APScheduler job itself, for its options
+    assert job.max_instances == 1 and job.coalesce is True
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     assert not scheduler.running
 
 
