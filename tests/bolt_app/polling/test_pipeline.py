@@ -14,6 +14,7 @@ from bolt_app.blocks import CONNECTED_EVENT_TYPE, DIGEST_EVENT_TYPE, escape
 from bolt_app.polling.rules import RoutingRule
 from bolt_app.polling.service import PollTuning
 from bolt_app.polling.store import PollKey
+from bolt_app.storage.audit import list_audit_events
 from sage.records import RecordType
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 
@@ -288,3 +289,28 @@ async def test_an_order_read_before_its_lines_is_posted_once_with_its_lines(poll
         f["text"] for b in message.blocks for f in b.get("fields", [])
     ]
     assert message.edits == 0 and polling.slack.thread_replies(PO_CHANNEL, message.ts) == []
+
+
+async def test_a_malformed_row_is_audited_with_its_reason_and_the_poll_moves_on(polling):
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="BROKEN-1", InvoiceAmt="12,50")
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="GOOD-1")
+    polling.clock.advance(minutes=1)
+    outcome = await polling.poll(RecordType.AP_INVOICE)
+    assert outcome.ok and outcome.new == 1
+    assert any("amount" in reason and "12,50" in reason for reason in outcome.skipped)
+    [posted] = records_in(polling, AP_CHANNEL)
+    assert "GOOD-1" in rendered(posted)
+
+    async with polling.sessions() as session:
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    last = [e for e in events if e.kind == "poll"][-1]
+    assert any("12,50" in reason for reason in last.details["skipped"])
+    # A newer record moves the cursor on; then the broken row has left the window.
+    polling.clock.advance(minutes=15)
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="GOOD-2")
+    polling.clock.advance(minutes=1)
+    assert (await polling.poll(RecordType.AP_INVOICE)).new == 1
+    polling.clock.advance(minutes=15)
+    later = await polling.poll(RecordType.AP_INVOICE)
+    assert later.ok and later.new == 0 and later.skipped == ()
