@@ -14,6 +14,7 @@ from bolt_app.blocks import CONNECTED_EVENT_TYPE, DIGEST_EVENT_TYPE, escape
 from bolt_app.polling.rules import RoutingRule
 from bolt_app.polling.service import PollTuning
 from bolt_app.polling.store import PollKey
+from bolt_app.status import load_status
 from bolt_app.storage.audit import list_audit_events
 from sage.records import RecordType
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
@@ -314,3 +315,26 @@ async def test_a_malformed_row_is_audited_with_its_reason_and_the_poll_moves_on(
     polling.clock.advance(minutes=15)
     later = await polling.poll(RecordType.AP_INVOICE)
     assert later.ok and later.new == 0 and later.skipped == ()
+
+
+async def test_a_failing_agent_is_recorded_in_status_and_loses_nothing(polling):
+    await baseline(polling, RecordType.PURCHASE_ORDER)
+    polling.data.add_many("ABC", "purchase-orders", 3, start=polling.clock())
+    polling.clock.advance(minutes=1)
+    polling.simulator.faults.script("/v1/companies/ABC/purchase-orders", "internal", times=1)
+    failed = await polling.service().poll(PollKey(TEAM_ID, "ABC", RecordType.PURCHASE_ORDER))
+    assert failed.error and "internal" in failed.error
+    await polling.worker.drain(team_id=TEAM_ID)
+    assert records_in(polling, PO_CHANNEL) == []
+    async with polling.sessions() as session:
+        status = (await load_status(session, TEAM_ID, polling.clock())).to_json()
+    [row] = [r for r in status["resources"] if r["record_type"] == "purchase_order"]
+    assert row["last_error"] and row["last_poll_at"] != row["last_success_at"]
+
+    polling.clock.advance(minutes=15)
+    assert (await polling.poll(RecordType.PURCHASE_ORDER)).new == 3
+    async with polling.sessions() as session:
+        status = (await load_status(session, TEAM_ID, polling.clock())).to_json()
+    [row] = [r for r in status["resources"] if r["record_type"] == "purchase_order"]
+    assert row["last_error"] is None
+    assert len(records_in(polling, PO_CHANNEL)) == 3
