@@ -511,8 +511,11 @@ class _Commit:
                 await self._queue_change(send)
         single, digests = collapse_bursts(posts, lambda s: s.channel, self.burst_threshold)
         for channel, group in digests.items():
-            digest = build_digest_message(
-                self.key.record_type, [send.verdict.record for send in group]
+            # A rule's user group is still pinged when its record is folded into a digest.
+            mentions = tuple(dict.fromkeys(m for send in group for m in send.mentions))
+            digest = messages.with_mentions(
+                build_digest_message(self.key.record_type, [send.verdict.record for send in group]),
+                mentions,
             )
             await self._enqueue(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
         for send in single:

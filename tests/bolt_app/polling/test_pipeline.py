@@ -338,3 +338,19 @@ async def test_a_failing_agent_is_recorded_in_status_and_loses_nothing(polling):
     [row] = [r for r in status["resources"] if r["record_type"] == "purchase_order"]
     assert row["last_error"] is None
     assert len(records_in(polling, PO_CHANNEL)) == 3
+
+
+async def test_a_rule_mention_is_kept_when_its_invoice_is_folded_into_a_digest(polling):
+    await polling.apply(
+        rules=(RoutingRule(RecordType.AP_INVOICE, min_amount=Decimal(10000), mention="S0FIN0001"),)
+    )
+    polling.tuning = PollTuning(burst_threshold=2)
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="BIG-1", InvoiceAmt="25000.00")
+    for n in range(3):
+        polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo=f"S-{n}", InvoiceAmt="10.00")
+    polling.clock.advance(minutes=1)
+    assert (await polling.poll(RecordType.AP_INVOICE)).new == 4
+    [digest] = records_in(polling, AP_CHANNEL)
+    assert digest.metadata["event_type"] == DIGEST_EVENT_TYPE
+    assert digest.text.startswith("<!subteam^S0FIN0001>")
