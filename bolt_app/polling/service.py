@@ -121,7 +121,8 @@ class PollOutcome:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
-    skipped: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # rows that did not parse: "record key: reason"
+    waiting: int = 0  # stamped after the signpost, or not settled yet: the next poll has them
     queued: int = 0
 
     @property
@@ -560,11 +561,6 @@ class _Commit:
             if current is ChangeKind.UNCHANGED or send.kind is ChangeKind.NEW:
                 kinds[send.key] = send.kind
         reasons = [f"{s.record_key or '(no key)'}: {s.reason}" for s in skipped]
-        if later:
-            reasons.append(
-                f"{later} records left for the next poll (stamped after the signpost,"
-                " or a GL register still being written)"
-            )
         counted = [] if self.window.baseline else list(kinds.values())  # remembered, not news
         new, changed = counted.count(ChangeKind.NEW), counted.count(ChangeKind.CHANGED)
         return PollOutcome(
@@ -574,6 +570,7 @@ class _Commit:
             changed=changed,
             unchanged=item_count - new - changed,
             skipped=tuple(reasons),
+            waiting=later,
             queued=self.queued,
         )
 
@@ -586,7 +583,8 @@ class _Commit:
             actor="poller",
             summary=(
                 f"Polled {self.key.company} {self.key.record_type} ({mode}): {outcome.read} read, "
-                f"{outcome.new} new, {outcome.changed} changed, {len(outcome.skipped)} skipped."
+                f"{outcome.new} new, {outcome.changed} changed, {len(outcome.skipped)} skipped, "
+                f"{outcome.waiting} waiting for the next poll."
             ),
             details={
                 "company": self.key.company,
@@ -600,6 +598,7 @@ class _Commit:
                 "changed": outcome.changed,
                 "unchanged": outcome.unchanged,
                 "skipped": list(outcome.skipped),
+                "waiting": outcome.waiting,
                 "queued": outcome.queued,
                 "error": None,
             },
