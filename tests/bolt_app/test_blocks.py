@@ -378,6 +378,13 @@ def test_digest_of_sixty_purchase_orders():
     assert_within_slack_limits(message)
 
 
+def test_a_digest_row_says_where_an_invoice_stands():
+    # A burst can hold invoices entered before the connection and paid now: the row says so.
+    paid = ap_invoice(source=APInvoiceSource.POSTED, balance=Decimal("0.00"))
+    text = render_text(build_digest_message(RecordType.AP_INVOICE, [paid, ap_invoice()]))
+    assert "due Dec 20, 2026, Paid" in text and "due Dec 20, 2026, Entered" in text
+
+
 def test_digest_rows_for_every_record_type_fit():
     long = "x" * 5000
     for record_type, records in (
