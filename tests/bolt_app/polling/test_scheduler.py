@@ -97,6 +97,7 @@ async def test_status_reports_every_resource_and_the_last_error(polling):
     for field in ("last_poll_at", "last_success_at", "next_poll_at"):
         assert datetime.fromisoformat(ap[field]).utcoffset() is not None
     assert datetime.fromisoformat(ap["next_poll_at"]) > polling.clock()
+    assert ap["next_poll_at"].endswith("+00:00") and ap["last_poll_at"].endswith("+00:00")
     broken = rows[("ZZZ", "ap_invoice")]
     assert "ZZZ" in broken["last_error"] and broken["last_success_at"] is None
 
