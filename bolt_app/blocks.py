@@ -565,7 +565,7 @@ def _digest_row(record: ChangeableRecord) -> str:
             return (
                 f"• *{escape(record.invoice_no)}* {escape(record.vendor_name)} "
                 f"({escape(record.vendor_display)}): {format_money(record.amount)}, "
-                f"due {format_date(record.due_date)}"
+                f"due {format_date(record.due_date)}, {ap_invoice_status(record)}"
             )
         case PurchaseOrder():
             return (

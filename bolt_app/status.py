@@ -5,7 +5,7 @@ will be next, what it saw, and the delivery queue. Reads the database only (no k
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -107,7 +107,9 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
             state = states.get((company, str(record_type)))
             next_poll = None
             if channel and not paused:
-                next_poll = trigger_for(schedule, zone).get_next_fire_time(None, now)
+                fire = trigger_for(schedule, zone).get_next_fire_time(None, now)
+                # In UTC like the other times, so one status line does not mix two offsets.
+                next_poll = None if fire is None else fire.astimezone(UTC)
             resources.append(
                 ResourceStatus(
                     company=company,

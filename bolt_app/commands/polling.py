@@ -77,7 +77,7 @@ def _describe(outcome: PollOutcome) -> str:
         return f"{where}: skipped, another worker is polling it"
     return (
         f"{where}: {outcome.read} read, {outcome.new} new, {outcome.changed} changed, "
-        f"{len(outcome.skipped)} skipped, {outcome.queued} queued"
+        f"{len(outcome.skipped)} skipped, {outcome.waiting} waiting, {outcome.queued} queued"
     )
 
 

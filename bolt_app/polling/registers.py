@@ -1,7 +1,10 @@
 """GL registers: gl-postings lines grouped per (SourceJournal, JournalRegisterNo).
 
 A batch writes its lines over a minute or so and reads are not transactional, so a register is
-announced only once none of its lines is younger than the signpost (quiet for the settle lag).
+announced only once none of its lines is younger than the signpost (quiet for the settle lag);
+one whose debits and credits do not match yet (lines still coming, seconds apart) waits longer,
+until its newest line is `REGISTER_QUIET` older than the signpost, so a half-read register is
+not announced as out of balance.
 Lines that arrive after the announcement are "late": the message is updated and a reply says so.
 The stored snapshot holds every line, so an update can rebuild the whole register (and the
 version before it) even when its early lines have left the read window.
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +22,8 @@ from bolt_app.polling.codec import from_json, to_json
 from bolt_app.polling.tracking import version_of
 from bolt_app.polling.window import PollWindow, is_due
 from sage.records import GLPosting, GLRegister
+
+REGISTER_QUIET = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +35,11 @@ class RegisterSplit:
     held_count: int
 
 
-def split_registers(lines: Iterable[GLPosting], window: PollWindow) -> RegisterSplit:
-    """Groups lines; a register with any line past the signpost waits whole for the next poll."""
+def split_registers(
+    lines: Iterable[GLPosting], window: PollWindow, *, quiet: timedelta = REGISTER_QUIET
+) -> RegisterSplit:
+    """Groups lines; a register with any line past the signpost waits whole for the next poll,
+    and so does one that does not balance yet and had a line within `quiet` of the signpost."""
     groups: dict[tuple[str, str], list[GLPosting]] = {}
     for line in lines:
         groups.setdefault(line.register_key, []).append(line)
@@ -39,12 +47,22 @@ def split_registers(lines: Iterable[GLPosting], window: PollWindow) -> RegisterS
     held_stamps: list[datetime] = []
     held = 0
     for key, group in groups.items():
-        if all(is_due(line.stamps.changed_at, window) for line in group):
+        if all(is_due(line.stamps.changed_at, window) for line in group) and (
+            _balances(group) or _quiet_since(group, window.signpost - quiet)
+        ):
             settled.append((key, tuple(group)))
         else:
             held += len(group)
             held_stamps.extend(s for line in group if (s := line.stamps.changed_at) is not None)
     return RegisterSplit(tuple(settled), min(held_stamps, default=None), held)
+
+
+def _balances(lines: Sequence[GLPosting]) -> bool:
+    return sum(line.debit for line in lines) == sum(line.credit for line in lines)
+
+
+def _quiet_since(lines: Sequence[GLPosting], moment: datetime) -> bool:
+    return all(line.stamps.changed_at is None or line.stamps.changed_at <= moment for line in lines)
 
 
 def register_key(key: tuple[str, str]) -> str:

@@ -38,7 +38,12 @@ from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
 from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
 from bolt_app.polling.codec import from_json, to_json
-from bolt_app.polling.registers import merge_register, register_key, split_registers
+from bolt_app.polling.registers import (
+    REGISTER_QUIET,
+    merge_register,
+    register_key,
+    split_registers,
+)
 from bolt_app.polling.rules import RoutingRule, destinations
 from bolt_app.polling.store import (
     PollKey,
@@ -116,7 +121,8 @@ class PollOutcome:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
-    skipped: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # rows that did not parse: "record key: reason"
+    waiting: int = 0  # stamped after the signpost, or not settled yet: the next poll has them
     queued: int = 0
 
     @property
@@ -394,12 +400,25 @@ class _Commit:
             items = [self._register_item(key, group) for key, group in split.settled]
             return items, split.hold_from, split.held_count
         due = [r for r in records if is_due(r.stamps.changed_at, self.window)]
+        waiting = [r for r in due if self._lines_pending(r)]
+        due = [r for r in due if not self._lines_pending(r)]
+        hold_from = min((r.stamps.changed_at for r in waiting if r.stamps.changed_at), default=None)
         latest: dict[str, _Item] = {}
         for record in due:  # ascending stamps: a later row of the same key wins
             item = self._record_item(record)
             latest.pop(item.key, None)
             latest[item.key] = item
-        return list(latest.values()), None, len(records) - len(due)
+        return list(latest.values()), hold_from, len(records) - len(due)
+
+    def _lines_pending(self, record: SageRecord) -> bool:
+        """A new order read with a total but no lines yet: the agent can serve a header before
+        its lines, which arrive without a new stamp. It waits (holding the cursor) until it is
+        `REGISTER_QUIET` old, so the first message shows the lines."""
+        if self.window.baseline or not isinstance(record, PurchaseOrder):
+            return False
+        stamp = record.stamps.changed_at
+        young = stamp is not None and stamp > self.window.signpost - REGISTER_QUIET
+        return young and record.line_count == 0 and record.total != 0
 
     def _record_item(self, record: SageRecord) -> _Item:
         record_type = self.key.record_type
@@ -493,8 +512,11 @@ class _Commit:
                 await self._queue_change(send)
         single, digests = collapse_bursts(posts, lambda s: s.channel, self.burst_threshold)
         for channel, group in digests.items():
-            digest = build_digest_message(
-                self.key.record_type, [send.verdict.record for send in group]
+            # A rule's user group is still pinged when its record is folded into a digest.
+            mentions = tuple(dict.fromkeys(m for send in group for m in send.mentions))
+            digest = messages.with_mentions(
+                build_digest_message(self.key.record_type, [send.verdict.record for send in group]),
+                mentions,
             )
             await self._enqueue(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
         for send in single:
@@ -539,8 +561,6 @@ class _Commit:
             if current is ChangeKind.UNCHANGED or send.kind is ChangeKind.NEW:
                 kinds[send.key] = send.kind
         reasons = [f"{s.record_key or '(no key)'}: {s.reason}" for s in skipped]
-        if later:
-            reasons.append(f"{later} records stamped after the signpost, left for the next poll")
         counted = [] if self.window.baseline else list(kinds.values())  # remembered, not news
         new, changed = counted.count(ChangeKind.NEW), counted.count(ChangeKind.CHANGED)
         return PollOutcome(
@@ -550,6 +570,7 @@ class _Commit:
             changed=changed,
             unchanged=item_count - new - changed,
             skipped=tuple(reasons),
+            waiting=later,
             queued=self.queued,
         )
 
@@ -562,7 +583,8 @@ class _Commit:
             actor="poller",
             summary=(
                 f"Polled {self.key.company} {self.key.record_type} ({mode}): {outcome.read} read, "
-                f"{outcome.new} new, {outcome.changed} changed, {len(outcome.skipped)} skipped."
+                f"{outcome.new} new, {outcome.changed} changed, {len(outcome.skipped)} skipped, "
+                f"{outcome.waiting} waiting for the next poll."
             ),
             details={
                 "company": self.key.company,
@@ -576,6 +598,7 @@ class _Commit:
                 "changed": outcome.changed,
                 "unchanged": outcome.unchanged,
                 "skipped": list(outcome.skipped),
+                "waiting": outcome.waiting,
                 "queued": outcome.queued,
                 "error": None,
             },

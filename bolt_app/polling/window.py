@@ -39,12 +39,28 @@ def plan_window(
     """
     signpost = server_now - settle_lag
     if cursor is not None:
-        return PollWindow(since=cursor - lookback, signpost=signpost, baseline=False)
+        since = cursor - repeated_hour(cursor) - lookback
+        return PollWindow(since=since, signpost=signpost, baseline=False)
     if backfill:
         return PollWindow(since=server_now - backfill, signpost=signpost, baseline=False)
     # A baseline records everything up to the agent's "now" as already seen.
     since = None if whole_baseline else server_now - lookback
     return PollWindow(since=since, signpost=server_now, baseline=True)
+
+
+def repeated_hour(wall: datetime) -> timedelta:
+    """How far the agent's clock went back if `wall` lies in an autumn repeat, else zero.
+
+    Stamps are wall clock: after a fall-back the second 01:00-02:00 is stamped below a cursor
+    left at 01:50 by the first one. While the cursor names a repeated wall time, the window
+    reaches back over the whole repeat, so nothing written in the second pass is skipped;
+    seen versions keep the re-read silent.
+    """
+    first = wall.replace(fold=0).utcoffset()
+    second = wall.replace(fold=1).utcoffset()
+    if first is None or second is None or first <= second:
+        return timedelta(0)
+    return first - second
 
 
 def is_due(stamp: datetime | None, window: PollWindow) -> bool:

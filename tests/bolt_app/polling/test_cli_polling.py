@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from bolt_app.cli import main
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.storage.tables import workspaces
+from sage.records import RecordType
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 
 KEY = generate_key()
@@ -69,6 +70,17 @@ async def test_poll_once_names_the_failures_and_exits_1(polling, cli_environment
     err = capsys.readouterr().err
     assert "poll failed: ZZZ ap_invoice; ZZZ purchase_order" in err
     assert len(polling.messages(AP_CHANNEL)) == 1  # ABC still polled and delivered
+
+
+async def test_poll_once_exits_1_naming_a_message_slack_refused(polling, cli_environment, capsys):
+    channels = dict(polling.config.channels)
+    channels[RecordType.AP_INVOICE] = "C0GONE001"  # not a channel of this workspace
+    await polling.apply(channels=channels)
+    assert await cli("poll", "--once", "--team", TEAM_ID) == 1
+    err = capsys.readouterr().err
+    assert "Could not deliver ap_invoice connected to C0GONE001" in err
+    assert "poll failed: delivery of ap_invoice connected" in err
+    assert len(polling.messages(PO_CHANNEL)) == 1  # the rest still delivered
 
 
 def test_worker_runs_until_sigterm_and_stops_cleanly(tmp_path):

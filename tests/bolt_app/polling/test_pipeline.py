@@ -14,6 +14,8 @@ from bolt_app.blocks import CONNECTED_EVENT_TYPE, DIGEST_EVENT_TYPE, escape
 from bolt_app.polling.rules import RoutingRule
 from bolt_app.polling.service import PollTuning
 from bolt_app.polling.store import PollKey
+from bolt_app.status import load_status
+from bolt_app.storage.audit import list_audit_events
 from sage.records import RecordType
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 
@@ -227,7 +229,8 @@ async def test_a_gl_register_is_posted_once_quiet_and_late_lines_update_it(polli
     start = polling.clock()
     lines = polling.data.add_gl_register("ABC", start, lines=4, spread=timedelta(minutes=2))
     polling.clock.advance(seconds=60)  # the last lines are younger than the settle lag
-    assert (await polling.poll(RecordType.GL_ENTRY)).new == 0
+    waiting = await polling.poll(RecordType.GL_ENTRY)
+    assert waiting.new == 0 and waiting.waiting > 0 and waiting.skipped == ()
     assert records_in(polling, GL_CHANNEL) == []
 
     polling.clock.advance(minutes=2)
@@ -237,7 +240,7 @@ async def test_a_gl_register_is_posted_once_quiet_and_late_lines_update_it(polli
 
     late = dict(lines[0], RecordKey=f"{lines[0]['RecordKey'][:-6]}000009", SequenceNo="000009")
     polling.data.put("ABC", "gl-postings", polling.data.restamp(late, polling.clock()))
-    polling.clock.advance(minutes=1)
+    polling.clock.advance(minutes=3)  # a late line that unbalances the register waits 2 min
     assert (await polling.poll(RecordType.GL_ENTRY)).changed == 1
     [register] = records_in(polling, GL_CHANNEL)
     assert register.edits == 1
@@ -268,3 +271,87 @@ async def test_backfill_days_replays_the_recent_past_at_first_connection(polling
     assert any("BACK-1" in text for text in posted)
     assert not any("OLD-1" in text for text in posted)
     assert len(polling.top_level(AP_CHANNEL)) == len(posted) + 1  # and the connected note
+
+
+async def test_an_order_read_before_its_lines_is_posted_once_with_its_lines(polling):
+    await baseline(polling, RecordType.PURCHASE_ORDER)
+    order = polling.data.add_purchase_order("ABC", polling.clock())
+    key, lines = str(order["RecordKey"]), order["Lines"]
+    assert lines
+    polling.data.update("ABC", "purchase-orders", key, {"Lines": []}, at=None)
+    polling.clock.advance(minutes=1)  # past the settle lag, the header alone is readable
+    assert (await polling.poll(RecordType.PURCHASE_ORDER)).new == 0
+    assert records_in(polling, PO_CHANNEL) == []
+
+    polling.data.update("ABC", "purchase-orders", key, {"Lines": lines}, at=None)  # no new stamp
+    polling.clock.advance(minutes=2)
+    assert (await polling.poll(RecordType.PURCHASE_ORDER)).new == 1
+    [message] = records_in(polling, PO_CHANNEL)
+    assert f"*Lines*\n{len(lines)}" in [
+        f["text"] for b in message.blocks for f in b.get("fields", [])
+    ]
+    assert message.edits == 0 and polling.slack.thread_replies(PO_CHANNEL, message.ts) == []
+
+
+async def test_a_malformed_row_is_audited_with_its_reason_and_the_poll_moves_on(polling):
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="BROKEN-1", InvoiceAmt="12,50")
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="GOOD-1")
+    polling.clock.advance(minutes=1)
+    outcome = await polling.poll(RecordType.AP_INVOICE)
+    assert outcome.ok and outcome.new == 1
+    assert any("amount" in reason and "12,50" in reason for reason in outcome.skipped)
+    [posted] = records_in(polling, AP_CHANNEL)
+    assert "GOOD-1" in rendered(posted)
+
+    async with polling.sessions() as session:
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    last = [e for e in events if e.kind == "poll"][-1]
+    assert any("12,50" in reason for reason in last.details["skipped"])
+    # A newer record moves the cursor on; then the broken row has left the window.
+    polling.clock.advance(minutes=15)
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="GOOD-2")
+    polling.clock.advance(minutes=1)
+    assert (await polling.poll(RecordType.AP_INVOICE)).new == 1
+    polling.clock.advance(minutes=15)
+    later = await polling.poll(RecordType.AP_INVOICE)
+    assert later.ok and later.new == 0 and later.skipped == ()
+
+
+async def test_a_failing_agent_is_recorded_in_status_and_loses_nothing(polling):
+    await baseline(polling, RecordType.PURCHASE_ORDER)
+    polling.data.add_many("ABC", "purchase-orders", 3, start=polling.clock())
+    polling.clock.advance(minutes=1)
+    polling.simulator.faults.script("/v1/companies/ABC/purchase-orders", "internal", times=1)
+    failed = await polling.service().poll(PollKey(TEAM_ID, "ABC", RecordType.PURCHASE_ORDER))
+    assert failed.error and "internal" in failed.error
+    await polling.worker.drain(team_id=TEAM_ID)
+    assert records_in(polling, PO_CHANNEL) == []
+    async with polling.sessions() as session:
+        status = (await load_status(session, TEAM_ID, polling.clock())).to_json()
+    [row] = [r for r in status["resources"] if r["record_type"] == "purchase_order"]
+    assert row["last_error"] and row["last_poll_at"] != row["last_success_at"]
+
+    polling.clock.advance(minutes=15)
+    assert (await polling.poll(RecordType.PURCHASE_ORDER)).new == 3
+    async with polling.sessions() as session:
+        status = (await load_status(session, TEAM_ID, polling.clock())).to_json()
+    [row] = [r for r in status["resources"] if r["record_type"] == "purchase_order"]
+    assert row["last_error"] is None
+    assert len(records_in(polling, PO_CHANNEL)) == 3
+
+
+async def test_a_rule_mention_is_kept_when_its_invoice_is_folded_into_a_digest(polling):
+    await polling.apply(
+        rules=(RoutingRule(RecordType.AP_INVOICE, min_amount=Decimal(10000), mention="S0FIN0001"),)
+    )
+    polling.tuning = PollTuning(burst_threshold=2)
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="BIG-1", InvoiceAmt="25000.00")
+    for n in range(3):
+        polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo=f"S-{n}", InvoiceAmt="10.00")
+    polling.clock.advance(minutes=1)
+    assert (await polling.poll(RecordType.AP_INVOICE)).new == 4
+    [digest] = records_in(polling, AP_CHANNEL)
+    assert digest.metadata["event_type"] == DIGEST_EVENT_TYPE
+    assert digest.text.startswith("<!subteam^S0FIN0001>")

@@ -42,3 +42,17 @@ def test_merge_adds_only_unseen_lines_and_rebuilds_the_whole_register():
     assert late.register.is_balanced and late.version != first.version
     assert late.previous == first.register
     assert late.register.lines[0] == line("a", debit="10", seq="1")
+
+
+def test_a_register_that_does_not_balance_yet_waits_until_quiet_for_two_minutes():
+    # The agent writes a register's lines up to a minute apart: a read between two lines
+    # sees a register that does not balance, which must not be announced as out of balance.
+    window = plan_window(NOW - timedelta(minutes=20), NOW)
+    half = [line("d1", "000103", at=NOW - timedelta(seconds=50), debit="622.93")]
+    assert split_registers(half, window).settled == ()
+    assert split_registers(half, window).hold_from == NOW - timedelta(seconds=50)
+    whole = [*half, line("c1", "000103", at=NOW - timedelta(seconds=40), credit="622.93")]
+    assert [key for key, _ in split_registers(whole, window).settled] == [("GJ", "000103")]
+    # One that really does not balance is announced (with its warning) once quiet.
+    old = [line("d1", "000104", at=NOW - timedelta(minutes=3), debit="10.00")]
+    assert [key for key, _ in split_registers(old, window).settled] == [("GJ", "000104")]

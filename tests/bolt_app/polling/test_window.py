@@ -69,3 +69,19 @@ def test_cursor_never_moves_back_nor_past_the_signpost(cursor, now, read):
 
 def test_a_whole_baseline_reads_from_the_beginning():
     assert plan_window(None, NOW, whole_baseline=True).since is None
+
+
+def test_after_an_autumn_fall_back_the_window_covers_the_repeated_hour():
+    # 2026-11-01 02:00 CDT -> 01:00 CST. The cursor was left at 01:49:30 in the first pass;
+    # the agent now says 01:50 (second pass): records stamped 01:00-01:40 in the second
+    # pass lie below cursor - lookback and must still be read.
+    cursor = datetime(2026, 11, 1, 1, 49, 30, tzinfo=ZONE)
+    server_now = datetime(2026, 11, 1, 1, 50, 0, tzinfo=ZONE)
+    window = plan_window(cursor, server_now)
+    assert window.since is not None
+    assert window.since <= datetime(2026, 11, 1, 0, 50, tzinfo=ZONE)
+    second_pass = datetime(2026, 11, 1, 1, 5, tzinfo=ZONE)
+    assert window.since <= second_pass and is_due(second_pass, window)
+    # Once the cursor is out of the repeat, the window is the plain lookback again.
+    later = datetime(2026, 11, 1, 2, 14, 30, tzinfo=ZONE)
+    assert plan_window(later, later).since == later - timedelta(minutes=10)
