@@ -48,8 +48,9 @@ from bolt_app.delivery.outbox import DeliveryKind, DeliveryStatus
 from bolt_app.delivery.slack import client_factory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.errors import ConfigError
+from bolt_app.installations import SlackClients
 from bolt_app.logging import configure_logging
-from bolt_app.polling.runtime import build_pipeline, stored_bot_token
+from bolt_app.polling.runtime import build_pipeline
 from bolt_app.polling.tables import poll_states
 from bolt_app.schedule import parse_schedule
 from bolt_app.settings import Settings
@@ -575,7 +576,12 @@ async def _with_database(
         pipeline = build_pipeline(
             sessions,
             box,
-            client_factory(base_url=slack.api_url, token_for_team=stored_bot_token(sessions, box)),
+            client_factory(
+                base_url=slack.api_url,
+                token_for_team=SlackClients(
+                    api_url=slack.api_url, sessions=sessions, box=box
+                ).token_for_team,
+            ),
             worker_id=f"demo:{os.getpid()}",
         )
         _say(f"Setup took {time.monotonic() - started:.1f} s. Ctrl-C stops.\n")
