@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.delivery.policy import AUTH_ERRORS
+from bolt_app.delivery.store import resume_workspace
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import slack_event_receipts, workspaces
 
@@ -59,11 +60,7 @@ async def record_install(
             )
         )
     elif paused_reason[0] in TOKEN_PAUSE_REASONS:
-        await session.execute(
-            sa.update(workspaces)
-            .where(workspaces.c.team_id == team_id)
-            .values(paused=False, paused_reason=None, updated_at=now)
-        )
+        await resume_workspace(session, team_id, now=now, actor="slack")
     await record_audit_event(
         session,
         team_id=team_id,
