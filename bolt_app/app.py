@@ -72,10 +72,9 @@ class SlackAppServices:
 
     sessions: async_sessionmaker[AsyncSession]
     now: Callable[[], datetime]
+    home: HomeServices  # the App Home: status, administration and the Details modal
     installation_store: EncryptedInstallationStore | None = None
     load_status: StatusLoader = read_status
-    # The App Home administration and Details modal; without it the Home shows status only.
-    home: HomeServices | None = None
 
 
 def app_home_url(team_id: str | None, app_id: str | None) -> str:
@@ -162,8 +161,7 @@ def build_app(
     )
     for module in LISTENER_MODULES:
         module.register(app, services)
-    if services.home is not None:
-        home.register(app, services.home)
+    home.register(app, services.home)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Block Kit for the Slack app's own surfaces: the /sage-status reply and the App Home.
+"""Block Kit for /sage-status (the App Home in `bolt_app.home_views` reuses some of it).
 
 Pure functions of a workspace status (`bolt_app.status.WorkspaceStatus`, the object behind
 `status --json`), so they are tested without Slack and stay within Slack's block limits.
@@ -151,20 +151,3 @@ def build_not_configured_blocks(team_id: str) -> list[dict[str, Any]]:
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": steps}},
     ]
-
-
-def build_home_view(team_id: str, status: WorkspaceStatus | None) -> dict[str, Any]:
-    """The App Home tab: next steps until configured, then the status panel."""
-    intro = {
-        "type": "section",
-        "text": {
-            "type": "mrkdwn",
-            "text": "*Sage 100 in Slack*\nNew and changed AP invoices, purchase orders and GL "
-            "postings, posted to the channels you chose. The app only reads Sage 100.",
-        },
-    }
-    if status is None:
-        blocks = [intro, {"type": "divider"}, *build_not_configured_blocks(team_id)]
-    else:
-        blocks = [intro, {"type": "divider"}, *build_status_blocks(status)]
-    return {"type": "home", "blocks": blocks}

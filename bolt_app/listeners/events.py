@@ -1,15 +1,11 @@
-"""Events API: every event manifest.yml subscribes to has its listener here."""
+"""Events API: uninstall and token revocation; app_home_opened is `bolt_app.listeners.home`'s."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bolt_app.storage.slack import TOKENS_REVOKED, UNINSTALLED, record_uninstall
-from bolt_app.views import build_home_view
-
-SUBSCRIBED_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
 
 
 def register(app: AsyncApp, services) -> None:
@@ -23,18 +19,6 @@ def register(app: AsyncApp, services) -> None:
             await record_uninstall(
                 session, team_id=context.team_id, reason=reason, now=services.now()
             )
-
-    async def publish_home(event: dict, context: AsyncBoltContext, client: AsyncWebClient):
-        if event.get("tab") != "home":
-            return
-        async with services.sessions() as session:
-            status = await services.load_status(session, context.team_id, services.now())
-        await client.views_publish(
-            user_id=event["user"], view=build_home_view(context.team_id, status)
-        )
-
-    if services.home is None:  # else bolt_app.listeners.home publishes the full App Home
-        app.event("app_home_opened")(publish_home)
 
     @app.event("app_uninstalled")
     async def uninstalled(context: AsyncBoltContext):

@@ -1,4 +1,4 @@
-"""The /sage-status blocks and the App Home view: what they say, and within Slack's limits."""
+"""The /sage-status blocks: what they say, and within Slack's limits."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bolt_app.delivery.outbox import QueueCounts
-from bolt_app.slack_standin import MAX_VIEW_BLOCKS, validate_blocks
+from bolt_app.slack_standin import validate_blocks
 from bolt_app.status import ResourceStatus, WorkspaceStatus
-from bolt_app.views import build_home_view, build_status_blocks, status_summary
+from bolt_app.views import build_status_blocks, status_summary
 from sage.records import RecordType
 
 POLLED = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
@@ -89,17 +89,3 @@ def test_any_number_of_companies_fits_in_one_message(companies):
     shown = sum(1 for block in blocks if block.get("fields"))
     if shown < len(resources):
         assert f"…and {len(resources) - shown} more" in json.dumps(blocks, ensure_ascii=False)
-
-
-def test_home_view_tells_an_unconfigured_workspace_what_to_do_next():
-    view = build_home_view("T0123ABCD", None)
-    text = json.dumps(view)
-    assert view["type"] == "home"
-    assert "ml-connector workspace apply" in text and "check --team T0123ABCD" in text
-    assert validate_blocks(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
-
-
-def test_home_view_of_a_configured_workspace_is_its_status_panel():
-    view = build_home_view("T0123ABCD", status(resource("ABC", RecordType.PURCHASE_ORDER)))
-    assert "*ABC · Purchase orders*" in json.dumps(view, ensure_ascii=False)
-    assert validate_blocks(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
