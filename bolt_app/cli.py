@@ -4,7 +4,8 @@ Each command lives in its own module under `bolt_app.commands` with a `register(
 that adds its parser and sets `handler`, a function taking the parsed args and returning an
 exit code. The environment is read here once into `args.settings` (a `Settings`), and logging
 is configured once with its secrets registered for redaction. Operator mistakes become one
-sentence on stderr and exit code 2, never a traceback.
+sentence on stderr and exit code 2, never a traceback; an agent failure (`SageError`) is one
+sentence and exit code 1.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bolt_app.commands import COMMAND_MODULES
 from bolt_app.errors import MLConnectorError
 from bolt_app.logging import configure_logging
 from bolt_app.settings import Settings
+from sage.errors import SageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,16 +33,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv), os.environ)
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run a parsed command: its errors become one sentence on stderr, a closed stdout
+    (`status --json | head -1`) ends it quietly."""
     try:
-        args.settings = Settings.from_environ(os.environ)
+        args.settings = Settings.from_environ(environ)
         configure_logging(secrets=args.settings.secret_values())
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except MLConnectorError as error:
         print(f"ml-connector: {error}", file=sys.stderr)
         return 2
+    except SageError as error:  # the agent failed a command that needed it: not a usage error
+        print(f"ml-connector: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

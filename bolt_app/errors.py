@@ -5,7 +5,8 @@
     ├── SecretError             missing key, undecryptable ciphertext (never shows the secret)
     └── StorageError            the database failed a command's query (locked, damaged schema)
 
-Errors from the Sage side (`sage.errors.SageError`) are reported the same way by the CLI.
+Errors from the Sage side (`sage.errors.SageError`) are reported the same way by the CLI, with
+exit code 1 (the agent failed) instead of 2 (the operator must fix something here).
 """
 
 
