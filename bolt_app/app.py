@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.async_callback_options import (
     AsyncCallbackOptions,
     AsyncFailureArgs,
@@ -87,6 +88,17 @@ def authorization_url(api_url: str) -> str:
     return urljoin(api_url, "../oauth/v2/authorize")
 
 
+class _HideBoltsUnusedTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN by itself and, next to our `client`, warns at every start that
+    the token "will be unused"; it is used (through `token_for_team`), so the line only misleads."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_HIDE_UNUSED_TOKEN_WARNING = _HideBoltsUnusedTokenWarning()  # one instance: addFilter dedupes
+
+
 def build_app(
     *,
     signing_secret: str,
@@ -99,6 +111,7 @@ def build_app(
     """The app: with `oauth`, workspaces install through /slack/install; without, each request's
     token comes from `token_for_team` (SLACK_BOT_TOKEN or a workspace file's bot_token)."""
     logger = logger or logging.getLogger("bolt_app.slack")
+    logger.addFilter(_HIDE_UNUSED_TOKEN_WARNING)
 
     async def handle_each_event_once(body: dict, next: Callable[[], Awaitable[None]]):
         if body.get("type") == "event_callback" and body.get("event_id"):

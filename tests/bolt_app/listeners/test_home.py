@@ -140,6 +140,16 @@ def app(make_app) -> AsyncApp:
     return make_app()
 
 
+def test_starting_with_slack_bot_token_set_logs_no_unused_token_warning(
+    make_app, monkeypatch, caplog
+):
+    """Bolt itself reads SLACK_BOT_TOKEN (hence setenv) and would say it "will be unused"."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    with caplog.at_level("WARNING"):
+        make_app()
+    assert "will be unused" not in caplog.text
+
+
 def other_ca_pem(directory: Path) -> str:
     """A CA that did not sign the simulator's server certificate."""
     return Path(write_pki(directory / "other-ca").ca_cert).read_text()
