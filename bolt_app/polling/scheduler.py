@@ -46,9 +46,15 @@ def trigger_for(schedule: Schedule, zone: ZoneInfo) -> BaseTrigger:
 
 
 def due_time(trigger: BaseTrigger, now: datetime, grace: timedelta) -> datetime:
-    """The scheduled time a job that started at `now` is running for (it started within grace)."""
+    """The scheduled time a job that started at `now` is running for: the latest fire time at or
+    before `now` within grace (the one APScheduler coalesces to). The earliest would be a whole
+    interval early on a schedule shorter than the grace, and its lease would then be refused."""
+    due = now
     fire = trigger.get_next_fire_time(None, now - grace)
-    return now if fire is None or fire > now else fire
+    while fire is not None and fire <= now:
+        due = fire
+        fire = trigger.get_next_fire_time(fire, now)
+    return due
 
 
 @dataclass(frozen=True, slots=True)

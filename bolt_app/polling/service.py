@@ -223,10 +223,11 @@ class PollService:
         return [await self.poll(key) for key in await self.targets(team_id)]
 
     async def poll(self, key: PollKey, *, due: datetime | None = None) -> PollOutcome:
+        """`due` is the scheduled time a scheduler job polls for; None polls on demand."""
         now = self._now()
         async with self._sessions.begin() as session:
             acquired = await acquire_lease(
-                session, key, owner=self._owner, now=now, due=due or now, ttl=self._tuning.lease_ttl
+                session, key, owner=self._owner, now=now, due=due, ttl=self._tuning.lease_ttl
             )
         if not acquired:
             return PollOutcome(key, ran=False)

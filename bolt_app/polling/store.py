@@ -76,22 +76,27 @@ async def acquire_lease(
     *,
     owner: str,
     now: datetime,
-    due: datetime,
+    due: datetime | None,
     ttl: timedelta,
 ) -> bool:
-    """True for exactly one caller per due time while no other lease is live.
+    """True for exactly one caller per scheduled due time while no other lease is live.
 
     A single conditional UPDATE is atomic on SQLite and PostgreSQL alike, so several worker
-    processes firing the same schedule run the poll once.
+    processes firing the same schedule run the poll once. An on-demand poll (`due` None) only
+    needs the lease: it neither checks nor uses up a due time, so the next scheduled poll runs.
     """
     await _ensure_state_row(session, key)
-    result = await session.execute(
+    query = (
         sa.update(poll_states)
         .where(key.where(poll_states))
         .where(sa.or_(poll_states.c.lease_until.is_(None), poll_states.c.lease_until < now))
-        .where(sa.or_(poll_states.c.last_due_at.is_(None), poll_states.c.last_due_at < due))
-        .values(lease_owner=owner, lease_until=now + ttl, last_due_at=due)
+        .values(lease_owner=owner, lease_until=now + ttl)
     )
+    if due is not None:
+        query = query.where(
+            sa.or_(poll_states.c.last_due_at.is_(None), poll_states.c.last_due_at < due)
+        ).values(last_due_at=due)
+    result = await session.execute(query)
     return result.rowcount == 1
 
 

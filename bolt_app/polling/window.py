@@ -79,10 +79,12 @@ def advance_cursor(
 
     `hold_from` is the oldest stamp of something deliberately left unfinished (a GL register
     still being written); the cursor stays at or before it so the next poll reads it again.
+    A first connection (no cursor yet) always leaves one, at the signpost when it read nothing
+    there, so the next poll is not taken for a first connection again (a second "connected").
     """
     stamps = [stamp for stamp in read_stamps if stamp is not None]
     candidate = min(max(stamps), window.signpost) if stamps else None
-    if window.baseline:
+    if window.baseline or (cursor is None and candidate is None):
         candidate = window.signpost
     if hold_from is not None and candidate is not None:
         candidate = min(candidate, hold_from)

@@ -273,6 +273,26 @@ async def test_backfill_days_replays_the_recent_past_at_first_connection(polling
     assert len(polling.top_level(AP_CHANNEL)) == len(posted) + 1  # and the connected note
 
 
+async def test_a_backfill_that_reads_nothing_says_connected_once_per_channel(polling):
+    await polling.apply(backfill_days=2)
+    polling.clock.advance(days=30)  # nothing stamped inside the backfill window
+    for record_type in (RecordType.AP_INVOICE, RecordType.PURCHASE_ORDER, RecordType.GL_ENTRY):
+        assert (await polling.poll(record_type)).read == 0
+    for _ in range(2):
+        polling.clock.advance(minutes=15)
+        for record_type in RecordType:
+            await polling.poll(record_type)
+    connected = {
+        channel: [
+            m
+            for m in polling.top_level(channel)
+            if (m.metadata or {}).get("event_type") == CONNECTED_EVENT_TYPE
+        ]
+        for channel in (AP_CHANNEL, PO_CHANNEL, GL_CHANNEL)
+    }
+    assert [len(connected[c]) for c in (AP_CHANNEL, PO_CHANNEL, GL_CHANNEL)] == [1, 1, 2]
+
+
 async def test_an_order_read_before_its_lines_is_posted_once_with_its_lines(polling):
     await baseline(polling, RecordType.PURCHASE_ORDER)
     order = polling.data.add_purchase_order("ABC", polling.clock())

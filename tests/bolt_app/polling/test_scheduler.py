@@ -15,7 +15,7 @@ from bolt_app.status import load_status
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import workspaces
 from sage.records import RecordType
-from tests.fixtures.polling import SAGE_ZONE
+from tests.fixtures.polling import SAGE_ZONE, START
 from tests.fixtures.slack import AP_CHANNEL, TEAM_ID
 
 AP_JOB = f"poll:{TEAM_ID}:ABC:ap_invoice"
@@ -65,6 +65,34 @@ def test_interval_due_times_are_the_same_in_every_process():
     cron = trigger_for(parse_schedule("0 18 * * 1-5"), SAGE_ZONE)
     evening = datetime(2026, 11, 24, 18, 0, 2, tzinfo=SAGE_ZONE)
     assert due_time(cron, evening, timedelta(seconds=60)) == evening.replace(second=0)
+
+
+def test_a_job_polls_for_its_latest_due_time_on_a_schedule_shorter_than_the_grace():
+    trigger = trigger_for(parse_schedule("30s"), SAGE_ZONE)
+    started = datetime(2026, 11, 24, 10, 0, 30, 400000, tzinfo=SAGE_ZONE)
+    assert due_time(trigger, started, timedelta(seconds=60)) == started.replace(microsecond=0)
+
+
+async def test_an_on_demand_poll_does_not_make_a_scheduled_poll_skip(polling):
+    key = PollKey(TEAM_ID, "ABC", RecordType.AP_INVOICE)
+    trigger = trigger_for(parse_schedule("30s"), SAGE_ZONE)
+    service = polling.service()
+
+    async def scheduled(after: timedelta) -> bool:
+        polling.clock.now = START + after  # START lies on the 30 s grid
+        due = due_time(trigger, polling.clock(), timedelta(seconds=60))
+        return (await service.poll(key, due=due)).ran
+
+    async def on_demand(after: timedelta) -> bool:
+        polling.clock.now = START + after
+        return (await service.poll(key)).ran
+
+    assert await scheduled(timedelta(seconds=0.2))
+    assert await on_demand(timedelta(seconds=10))  # "Poll now" between two due times
+    assert await scheduled(timedelta(seconds=30.2))
+    assert await on_demand(timedelta(seconds=60.1))
+    assert await scheduled(timedelta(seconds=61))  # the 60 s job, fired late after "Poll now"
+    assert not await scheduled(timedelta(seconds=62))  # still the 60 s due time: done
 
 
 async def test_two_workers_firing_the_same_due_time_poll_once(polling):

@@ -25,6 +25,14 @@ def test_backfill_replays_the_past_and_posts():
     assert window.signpost == NOW - timedelta(seconds=30)
 
 
+def test_a_backfill_that_read_nothing_still_leaves_a_cursor():
+    window = plan_window(None, NOW, backfill=timedelta(days=3))
+    assert advance_cursor(None, window, []) == window.signpost
+    assert advance_cursor(None, window, [None]) == window.signpost
+    held = NOW - timedelta(minutes=2)
+    assert advance_cursor(None, window, [], hold_from=held) == held
+
+
 def test_later_polls_look_back_from_the_cursor_and_stop_at_the_signpost():
     cursor = NOW - timedelta(minutes=15)
     window = plan_window(
