@@ -157,6 +157,25 @@ class _HomeListeners:
             "Nothing was changed."
         )
 
+    async def _admin_click(self, ack, body: dict[str, Any], client) -> tuple[str, str] | None:
+        """Ack a click; (team, user) when the user may change settings, else the Home says who
+        can and None. Checked on every click: the view itself is never trusted."""
+        await ack()
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await self.refuse(client, team_id, user_id)
+            return None
+        return team_id, user_id
+
+    async def _admin_submission(self, ack, body: dict[str, Any], client) -> tuple[str, str] | None:
+        """(team, user) when the submitter may change settings, else the modal is acked into the
+        refusal and None. The caller acks a successful submission itself (errors or close)."""
+        team_id, user_id = _who(body)
+        if not await self.is_admin(client, team_id, user_id):
+            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+            return None
+        return team_id, user_id
+
     async def connection(self, team_id: str) -> ConnectionSettings | None:
         async with self.services.sessions() as session:
             config = await load_or_new_workspace(session, team_id, self.services.box)
@@ -170,11 +189,9 @@ class _HomeListeners:
         await self.publish(client, context.team_id, event["user"])
 
     async def route_chosen(self, ack, body: dict[str, Any], action: dict[str, Any], client):
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         record_type = RecordType(_ROUTE_ACTION.match(action["action_id"]).group(1))  # type: ignore[union-attr]
         channel_id = action.get("selected_conversation") or ""
         try:
@@ -204,11 +221,9 @@ class _HomeListeners:
         await self._set_paused(ack, body, client, paused=False)
 
     async def _set_paused(self, ack, body: dict[str, Any], client, *, paused: bool) -> None:
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         async with self.services.sessions.begin() as session:
             await home_admin.set_paused(
                 session,
@@ -222,11 +237,9 @@ class _HomeListeners:
         await self.publish(client, team_id, user_id, notice=notice)
 
     async def poll_now(self, ack, body: dict[str, Any], client):
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         async with self.services.sessions() as session:
             paused = (await pause_state(session, team_id) or (False, None))[0]
         if paused:
@@ -254,11 +267,9 @@ class _HomeListeners:
         await self._retry(ack, body, client, None)
 
     async def _retry(self, ack, body: dict[str, Any], client, ids: list[int] | None) -> None:
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         async with self.services.sessions.begin() as session:
             count = await retry_dead_letters(
                 session, team_id, ids, self.services.now(), actor=home_admin.actor_for(user_id)
@@ -269,19 +280,16 @@ class _HomeListeners:
     # ---- connection modal and test -----------------------------------------------------------
 
     async def edit_connection(self, ack, body: dict[str, Any], client):
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         current = await self.connection(team_id)
         await client.views_open(trigger_id=body["trigger_id"], view=build_connection_modal(current))
 
     async def connection_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+        if (who := await self._admin_submission(ack, body, client)) is None:
             return
+        team_id, user_id = who
         current = await self.connection(team_id)
         try:
             settings = home_admin.validate_connection_form(
@@ -303,11 +311,9 @@ class _HomeListeners:
         await self.publish(client, team_id, user_id, notice="Agent connection saved.")
 
     async def test_connection(self, ack, body: dict[str, Any], client):
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         opened = await client.views_open(
             trigger_id=body["trigger_id"], view=build_test_connection_loading()
         )
@@ -356,11 +362,9 @@ class _HomeListeners:
     # ---- schedules ---------------------------------------------------------------------------
 
     async def edit_schedules(self, ack, body: dict[str, Any], client):
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         async with self.services.sessions() as session:
             state = await load_home_state(
                 session, team_id, self.services.box, is_admin=True, now=self.services.now()
@@ -370,10 +374,9 @@ class _HomeListeners:
         )
 
     async def schedules_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+        if (who := await self._admin_submission(ack, body, client)) is None:
             return
+        team_id, user_id = who
         texts = home_views.read_schedules(view["state"]["values"])
         try:
             async with self.services.sessions.begin() as session:
@@ -398,19 +401,16 @@ class _HomeListeners:
             return (await load_polling_settings(session, team_id)).rules
 
     async def manage_rules(self, ack, body: dict[str, Any], client):
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         view = rule_form.build_rules_modal(await self.rules(team_id))
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def rule_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+        if (who := await self._admin_submission(ack, body, client)) is None:
             return
+        team_id, user_id = who
         fields = rule_form.read_rule_form(view["state"]["values"])
         if not fields:
             await ack()
@@ -427,11 +427,9 @@ class _HomeListeners:
         await self.publish(client, team_id, user_id, notice="Routing rule added.")
 
     async def remove_rule(self, ack, body: dict[str, Any], action: dict[str, Any], client):
-        await ack()
-        team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await self.refuse(client, team_id, user_id)
+        if (who := await self._admin_click(ack, body, client)) is None:
             return
+        team_id, user_id = who
         async with self.services.sessions.begin() as session:
             await home_admin.remove_rule(
                 session, team_id, int(action["value"]), user_id=user_id, now=self.services.now()
