@@ -27,7 +27,7 @@ from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.workspaces import apply_workspace
 from bolt_app.workspace_file import WorkspaceConfig
-from sage.certs import write_pki
+from mlc_common.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 from sage.simulator import SimulatorServer

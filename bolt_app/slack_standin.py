@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from sage.serving import EmbeddedServer
+from mlc_common.serving import EmbeddedServer
 
 # Slack's documented limits, kept here independently of the message builders so the stand-in
 # is an oracle for them rather than an echo.

@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from bolt_app.metrics import Metrics
 from bolt_app.metrics import healthz as check_health
-from sage.serving import EmbeddedServer
+from mlc_common.serving import EmbeddedServer
 
 log = logging.getLogger(__name__)
 

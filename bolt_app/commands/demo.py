@@ -59,7 +59,7 @@ from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
 from bolt_app.storage.workspaces import apply_workspace
 from bolt_app.workspace_file import load_workspace_file
-from sage.certs import Pki, write_pki
+from mlc_common.certs import Pki, write_pki
 from sage.records import RecordType
 from sage.simulator import SimulatorServer
 from sage.simulator.activity import REGISTER_SPREAD

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bolt_app.errors import ConfigError
-from sage.certs import DEFAULT_DNS_NAMES, write_pki
+from mlc_common.certs import DEFAULT_DNS_NAMES, write_pki
 from sage.connection import AuthMode
 from sage.simulator import Faults, SimulatorServer
 

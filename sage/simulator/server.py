@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from sage.certs import Pki
+from mlc_common.certs import Pki
+from mlc_common.serving import EmbeddedServer
 from sage.connection import AuthMode, ConnectionSettings
-from sage.serving import EmbeddedServer
 from sage.simulator.activity import Activity
 from sage.simulator.app import Access, RecordedRequest, build_app
 from sage.simulator.data import DEFAULT_TIMEZONE, SimulatorData

@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from sage.certs import Pki
+from mlc_common.certs import Pki
 from tests.fixtures.simulator import client_ssl_context
 
 

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from sage.certs import Pki, issue_client_cert, make_ca, write_pki
+from mlc_common.certs import Pki, issue_client_cert, make_ca, write_pki
 from sage.check import check_agent
 from sage.client import AgentClient, RetryPolicy, fingerprint
 from sage.connection import AuthMode, ConnectionSettings

@@ -37,7 +37,7 @@ from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import sage_connections, workspaces
 from bolt_app.storage.workspaces import apply_workspace, load_workspace
 from bolt_app.workspace_file import WorkspaceConfig
-from sage.certs import write_pki
+from mlc_common.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings
 from sage.parsing import parse_gl_posting
 from sage.records import RecordType

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from sage.certs import issue_client_cert, make_ca, write_pem
+from mlc_common.certs import issue_client_cert, make_ca, write_pem
 from sage.connection import AuthMode
 from sage.simulator import SimulatorServer
 from tests.fixtures.simulator import (

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from cryptography import x509
 
-from sage.certs import write_pki
+from mlc_common.certs import write_pki
 from tests.fixtures.simulator import client_ssl_context
 
 
