@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bolt_app.blocks import SlackMessage
+from bolt_app.blocks.messages import SlackMessage
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
 from bolt_app.delivery.policy import RetryPolicy
 from bolt_app.delivery.slack import client_factory

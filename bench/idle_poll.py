@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from bench.rig import rig
-from bolt_app.schedule import parse_schedule
+from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
 
 CYCLES = 30

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from bench.rig import CHANNEL, COMPANY, ZONE, ShiftedClock, rig
 from bolt_app.polling.scheduler import trigger_for
 from bolt_app.polling.window import DEFAULT_SETTLE_LAG
-from bolt_app.schedule import parse_schedule
+from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
 
 SAMPLES = 30

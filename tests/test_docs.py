@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bolt_app import settings
 from bolt_app.polling import rules
-from bolt_app.workspace_file import _SECTIONS
+from bolt_app.workspace.file import _SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")

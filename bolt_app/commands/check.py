@@ -1,7 +1,7 @@
 """`ml-connector check [--team T]`: a pass/fail line for each thing that must work.
 
 The agent half (sage.check: TLS and certificate, credentials, each company, each resource) and
-the Slack half (bolt_app.slack_check: paused or not, the token, each routed channel) of every
+the Slack half (bolt_app.slack.check: paused or not, the token, each routed channel) of every
 stored workspace, or of one with --team. Exit code 0 when every line passes, 1 when any fails,
 2 for an operator mistake (unknown team, no workspace, missing keys).
 """
@@ -13,15 +13,15 @@ import asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bolt_app.commands.runtime import open_box, open_database
 from bolt_app.crypto import SecretBox
 from bolt_app.errors import ConfigError
+from bolt_app.runtime.database import open_box, open_database
+from bolt_app.runtime.slack import slack_clients
 from bolt_app.settings import Settings
-from bolt_app.slack_check import check_slack
-from bolt_app.slack_runtime import slack_clients
+from bolt_app.slack.check import check_slack
 from bolt_app.storage.tables import workspaces
 from bolt_app.storage.workspaces import load_workspaces
-from bolt_app.workspace_file import WorkspaceConfig
+from bolt_app.workspace.file import WorkspaceConfig
 from sage.check import CheckResult, check_agent
 
 

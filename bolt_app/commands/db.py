@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bolt_app.commands.runtime import open_database
+from bolt_app.runtime.database import open_database
 from bolt_app.storage.engine import describe_url
 
 

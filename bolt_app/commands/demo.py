@@ -42,23 +42,23 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bolt_app.blocks import SlackMessage, block_kit_builder_url, render_text
+from bolt_app.blocks.messages import SlackMessage, block_kit_builder_url, render_text
 from bolt_app.crypto import generate_key
 from bolt_app.delivery.outbox import DeliveryKind, DeliveryStatus
 from bolt_app.delivery.slack import client_factory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.errors import ConfigError
-from bolt_app.installations import SlackClients
 from bolt_app.logging import configure_logging
-from bolt_app.polling.runtime import build_pipeline
 from bolt_app.polling.tables import poll_states
-from bolt_app.schedule import parse_schedule
+from bolt_app.runtime.pipeline import build_pipeline
 from bolt_app.settings import Settings
+from bolt_app.slack.installations import SlackClients
 from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
 from bolt_app.storage.workspaces import apply_workspace
-from bolt_app.workspace_file import load_workspace_file
+from bolt_app.workspace.file import load_workspace_file
+from bolt_app.workspace.schedule import parse_schedule
 from mlc_common.certs import Pki, write_pki
 from sage.records import RecordType
 from sage.simulator import SimulatorServer

@@ -20,14 +20,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bolt_app.commands.runtime import open_box, open_database, utc_now
 from bolt_app.delivery.slack import client_factory
 from bolt_app.errors import ConfigError
-from bolt_app.polling.runtime import Pipeline, build_pipeline
 from bolt_app.polling.service import PollOutcome
+from bolt_app.runtime.database import open_box, open_database, utc_now
+from bolt_app.runtime.pipeline import Pipeline, build_pipeline
+from bolt_app.runtime.slack import slack_clients
 from bolt_app.settings import Settings
-from bolt_app.slack_runtime import slack_clients
-from bolt_app.status import WorkspaceStatus, load_status
+from bolt_app.status.model import WorkspaceStatus, load_status
 from bolt_app.storage.tables import workspaces
 
 

@@ -12,9 +12,9 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.commands.runtime import open_box, open_database, utc_now
+from bolt_app.runtime.database import open_box, open_database, utc_now
+from bolt_app.runtime.slack import run_process, stop_on_signals, validate_slack_settings
 from bolt_app.settings import Settings
-from bolt_app.slack_runtime import run_process, stop_on_signals, validate_slack_settings
 
 
 def register(subparsers) -> None:

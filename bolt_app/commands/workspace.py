@@ -15,11 +15,11 @@ import os
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.commands.runtime import open_box, open_database, utc_now
 from bolt_app.logging import register_secret
+from bolt_app.runtime.database import open_box, open_database, utc_now
 from bolt_app.settings import Settings
 from bolt_app.storage.workspaces import apply_workspace, load_workspaces
-from bolt_app.workspace_file import WorkspaceConfig, load_workspace_file
+from bolt_app.workspace.file import WorkspaceConfig, load_workspace_file
 from sage.records import RecordType
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from bolt_app.delivery.tables import deliveries
 from sage.records import RecordType
 
 if TYPE_CHECKING:
-    from bolt_app.blocks import SlackMessage
+    from bolt_app.blocks.messages import SlackMessage
 
 
 class DeliveryStatus(StrEnum):

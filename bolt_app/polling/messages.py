@@ -1,4 +1,4 @@
-"""Which builder of `bolt_app.blocks` shows a record type, plus routing-rule mentions.
+"""Which builder of `bolt_app.blocks.messages` shows a record type, plus routing-rule mentions.
 
 Mentions are added here, not by the builders, because they come from routing rules, not from
 Sage: only validated user-group IDs become `<!subteam^ID>`; no Sage text can ping anyone.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bolt_app.blocks import (
+from bolt_app.blocks.messages import (
     MAX_BLOCKS,
     SlackMessage,
     build_ap_invoice_message,

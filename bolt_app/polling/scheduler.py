@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey
-from bolt_app.schedule import DEFAULT_SCHEDULES, CronSchedule, Schedule, parse_schedule
 from bolt_app.storage.tables import sage_connections, schedules
+from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, CronSchedule, Schedule, parse_schedule
 
 log = logging.getLogger(__name__)
 

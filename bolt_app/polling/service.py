@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bolt_app.blocks import (
+from bolt_app.blocks.messages import (
     SlackMessage,
     build_change_reply,
     build_connected_message,
@@ -76,7 +76,7 @@ from bolt_app.polling.window import (
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
 from bolt_app.storage.workspaces import load_workspace
-from bolt_app.workspace_file import WorkspaceConfig
+from bolt_app.workspace.file import WorkspaceConfig
 from sage.client import AgentClient
 from sage.connection import ConnectionSettings
 from sage.errors import SageError

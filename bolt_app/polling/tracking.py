@@ -3,7 +3,7 @@ and the version hash of those fields.
 
 A re-read record with the same version is silent; any difference in a shown field is news.
 Amounts are kept as plain decimal strings so versions compare exactly. Wording a change is the
-message builders' job (`bolt_app.blocks.describe_change`), from the old and new records.
+message builders' job (`bolt_app.blocks.messages.describe_change`), from the old and new records.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bolt_app.crypto import SecretBox
 from bolt_app.errors import ConfigError
 from bolt_app.polling.store import PollingSettings, load_polling_settings, store_polling_settings
-from bolt_app.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import (
     channel_routes,
@@ -26,7 +25,8 @@ from bolt_app.storage.tables import (
     workspace_admins,
     workspaces,
 )
-from bolt_app.workspace_file import WorkspaceConfig
+from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 

@@ -1,6 +1,6 @@
 """Draws the README's picture of a real message: `python docs/img/render.py` -> ap-invoice.png.
 
-The message is built by the product's own code (`bolt_app.blocks`) from a row of the simulated
+The message is built by the product's own code (`bolt_app.blocks.messages`) from a row of the simulated
 agent, parsed by `sage.parsing` as a poll would; only the drawing is approximate: the blocks are
 turned into HTML styled like Slack's desktop client and photographed by headless Chromium
 (Debian's `chromium` package).
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bolt_app.blocks import SlackMessage, build_ap_invoice_message
+from bolt_app.blocks.messages import SlackMessage, build_ap_invoice_message
 from sage.parsing import parse_ap_invoice
 from sage.simulator.data import SimulatorData
 

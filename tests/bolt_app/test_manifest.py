@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bolt_app.app import BOT_SCOPES
+from bolt_app.slack.app import BOT_SCOPES
 from bolt_app.storage.tables import workspaces
 from tests.fixtures.slack import ADMIN_USER, MEMBER_USER, TEAM_ID
 from tests.fixtures.slack_app import command_body, event_body
@@ -141,7 +141,7 @@ EXTRA_BOT_SCOPES = {
     "groups:read": "check: conversations.info on a mapped private channel",
 }
 SUBSCRIBED_EVENTS = {"app_home_opened", "app_uninstalled", "tokens_revoked"}
-# Paths bolt_app.web serves for Slack; every URL in the manifest must point at one of them.
+# Paths bolt_app.slack.web serves for Slack; every URL in the manifest must point at one of them.
 SLACK_PATHS = {"/slack/events", "/slack/oauth_redirect"}
 
 _HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$")

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bolt_app.blocks import SlackMessage
+from bolt_app.blocks.messages import SlackMessage
 from bolt_app.delivery.outbox import DeliveryKind, DeliveryStatus
 from bolt_app.delivery.store import resume_workspace, retry_dead_letters
 from bolt_app.delivery.tables import deliveries

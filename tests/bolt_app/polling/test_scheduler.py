@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from bolt_app.polling.scheduler import PollScheduler, due_time, trigger_for
 from bolt_app.polling.store import PollKey
-from bolt_app.schedule import parse_schedule
-from bolt_app.status import load_status
+from bolt_app.status.model import load_status
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import workspaces
+from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
 from tests.fixtures.polling import SAGE_ZONE, START
 from tests.fixtures.slack import AP_CHANNEL, TEAM_ID

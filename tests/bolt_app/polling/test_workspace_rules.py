@@ -12,7 +12,7 @@ from bolt_app.commands.workspace import render_workspace
 from bolt_app.errors import ConfigError
 from bolt_app.polling.rules import RoutingRule
 from bolt_app.storage.workspaces import ApplyOutcome, apply_workspace, load_workspace
-from bolt_app.workspace_file import load_workspace_file
+from bolt_app.workspace.file import load_workspace_file
 from sage.records import RecordType
 
 RULES = """

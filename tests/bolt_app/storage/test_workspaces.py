@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.errors import ConfigError, SecretError
-from bolt_app.schedule import parse_schedule
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.secrets import reencrypt_all
 from bolt_app.storage.tables import sage_connections, workspaces
@@ -18,7 +17,8 @@ from bolt_app.storage.workspaces import (
     load_workspace,
     load_workspaces,
 )
-from bolt_app.workspace_file import load_workspace_file
+from bolt_app.workspace.file import load_workspace_file
+from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
 from tests.fixtures.workspace import BOT_TOKEN
 

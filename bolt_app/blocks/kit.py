@@ -1,0 +1,112 @@
+"""Small Block Kit element constructors and Slack's length limits, shared by the view modules.
+
+Record types are named with `bolt_app.status.views.RECORD_TYPE_LABELS`, as /sage-status names them;
+Sage text is escaped, cut and formatted with `bolt_app.blocks.messages`' helpers, as messages are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bolt_app.blocks.messages import truncate
+
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_BUTTON_TEXT = 75
+MAX_TITLE = 24
+
+Block = dict[str, Any]
+
+
+def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": truncate(text, limit)}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text, 150)}
+
+
+def section(
+    text: str, accessory: dict[str, Any] | None = None, block_id: str | None = None
+) -> Block:
+    block: Block = {"type": "section", "text": mrkdwn(text)}
+    if accessory is not None:
+        block["accessory"] = accessory
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def fields_section(fields: list[tuple[str, str]]) -> Block:
+    """A two-column section; Slack allows ten fields of 2000 characters each."""
+    return {
+        "type": "section",
+        "fields": [mrkdwn(f"*{label}*\n{value}", MAX_FIELD_TEXT) for label, value in fields[:10]],
+    }
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(
+    text: str, action_id: str, value: str | None = None, style: str | None = None
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, MAX_BUTTON_TEXT),
+        "action_id": action_id,
+    }
+    if value is not None:
+        element["value"] = value
+    if style is not None:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements)}
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def modal(
+    title: str,
+    blocks: list[Block],
+    *,
+    callback_id: str,
+    submit: str | None = None,
+    close: str = "Close",
+    private_metadata: str = "",
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, MAX_TITLE),
+        "close": plain(close, MAX_TITLE),
+        "blocks": blocks[:MAX_VIEW_BLOCKS],
+        "private_metadata": private_metadata,
+    }
+    if submit is not None:
+        view["submit"] = plain(submit, MAX_TITLE)
+    return view
+
+
+def slack_date(moment: datetime | None, missing: str = "never") -> str:
+    """A Slack date token: each reader sees the moment in their own time zone."""
+    if moment is None:
+        return missing
+    epoch = int(moment.timestamp())
+    fallback = moment.isoformat(timespec="minutes")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"

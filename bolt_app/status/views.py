@@ -1,0 +1,153 @@
+"""Block Kit for /sage-status (the App Home in `bolt_app.home.views` reuses some of it).
+
+Pure functions of a workspace status (`bolt_app.status.model.WorkspaceStatus`, the object behind
+`status --json`), so they are tested without Slack and stay within Slack's block limits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bolt_app.status.model import WorkspaceStatus
+from sage.records import RecordType
+
+RECORD_TYPE_LABELS = {
+    RecordType.AP_INVOICE: "AP invoices",
+    RecordType.PURCHASE_ORDER: "Purchase orders",
+    RecordType.GL_ENTRY: "GL registers",
+    RecordType.GL_ACCOUNT: "GL accounts",
+}
+MAX_MESSAGE_BLOCKS = 50
+_RESERVED_BLOCKS = 4  # header, queue, overflow note, divider
+_MAX_ERROR_CHARS = 300
+
+
+def _when(moment: datetime | None, *, never: str = "never") -> str:
+    """Slack shows the reader's own time zone; the fallback is ISO 8601 with offset."""
+    if moment is None:
+        return never
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment.isoformat()}>"
+
+
+def status_summary(status: WorkspaceStatus) -> str:
+    """One line for notifications and screen readers (the `text` beside the blocks)."""
+    state = "paused" if status.paused else "polling"
+    return (
+        f"Sage 100 connector for {status.team_id}: {state}, {len(status.resources)} resources, "
+        f"{status.queue.pending} messages pending, {status.queue.dead} failed."
+    )
+
+
+def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
+    """Per company and record type: channel, last and next poll, records seen, last error."""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": "Sage 100 connector status"},
+        }
+    ]
+    if status.paused:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": ":double_vertical_bar: *Polling is paused* for this workspace"
+                    + (
+                        f" ({status.paused_reason})."
+                        if getattr(status, "paused_reason", None)
+                        else "."
+                    ),
+                },
+            }
+        )
+    room = MAX_MESSAGE_BLOCKS - len(blocks) - _RESERVED_BLOCKS
+    resources = sorted(
+        status.resources, key=lambda r: (r.company, list(RecordType).index(r.record_type))
+    )
+    for resource in resources[:room]:
+        error = resource.last_error
+        fields = [
+            f"*Channel*\n<#{resource.channel}>" if resource.channel else "*Channel*\nnot routed",
+            f"*Schedule*\n{resource.schedule or 'not scheduled'}",
+            f"*Last poll*\n{_when(resource.last_poll_at)}",
+            f"*Next poll*\n{_when(resource.next_poll_at, never='not scheduled')}",
+            "*Records seen last poll*\n"
+            + (
+                "–"
+                if resource.records_seen_last_poll is None
+                else str(resource.records_seen_last_poll)
+            ),
+            "*Last error*\n"
+            + (f":warning: {error[:_MAX_ERROR_CHARS]}" if error else ":white_check_mark: none"),
+        ]
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*{resource.company} · {RECORD_TYPE_LABELS[resource.record_type]}*",
+                },
+                "fields": [{"type": "mrkdwn", "text": field} for field in fields],
+            }
+        )
+    if not resources:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "Nothing is polled yet: no company and record type is configured.",
+                },
+            }
+        )
+    if len(resources) > room:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"…and {len(resources) - room} more; "
+                        "`ml-connector status` lists them all.",
+                    }
+                ],
+            }
+        )
+    blocks.append({"type": "divider"})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Queue: *{status.queue.pending}* pending, "
+                    f"*{status.queue.dead}* failed for good",
+                }
+            ],
+        }
+    )
+    return blocks
+
+
+def build_not_configured_blocks(team_id: str) -> list[dict[str, Any]]:
+    """What to do next when the app is installed but no Sage agent is configured yet."""
+    steps = (
+        "1. Write a workspace file (see the README) with "
+        f'`team_id = "{team_id}"`, your agent\'s URL, companies and channels.\n'
+        "2. Run `ml-connector workspace apply workspace.toml`.\n"
+        f"3. Run `ml-connector check --team {team_id}`: every line should pass.\n"
+        "4. Invite the app to private channels you routed records to, then type `/sage-status`."
+    )
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "*Connect your Sage 100 agent*\nThe app is installed; it has no "
+                "Sage 100 agent to poll yet.",
+            },
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": steps}},
+    ]

@@ -1,0 +1,91 @@
+"""The /sage-status blocks: what they say, and within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bolt_app.delivery.outbox import QueueCounts
+from bolt_app.slack_standin import validate_blocks
+from bolt_app.status.model import ResourceStatus, WorkspaceStatus
+from bolt_app.status.views import build_status_blocks, status_summary
+from sage.records import RecordType
+
+POLLED = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+
+
+def resource(company: str, record_type: RecordType, **changes) -> ResourceStatus:
+    values = {
+        "company": company,
+        "record_type": record_type,
+        "channel": "C0AP00001",
+        "schedule": "15m",
+        "last_poll_at": POLLED,
+        "last_success_at": POLLED,
+        "next_poll_at": datetime(2026, 11, 26, 14, 15, tzinfo=UTC),
+        "records_seen_last_poll": 7,
+        "last_error": None,
+    }
+    values.update(changes)
+    return ResourceStatus(**values)
+
+
+def status(*resources: ResourceStatus, paused: bool = False, pending=2, dead=1):
+    return WorkspaceStatus(
+        team_id="T0123ABCD",
+        paused=paused,
+        resources=resources,
+        queue=QueueCounts(pending=pending, dead=dead),
+    )
+
+
+def test_each_resource_shows_channel_polls_records_seen_and_last_error():
+    blocks = build_status_blocks(
+        status(
+            resource("ABC", RecordType.AP_INVOICE),
+            resource(
+                "ABC",
+                RecordType.GL_ENTRY,
+                channel=None,
+                next_poll_at=None,
+                records_seen_last_poll=None,
+                last_error="The agent refused the client certificate.",
+            ),
+        )
+    )
+    assert validate_blocks(blocks) == []
+    ap, gl = (block for block in blocks if block.get("fields"))
+    ap_fields = [field["text"] for field in ap["fields"]]
+    assert ap["text"]["text"] == "*ABC · AP invoices*"
+    assert "*Channel*\n<#C0AP00001>" in ap_fields
+    assert "*Records seen last poll*\n7" in ap_fields
+    assert f"<!date^{int(POLLED.timestamp())}^" in " ".join(ap_fields)
+    assert "*Last error*\n:white_check_mark: none" in ap_fields
+    gl_fields = [field["text"] for field in gl["fields"]]
+    assert "*Channel*\nnot routed" in gl_fields
+    assert "*Next poll*\nnot scheduled" in gl_fields
+    assert "*Last error*\n:warning: The agent refused the client certificate." in gl_fields
+    assert "Queue: *2* pending, *1* failed for good" in json.dumps(blocks)
+
+
+def test_a_paused_workspace_says_so_first():
+    blocks = build_status_blocks(status(resource("ABC", RecordType.AP_INVOICE), paused=True))
+    assert "Polling is paused" in blocks[1]["text"]["text"]
+    assert "paused" in status_summary(status(paused=True))
+
+
+@given(companies=st.integers(min_value=0, max_value=40))
+def test_any_number_of_companies_fits_in_one_message(companies):
+    resources = [
+        resource(f"C{index:02d}", record_type)
+        for index in range(companies)
+        for record_type in RecordType
+    ]
+    blocks = build_status_blocks(status(*resources))
+    assert validate_blocks(blocks) == []
+    shown = sum(1 for block in blocks if block.get("fields"))
+    if shown < len(resources):
+        assert f"…and {len(resources) - shown} more" in json.dumps(blocks, ensure_ascii=False)
