@@ -25,7 +25,7 @@ from bolt_app.polling.store import PollKey
 from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.workspaces import apply_workspace
-from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.workspace.model import WorkspaceConfig
 from bolt_app.workspace.schedule import Schedule
 from mlc_common.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings

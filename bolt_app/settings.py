@@ -7,19 +7,19 @@ Secret fields are hidden from `repr()` so a logged or printed Settings never lea
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bolt_app.errors import ConfigError
+from bolt_app.workspace.values import CHANNEL_ID
 
 DEFAULT_DATABASE_URL = "sqlite:///ml_connector.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
 DEFAULT_AUDIT_RETENTION_DAYS = 90
 
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
 _TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
 
 
@@ -59,7 +59,7 @@ class Settings:
             if token is not None and not token.startswith(prefix):
                 raise ConfigError(f"{name} must be a Slack token starting with {prefix!r}.")
         demo_channel = get("MLC_DEMO_CHANNEL")
-        if demo_channel is not None and not _CHANNEL_ID.match(demo_channel):
+        if demo_channel is not None and not CHANNEL_ID.match(demo_channel):
             raise ConfigError(
                 "MLC_DEMO_CHANNEL must be a Slack channel ID (C or G followed by "
                 "upper-case letters and digits)."

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from bolt_app import settings
-from bolt_app.polling import rules
+from bolt_app.workspace import rules
 from bolt_app.workspace.file import _SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent

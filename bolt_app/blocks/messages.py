@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote
 
+from bolt_app.workspace.values import USER_GROUP_ID
 from sage.records import (
     AccountStatus,
     APInvoice,
@@ -133,6 +134,13 @@ class RecordRef:
 
 
 # ---- text helpers (public: App Home and status replies format Sage text the same way) -------
+
+
+def mention_text(group_id: str) -> str:
+    """Slack's user-group mention; the ID was validated when the rule was parsed."""
+    if not USER_GROUP_ID.match(group_id):
+        raise ValueError(f"not a user group ID: {group_id!r}")
+    return f"<!subteam^{group_id}>"
 
 
 def escape(text: str) -> str:

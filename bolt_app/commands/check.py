@@ -21,7 +21,7 @@ from bolt_app.settings import Settings
 from bolt_app.slack.check import check_slack
 from bolt_app.storage.tables import workspaces
 from bolt_app.storage.workspaces import load_workspaces
-from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.workspace.model import WorkspaceConfig
 from sage.check import CheckResult, check_agent
 
 

@@ -19,7 +19,8 @@ from bolt_app.logging import register_secret
 from bolt_app.runtime.database import open_box, open_database, utc_now
 from bolt_app.settings import Settings
 from bolt_app.storage.workspaces import apply_workspace, load_workspaces
-from bolt_app.workspace.file import WorkspaceConfig, load_workspace_file
+from bolt_app.workspace.file import load_workspace_file
+from bolt_app.workspace.model import WorkspaceConfig
 from sage.records import RecordType
 
 log = logging.getLogger(__name__)

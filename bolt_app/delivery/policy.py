@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from bolt_app.workspace.model import SLACK_AUTH_ERRORS
+
 TRANSIENT_ERRORS = frozenset(
     {
         "internal_error",
@@ -23,7 +25,6 @@ TRANSIENT_ERRORS = frozenset(
     }
 )
 RATE_LIMIT_ERRORS = frozenset({"ratelimited", "rate_limited"})
-AUTH_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
 PLAIN_TEXT_ERRORS = frozenset({"msg_too_long", "invalid_blocks", "invalid_blocks_format"})
 NOT_IN_CHANNEL = "not_in_channel"
 
@@ -123,7 +124,7 @@ class RetryPolicy:
         error = answer.code
         if answer.rate_limited:
             return Decision(Action.RATE_LIMITED, reason=error, delay=self._retry_after(answer))
-        if error in AUTH_ERRORS:
+        if error in SLACK_AUTH_ERRORS:
             return self.pause_workspace(error)
         if answer.transient:
             return self._retry(error, state)

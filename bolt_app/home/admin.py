@@ -27,13 +27,18 @@ from bolt_app.home.views import connection as form_fields
 from bolt_app.home.views import rules as rule_form
 from bolt_app.home.views.connection import ConnectionForm
 from bolt_app.home.views.home import describe_rule, schedule_block_id
-from bolt_app.polling.rules import RoutingRule, parse_rules
-from bolt_app.polling.store import load_polling_settings, store_polling_settings
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import workspaces
-from bolt_app.storage.workspaces import apply_workspace, load_workspace
-from bolt_app.workspace.file import (
-    WorkspaceConfig,
+from bolt_app.storage.workspaces import (
+    apply_workspace,
+    load_polling_settings,
+    load_workspace,
+    store_polling_settings,
+)
+from bolt_app.workspace.model import WorkspaceConfig, paused_by
+from bolt_app.workspace.rules import RoutingRule, parse_rules
+from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
+from bolt_app.workspace.values import (
     check_certificates,
     check_channel_id,
     check_company,
@@ -43,7 +48,6 @@ from bolt_app.workspace.file import (
     check_record_url,
     check_timezone,
 )
-from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 
@@ -252,7 +256,7 @@ async def set_paused(
     await session.execute(
         sa.update(workspaces)
         .where(workspaces.c.team_id == team_id)
-        .values(paused=True, paused_reason=f"paused by <@{user_id}>", updated_at=now)
+        .values(paused=True, paused_reason=paused_by(user_id), updated_at=now)
     )
     await record_audit_event(
         session,

@@ -47,12 +47,12 @@ from bolt_app.home.views.details import (
     build_details_modal,
     build_details_unreachable_modal,
 )
-from bolt_app.polling.rules import RoutingRule
 from bolt_app.polling.service import PollOutcome, PollService
-from bolt_app.polling.store import load_polling_settings
 from bolt_app.slack.check import check_slack
 from bolt_app.status.views import RECORD_TYPE_LABELS
 from bolt_app.storage.audit import record_audit_event
+from bolt_app.storage.workspaces import load_polling_settings
+from bolt_app.workspace.rules import RoutingRule
 from sage.check import CheckResult, check_agent
 from sage.connection import ConnectionSettings
 from sage.errors import SageError

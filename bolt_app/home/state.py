@@ -39,10 +39,10 @@ from bolt_app.home.views.home import (
     StatusPanel,
 )
 from bolt_app.polling.codec import from_json
-from bolt_app.polling.store import load_polling_settings
 from bolt_app.polling.tables import seen_records
 from bolt_app.status.model import load_status
 from bolt_app.storage.tables import workspaces
+from bolt_app.storage.workspaces import load_polling_settings
 from sage.records import APInvoice, OrderStatus, PurchaseOrder, RecordType
 
 

@@ -16,8 +16,8 @@ from bolt_app.blocks.messages import (
     build_gl_account_message,
     build_gl_register_message,
     build_purchase_order_message,
+    mention_text,
 )
-from bolt_app.polling.rules import mention_text
 from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
 
 

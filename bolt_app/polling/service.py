@@ -44,7 +44,7 @@ from bolt_app.polling.registers import (
     register_key,
     split_registers,
 )
-from bolt_app.polling.rules import RoutingRule, destinations
+from bolt_app.polling.routing import destinations
 from bolt_app.polling.store import (
     PollKey,
     SeenRecord,
@@ -76,7 +76,8 @@ from bolt_app.polling.window import (
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
 from bolt_app.storage.workspaces import load_workspace
-from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.workspace.model import WorkspaceConfig
+from bolt_app.workspace.rules import RoutingRule
 from sage.client import AgentClient
 from sage.connection import ConnectionSettings
 from sage.errors import SageError

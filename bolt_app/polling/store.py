@@ -1,4 +1,4 @@
-"""The poller's database side: poll state and leases, seen records, rules and settings.
+"""The poller's database side: poll state and leases, seen records.
 
 Plain async functions on the caller's `AsyncSession`; the service decides the transactions.
 Cursors are stored as the agent's naive wall-clock text and read back in the connection's zone.
@@ -6,10 +6,9 @@ Cursors are stored as the agent's naive wall-clock text and read back in the con
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.polling.rules import RoutingRule
-from bolt_app.polling.tables import poll_states, polling_settings, routing_rules, seen_records
+from bolt_app.polling.tables import poll_states, seen_records
 from sage.records import RecordType
 
 _IN_CHUNK = 500
@@ -202,59 +200,3 @@ async def save_seen(
             **values,
         )
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PollingSettings:
-    rules: tuple[RoutingRule, ...] = ()
-    backfill_days: int | None = None
-
-
-async def load_polling_settings(session: AsyncSession, team_id: str) -> PollingSettings:
-    rows = await session.execute(
-        sa.select(routing_rules)
-        .where(routing_rules.c.team_id == team_id)
-        .order_by(routing_rules.c.position)
-    )
-    rules = tuple(
-        RoutingRule(
-            record_type=RecordType(row.record_type),
-            channel=row.channel_id,
-            warehouse=row.warehouse,
-            min_amount=None if row.min_amount is None else Decimal(row.min_amount),
-            mention=row.mention,
-        )
-        for row in rows
-    )
-    backfill = await session.scalar(
-        sa.select(polling_settings.c.backfill_days).where(polling_settings.c.team_id == team_id)
-    )
-    return PollingSettings(rules, backfill)
-
-
-async def store_polling_settings(
-    session: AsyncSession, team_id: str, settings: PollingSettings
-) -> None:
-    """Replaces the team's rules and backfill setting (workspace apply, App Home)."""
-    await session.execute(sa.delete(routing_rules).where(routing_rules.c.team_id == team_id))
-    await session.execute(sa.delete(polling_settings).where(polling_settings.c.team_id == team_id))
-    if settings.rules:
-        await session.execute(
-            sa.insert(routing_rules),
-            [_rule_row(team_id, position, rule) for position, rule in enumerate(settings.rules)],
-        )
-    await session.execute(
-        sa.insert(polling_settings).values(team_id=team_id, backfill_days=settings.backfill_days)
-    )
-
-
-def _rule_row(team_id: str, position: int, rule: RoutingRule) -> Mapping[str, object]:
-    return {
-        "team_id": team_id,
-        "position": position,
-        "record_type": rule.record_type.value,
-        "channel_id": rule.channel,
-        "warehouse": rule.warehouse,
-        "min_amount": None if rule.min_amount is None else str(rule.min_amount),
-        "mention": rule.mention,
-    }

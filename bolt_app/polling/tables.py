@@ -4,8 +4,7 @@
 clock, naive ISO text, because the agent filters by wall clock), what `status` shows, and the
 lease that lets one worker run a poll per due time. `seen_records` remembers, per channel, the
 version last announced and the delivery id of its POST so a change becomes an update and a
-reply. `routing_rules` and `polling_settings` hold the workspace file's `[[rules]]` and
-`backfill_days`.
+reply.
 """
 
 from __future__ import annotations
@@ -48,23 +47,4 @@ seen_records = sa.Table(
     sa.Column("delivery_id", sa.Integer, nullable=True),  # the POST; None: baseline or digest
     sa.Column("first_seen_at", AwareDateTime, nullable=False),
     sa.Column("changed_at", AwareDateTime, nullable=False),
-)
-
-routing_rules = sa.Table(
-    "routing_rules",
-    metadata,
-    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("record_type", sa.String(32), nullable=False),
-    sa.Column("channel_id", sa.String(32), nullable=True),
-    sa.Column("warehouse", sa.String(16), nullable=True),
-    sa.Column("min_amount", sa.String(32), nullable=True),  # a Decimal, kept exact
-    sa.Column("mention", sa.String(32), nullable=True),
-)
-
-polling_settings = sa.Table(
-    "polling_settings",
-    metadata,
-    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
-    sa.Column("backfill_days", sa.Integer, nullable=True),
 )

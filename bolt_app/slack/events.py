@@ -5,7 +5,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bolt_app.slack.store import TOKENS_REVOKED, UNINSTALLED, record_uninstall
+from bolt_app.slack.store import record_uninstall
+from bolt_app.workspace.model import TOKENS_REVOKED, UNINSTALLED
 
 
 def register(app: AsyncApp, services) -> None:

@@ -12,17 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.delivery.policy import AUTH_ERRORS
 from bolt_app.delivery.store import resume_workspace
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import slack_event_receipts, workspaces
+from bolt_app.workspace.model import TOKEN_PAUSE_REASONS, UNINSTALLED
 
 # Slack retries an event for about an hour; a receipt older than this can no longer matter.
 EVENT_RECEIPT_TTL = timedelta(days=1)
-UNINSTALLED = "uninstalled"
-TOKENS_REVOKED = "tokens_revoked"
-# Pauses that fresh tokens cure: ours, and the delivery worker's on Slack auth errors.
-TOKEN_PAUSE_REASONS = frozenset({UNINSTALLED, TOKENS_REVOKED, *AUTH_ERRORS})
 
 
 async def claim_event(

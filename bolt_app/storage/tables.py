@@ -217,3 +217,33 @@ slack_event_receipts = sa.Table(
     sa.Column("received_at", AwareDateTime, nullable=False),
     sa.Index("ix_slack_event_receipts_received_at", "received_at"),
 )
+
+# The workspace file's `[[rules]]` and `backfill_days` (Alembic revision 0003_polling).
+routing_rules = sa.Table(
+    "routing_rules",
+    metadata,
+    sa.Column(
+        "team_id",
+        sa.String(32),
+        sa.ForeignKey("workspaces.team_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("record_type", sa.String(32), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=True),
+    sa.Column("warehouse", sa.String(16), nullable=True),
+    sa.Column("min_amount", sa.String(32), nullable=True),  # a Decimal, kept exact
+    sa.Column("mention", sa.String(32), nullable=True),
+)
+
+polling_settings = sa.Table(
+    "polling_settings",
+    metadata,
+    sa.Column(
+        "team_id",
+        sa.String(32),
+        sa.ForeignKey("workspaces.team_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("backfill_days", sa.Integer, nullable=True),
+)

@@ -7,7 +7,9 @@ same transaction with the names of the fields that changed, never their values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -16,16 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
 from bolt_app.errors import ConfigError
-from bolt_app.polling.store import PollingSettings, load_polling_settings, store_polling_settings
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import (
     channel_routes,
+    polling_settings,
+    routing_rules,
     sage_connections,
     schedules,
     workspace_admins,
     workspaces,
 )
-from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.workspace.model import PollingSettings, WorkspaceConfig
+from bolt_app.workspace.rules import RoutingRule
 from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
@@ -264,3 +268,53 @@ def _encrypt(box: SecretBox, value: str | None) -> str | None:
 
 def _decrypt(box: SecretBox, token: str | None) -> str | None:
     return None if token is None else box.decrypt(token)
+
+
+async def load_polling_settings(session: AsyncSession, team_id: str) -> PollingSettings:
+    rows = await session.execute(
+        sa.select(routing_rules)
+        .where(routing_rules.c.team_id == team_id)
+        .order_by(routing_rules.c.position)
+    )
+    rules = tuple(
+        RoutingRule(
+            record_type=RecordType(row.record_type),
+            channel=row.channel_id,
+            warehouse=row.warehouse,
+            min_amount=None if row.min_amount is None else Decimal(row.min_amount),
+            mention=row.mention,
+        )
+        for row in rows
+    )
+    backfill = await session.scalar(
+        sa.select(polling_settings.c.backfill_days).where(polling_settings.c.team_id == team_id)
+    )
+    return PollingSettings(rules, backfill)
+
+
+async def store_polling_settings(
+    session: AsyncSession, team_id: str, settings: PollingSettings
+) -> None:
+    """Replaces the team's rules and backfill setting (workspace apply, App Home)."""
+    await session.execute(sa.delete(routing_rules).where(routing_rules.c.team_id == team_id))
+    await session.execute(sa.delete(polling_settings).where(polling_settings.c.team_id == team_id))
+    if settings.rules:
+        await session.execute(
+            sa.insert(routing_rules),
+            [_rule_row(team_id, position, rule) for position, rule in enumerate(settings.rules)],
+        )
+    await session.execute(
+        sa.insert(polling_settings).values(team_id=team_id, backfill_days=settings.backfill_days)
+    )
+
+
+def _rule_row(team_id: str, position: int, rule: RoutingRule) -> Mapping[str, object]:
+    return {
+        "team_id": team_id,
+        "position": position,
+        "record_type": rule.record_type.value,
+        "channel_id": rule.channel,
+        "warehouse": rule.warehouse,
+        "min_amount": None if rule.min_amount is None else str(rule.min_amount),
+        "mention": rule.mention,
+    }

@@ -11,8 +11,8 @@ from typing import Any
 
 from bolt_app.blocks.kit import Block, button, context, divider, modal, plain, section
 from bolt_app.home.views.home import describe_rule
-from bolt_app.polling.rules import RoutingRule
 from bolt_app.status.views import RECORD_TYPE_LABELS
+from bolt_app.workspace.rules import RoutingRule
 from sage.records import RecordType
 
 RULES_CALLBACK_ID = "home_rules"

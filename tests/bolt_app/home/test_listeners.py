@@ -22,20 +22,18 @@ from bolt_app.home.listeners import HomeServices
 from bolt_app.polling.registers import merge_register
 from bolt_app.polling.registers import register_key as register_key_text
 from bolt_app.polling.service import PollService
-from bolt_app.polling.store import (
-    PollingSettings,
-    PollKey,
-    SeenRecord,
-    load_polling_settings,
-    save_seen,
-    store_polling_settings,
-)
+from bolt_app.polling.store import PollKey, SeenRecord, save_seen
 from bolt_app.slack.app import SlackAppServices, build_app
 from bolt_app.status.model import load_status
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import sage_connections, workspaces
-from bolt_app.storage.workspaces import apply_workspace, load_workspace
-from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.storage.workspaces import (
+    apply_workspace,
+    load_polling_settings,
+    load_workspace,
+    store_polling_settings,
+)
+from bolt_app.workspace.model import PollingSettings, WorkspaceConfig
 from bolt_app.workspace.schedule import DEFAULT_SCHEDULES
 from mlc_common.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings

@@ -16,7 +16,7 @@ from bolt_app.home.state import load_home_state
 from bolt_app.polling.codec import to_json
 from bolt_app.polling.store import PollKey, SeenRecord, save_seen
 from bolt_app.storage.workspaces import apply_workspace
-from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.workspace.model import WorkspaceConfig
 from bolt_app.workspace.schedule import DEFAULT_SCHEDULES
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import (

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bolt_app.blocks.messages import CONNECTED_EVENT_TYPE, DIGEST_EVENT_TYPE, escape
-from bolt_app.polling.rules import RoutingRule
 from bolt_app.polling.service import PollTuning
 from bolt_app.polling.store import PollKey
 from bolt_app.status.model import load_status
 from bolt_app.storage.audit import list_audit_events
+from bolt_app.workspace.rules import RoutingRule
 from sage.records import RecordType
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.commands.workspace import render_workspace
 from bolt_app.errors import ConfigError
-from bolt_app.polling.rules import RoutingRule
 from bolt_app.storage.workspaces import ApplyOutcome, apply_workspace, load_workspace
 from bolt_app.workspace.file import load_workspace_file
+from bolt_app.workspace.rules import RoutingRule
 from sage.records import RecordType
 
 RULES = """

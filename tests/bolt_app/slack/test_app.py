@@ -19,7 +19,7 @@ from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.secrets import reencrypt_all
 from bolt_app.storage.tables import slack_event_receipts, workspaces
 from bolt_app.storage.workspaces import apply_workspace
-from bolt_app.workspace.file import WorkspaceConfig
+from bolt_app.workspace.model import WorkspaceConfig
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 from tests.fixtures.slack import ADMIN_USER, AP_CHANNEL, BOT_TOKEN, MEMBER_USER, TEAM_ID

@@ -17,8 +17,8 @@ from bolt_app.home.views.home import (
     build_home_view,
 )
 from bolt_app.home.views.rules import build_rules_modal
-from bolt_app.polling.rules import RoutingRule
 from bolt_app.status.model import ResourceStatus
+from bolt_app.workspace.rules import RoutingRule
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 from tests.bolt_app.home.views.blockkit import assert_within_limits, walk_texts

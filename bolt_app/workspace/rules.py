@@ -1,4 +1,4 @@
-"""Routing beyond one channel per record type: optional rules from the workspace file.
+"""Routing rules: the workspace file's and the App Home's `[[rules]]`, parsed and matched.
 
 A rule names a record type, optional conditions (warehouse, minimum amount) and what to do when
 they hold: also post to `channel`, and/or mention a Slack user group. A rule without a channel
@@ -8,16 +8,14 @@ user-group IDs, so no Sage text can ever become a ping.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from bolt_app.errors import ConfigError
+from bolt_app.workspace.values import CHANNEL_ID, USER_GROUP_ID
 from sage.records import GLRegister, PurchaseOrder, RecordType
 
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _RULE_KEYS = {"record_type", "channel", "warehouse", "min_amount", "mention"}
 
 
@@ -41,12 +39,6 @@ class RoutingRule:
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class Destination:
-    channel: str
-    mentions: tuple[str, ...] = ()
-
-
 def _warehouses(record: object) -> set[str]:
     """The order's own warehouse (its header), as Sage users speak of "an EST order"."""
     if isinstance(record, PurchaseOrder):
@@ -60,35 +52,6 @@ def _amount(record: object) -> Decimal | None:
     if isinstance(record, GLRegister):
         return record.total_debit
     return getattr(record, "amount", None)
-
-
-def destinations(
-    record_type: RecordType,
-    record: object,
-    default_channel: str | None,
-    rules: Sequence[RoutingRule],
-) -> list[Destination]:
-    """The record type's channel first, then each rule's, each channel once with its mentions."""
-    mentions: dict[str, list[str]] = {}
-    if default_channel:
-        mentions[default_channel] = []
-    for rule in rules:
-        if not rule.matches(record_type, record):
-            continue
-        channel = rule.channel or default_channel
-        if channel is None:
-            continue
-        wanted = mentions.setdefault(channel, [])
-        if rule.mention and rule.mention not in wanted:
-            wanted.append(rule.mention)
-    return [Destination(channel, tuple(groups)) for channel, groups in mentions.items()]
-
-
-def mention_text(group_id: str) -> str:
-    """Slack's user-group mention; the ID was validated when the rule was parsed."""
-    if not _USER_GROUP_ID.match(group_id):
-        raise ValueError(f"not a user group ID: {group_id!r}")
-    return f"<!subteam^{group_id}>"
 
 
 def parse_rules(raw: object, *, source: str = "workspace file") -> tuple[RoutingRule, ...]:
@@ -112,10 +75,10 @@ def _parse_rule(item: object, where: str) -> RoutingRule:
         allowed = ", ".join(t.value for t in RecordType)
         raise ConfigError(f"{where}.record_type must be one of {allowed}") from None
     channel = _optional_str(item, "channel", where)
-    if channel is not None and not _CHANNEL_ID.match(channel):
+    if channel is not None and not CHANNEL_ID.match(channel):
         raise ConfigError(f"{where}.channel must be a Slack channel ID like C0123ABCD")
     mention = _optional_str(item, "mention", where)
-    if mention is not None and not _USER_GROUP_ID.match(mention):
+    if mention is not None and not USER_GROUP_ID.match(mention):
         raise ConfigError(f"{where}.mention must be a Slack user group ID like S0123ABCD")
     if channel is None and mention is None:
         raise ConfigError(f"{where} needs a channel, a mention, or both")

@@ -1,0 +1,154 @@
+"""One validator per configuration value, shared by the workspace file and the App Home modals.
+
+Each `check_*` raises ValueError with the problem alone (no field name), so the file names
+`sage.companies[0]` and a modal names its own field around the same sentence. The id patterns
+here are the only definitions of what a Slack id or a company code looks like.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
+from sage.client import COMPANY_CODE, normalise_pin
+
+TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+RECORD_URL_FIELDS = frozenset({"company", "resource", "record_key"})
+
+
+def check_backfill_days(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+        raise ValueError("must be a whole number of days from 0 to 366")
+    return value
+
+
+def check_team_id(value: str) -> str:
+    if not TEAM_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a Slack team ID (T followed by upper-case letters and digits)"
+        )
+    return value
+
+
+def check_user_id(value: str) -> str:
+    if not USER_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a Slack user ID (U or W followed by upper-case letters and digits)"
+        )
+    return value
+
+
+def check_channel_id(value: str) -> str:
+    if not CHANNEL_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a Slack channel ID (C or G followed by upper-case letters and digits)"
+        )
+    return value
+
+
+def check_company(value: str) -> str:
+    if not COMPANY_CODE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a three-character company code (upper-case letters and digits)"
+        )
+    return value
+
+
+def check_bot_token(value: str) -> str:
+    if not value.startswith("xoxb-"):
+        raise ValueError("is not a Slack bot token (it must start with 'xoxb-')")
+    return value
+
+
+def check_https_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (reading it raises for a port outside 0-65535 or not a number)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a valid URL ({error})") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"{value!r} is not an https:// URL")
+    if any(character.isspace() for character in value):
+        raise ValueError(f"{value!r} contains a blank")
+    return value.rstrip("/")
+
+
+def check_agent_url(value: str) -> str:
+    """The agent's base address: https, host, optional port and path; no credentials (they
+    would be stored and shown in clear), query or fragment (the client appends /v1/...)."""
+    if "@" in value.partition("://")[2].partition("/")[0]:
+        raise ValueError(
+            "must not hold a user name or password; the agent authenticates with auth = "
+            "'mtls' or 'api_key'"
+        )
+    url = check_https_url(value)
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} has a query or fragment; give the agent's base address")
+    return url
+
+
+def check_record_url(value: str) -> str:
+    check_https_url(value)
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a valid template ({error})") from None
+    unknown = names - RECORD_URL_FIELDS
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder {{{sorted(unknown)[0]}}} (use {{company}}, {{resource}}, {{record_key}})"
+        )
+    return value
+
+
+def check_timezone(value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known time zone (e.g. 'America/Chicago')") from None
+
+
+def check_pin(value: str) -> str:
+    """Accepts what the client accepts ('AB:CD:...', plain hex); returns 'AB:CD:...' pairs."""
+    try:
+        digits = normalise_pin(value).upper()
+    except ValueError:
+        raise ValueError(
+            "is not a SHA-256 fingerprint (32 hex pairs such as 'AB:CD:...')"
+        ) from None
+    return ":".join(digits[i : i + 2] for i in range(0, 64, 2))
+
+
+def check_certificates(pem: str) -> str:
+    """One or more PEM certificates (a chain or a CA bundle)."""
+    try:
+        x509.load_pem_x509_certificates(pem.encode("utf-8"))
+    except ValueError:
+        raise ValueError("does not hold a PEM certificate that parses") from None
+    return pem
+
+
+def check_key_pair(cert_pem: str, key_pem: str) -> str:
+    """The key parses as an unencrypted PEM private key and matches the first certificate."""
+    try:
+        key = serialization.load_pem_private_key(key_pem.encode("utf-8"), password=None)
+    except TypeError:
+        raise ValueError("the private key is password-protected; give it unencrypted") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ValueError("does not hold a PEM private key that parses") from None
+    cert = x509.load_pem_x509_certificates(cert_pem.encode("utf-8"))[0]
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    if key.public_key().public_bytes(der, spki) != cert.public_key().public_bytes(der, spki):
+        raise ValueError("the private key does not match the certificate in sage.client_cert")
+    return key_pem
