@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import sys
 import tempfile
 import time
@@ -25,10 +24,10 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bolt_app.blocks.messages import SlackMessage
+from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
-from bolt_app.delivery.policy import RetryPolicy
 from bolt_app.delivery.slack import client_factory
-from bolt_app.delivery.worker import DeliveryWorker
+from bolt_app.runtime.pipeline import build_pipeline
 from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from sage.records import RecordType
@@ -74,14 +73,15 @@ async def worker_drain(database_url: str, slack_url: str, pacing: float) -> dict
     async def token_for_team(team_id: str) -> str:
         return TOKEN
 
-    worker = DeliveryWorker(
-        async_sessionmaker(engine, expire_on_commit=False),
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    worker = build_pipeline(
+        sessions,
+        SecretBox([generate_key()]),
         client_factory(base_url=slack_url, token_for_team=token_for_team),
-        RetryPolicy(rng=random.Random()),
-        clock=utc_now,
         worker_id="bench",
+        now=utc_now,
         pacing_interval=timedelta(seconds=pacing),
-    )
+    ).worker
     try:
         wall, cpu = time.perf_counter(), time.process_time()
         report = await worker.drain()

@@ -17,11 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox, generate_key
-from bolt_app.delivery.policy import RetryPolicy
 from bolt_app.delivery.slack import client_factory
-from bolt_app.delivery.worker import DeliveryWorker
-from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey
+from bolt_app.runtime.pipeline import Pipeline, build_pipeline
 from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.workspaces import apply_workspace
@@ -57,9 +55,16 @@ class ShiftedClock:
 class Rig:
     simulator: SimulatorServer
     slack: SlackStandIn
-    service: PollService
-    worker: DeliveryWorker
+    pipeline: Pipeline
     sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def service(self):
+        return self.pipeline.service
+
+    @property
+    def worker(self):
+        return self.pipeline.worker
 
     def key(self, record_type: RecordType) -> PollKey:
         return PollKey(TEAM, COMPANY, record_type)
@@ -103,21 +108,16 @@ async def rig(
             async def token_for_team(team_id: str) -> str:
                 return TOKEN
 
-            worker = DeliveryWorker(
+            pipeline = build_pipeline(
                 sessions,
+                box,
                 client_factory(base_url=slack.api_url, token_for_team=token_for_team),
-                RetryPolicy(rng=random.Random(0)),
-                clock=now,
                 worker_id="bench",
+                now=now,
                 audit_retention=None,
+                rng=random.Random(0),
             )
             try:
-                yield Rig(
-                    simulator,
-                    slack,
-                    PollService(sessions, box=box, now=now, owner="bench"),
-                    worker,
-                    sessions,
-                )
+                yield Rig(simulator, slack, pipeline, sessions)
             finally:
                 await engine.dispose()

@@ -4,25 +4,23 @@
 test builds an independent instance and passes it to the components that record into it.
 
 Counters and poll durations are recorded by the poller and the delivery worker of the same
-process (`serve`). Queue depth and last success per resource are state in the database, so
-`refresh` reads them there: a web process whose polls and deliveries run in separate `worker`
-processes, or one of several workers, still reports them for the whole deployment.
+process (`serve`). Queue depth and last success per resource are state in the database; their
+owners' stores read them and `bolt_app.runtime.housekeeping` feeds them in here, so a web
+process whose polls and deliveries run in separate `worker` processes still reports them for
+the whole deployment. This module imports no other part of the product.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
-from bolt_app.delivery.outbox import queue_depth
-from bolt_app.polling.tables import poll_states
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 DATABASE_CHECK_SECONDS = 2.0  # a health check that hangs is as bad as a failed one
 POLL_DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -83,18 +81,9 @@ class Metrics:
                 succeeded_at.timestamp()
             )
 
-    async def refresh(self, session: AsyncSession) -> None:
-        """Set the gauges that mirror the database: queue depth, last success per resource."""
-        self.set_queue_depth(await queue_depth(session))
-        rows = await session.execute(
-            sa.select(
-                poll_states.c.team_id,
-                poll_states.c.company,
-                poll_states.c.record_type,
-                poll_states.c.last_success_at,
-            ).where(poll_states.c.last_success_at.is_not(None))
-        )
-        for team_id, company, record_type, succeeded_at in rows.all():
+    def set_last_successes(self, successes: Iterable[tuple[str, str, str, datetime]]) -> None:
+        """(team_id, company, record_type, succeeded_at) of every resource that has succeeded."""
+        for team_id, company, record_type, succeeded_at in successes:
             self.last_success.labels(team_id=team_id, company=company, record_type=record_type).set(
                 succeeded_at.timestamp()
             )

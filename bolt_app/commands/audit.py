@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.audit import events_as_csv, events_as_json
 from bolt_app.errors import ConfigError
 from bolt_app.runtime.database import open_database
 from bolt_app.settings import Settings
-from bolt_app.storage.audit import AuditEvent, list_audit_events
+from bolt_app.storage.audit import AuditEvent, events_as_csv, events_as_json, list_audit_events
 
 
 def register(subparsers) -> None:

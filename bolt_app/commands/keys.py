@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.errors import SecretError
-from bolt_app.runtime.database import kms_keyring, open_database, utc_now
+from bolt_app.runtime.clock import utc_now
+from bolt_app.runtime.database import kms_keyring, open_database
 from bolt_app.settings import Settings
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.secrets import NO_KEY_MESSAGE, add_kms_data_key, reencrypt_all

@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bolt_app.delivery.slack import client_factory
 from bolt_app.errors import ConfigError
-from bolt_app.polling.service import PollOutcome
-from bolt_app.runtime.database import open_box, open_database, utc_now
-from bolt_app.runtime.pipeline import Pipeline, build_pipeline
-from bolt_app.runtime.slack import slack_clients
+from bolt_app.polling.outcome import PollOutcome
+from bolt_app.runtime.clock import utc_now
+from bolt_app.runtime.database import open_database
+from bolt_app.runtime.graph import open_runtime
+from bolt_app.runtime.process import stop_on_signals
 from bolt_app.settings import Settings
 from bolt_app.status.model import WorkspaceStatus, load_status
 from bolt_app.storage.tables import workspaces
@@ -42,26 +36,6 @@ def register(subparsers) -> None:
     status.add_argument("--team", metavar="T", help="only this team ID")
     status.add_argument("--json", action="store_true", help="machine-readable (INTERFACE.md)")
     status.set_defaults(handler=run_status)
-
-
-@asynccontextmanager
-async def _pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
-    async with open_database(settings) as engine:
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
-        async with sessions.begin() as session:
-            box = await open_box(session, settings)
-        tokens = slack_clients(settings, engine=engine, sessions=sessions, box=box)
-        slack = client_factory(
-            base_url=settings.slack_api_url, token_for_team=tokens.token_for_team
-        )
-        worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        yield build_pipeline(
-            sessions,
-            box,
-            slack,
-            worker_id=worker_id,
-            audit_retention=timedelta(days=settings.audit_retention_days),
-        )
 
 
 def run_poll(args) -> int:
@@ -82,7 +56,8 @@ def _describe(outcome: PollOutcome) -> str:
 
 
 async def _poll_once(settings: Settings, team: str | None) -> int:
-    async with _pipeline(settings) as pipeline:
+    async with open_runtime(settings, role="poll") as runtime:
+        pipeline = runtime.pipeline
         if team is not None and not await pipeline.service.targets(team):
             raise ConfigError(f"Workspace {team} has nothing to poll (see `workspace show`).")
         outcomes, report = await pipeline.poll_once(team)
@@ -114,15 +89,13 @@ def run_worker(args) -> int:
 
 async def _work(settings: Settings) -> None:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    async with _pipeline(settings) as pipeline:
+    stop_on_signals(stop)
+    async with open_runtime(settings, role="worker") as runtime:
         print(
             "Worker started: polling on schedule and delivering; SIGTERM or Ctrl-C stops it.",
             flush=True,
         )
-        await pipeline.run(stop)
+        await runtime.pipeline.run(stop)
     print("Worker stopped.")
 
 

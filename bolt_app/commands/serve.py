@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bolt_app.runtime.database import open_box, open_database, utc_now
-from bolt_app.runtime.slack import run_process, stop_on_signals, validate_slack_settings
+from bolt_app.runtime.graph import open_runtime
+from bolt_app.runtime.process import run_process, stop_on_signals
+from bolt_app.runtime.slack import validate_slack_settings
 from bolt_app.settings import Settings
 
 
@@ -37,16 +36,8 @@ async def _serve(settings: Settings, with_background: bool, host: str, port: int
     validate_slack_settings(settings)
     stop = asyncio.Event()
     stop_on_signals(stop)
-    async with open_database(settings) as engine:
-        async with AsyncSession(engine) as session, session.begin():
-            box = await open_box(session, settings)
+    role = "serve" if with_background else "web"
+    async with open_runtime(settings, role=role) as runtime:
         await run_process(
-            settings,
-            engine=engine,
-            box=box,
-            now=utc_now,
-            with_background=with_background,
-            stop=stop,
-            host=host,
-            port=port,
+            runtime, with_background=with_background, stop=stop, host=host, port=port
         )

@@ -16,7 +16,8 @@ from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.logging import register_secret
-from bolt_app.runtime.database import open_box, open_database, utc_now
+from bolt_app.runtime.clock import utc_now
+from bolt_app.runtime.database import open_box, open_database
 from bolt_app.settings import Settings
 from bolt_app.storage.workspaces import apply_workspace, load_workspaces
 from bolt_app.workspace.file import load_workspace_file

@@ -1,6 +1,6 @@
 """What to do after Slack answers a delivery attempt: a pure function of the answer.
 
-The worker turns every call (or failure to call) into a `SlackAnswer`; `RetryPolicy.decide`
+The worker turns every call (or failure to call) into a `SlackAnswer`; `DeliveryPolicy.decide`
 maps it to a `Decision`. Keeping this pure lets every Slack error code be tested without a
 network, and keeps the worker free of error-code knowledge.
 """
@@ -83,7 +83,7 @@ class AttemptState:
     join_tried: bool = False  # conversations.join was already tried for it
 
 
-class RetryPolicy:
+class DeliveryPolicy:
     """Slack answer -> Decision, with exponential backoff and jitter for transient failures.
 
     `rng` is injected so tests can pin the jitter. After `max_failures` failed attempts a

@@ -521,3 +521,45 @@ async def _audit(
             "error": error,
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    channel_id: str
+    record_type: str
+    record_key: str
+    reason: str
+
+
+async def drain_outcome(
+    session: AsyncSession, *, team_id: str | None, since: datetime
+) -> tuple[tuple[DeadLetter, ...], int]:
+    """Dead letters since `since` (a drain's start) and how many messages are still undelivered."""
+    scope = sa.true() if team_id is None else deliveries.c.team_id == team_id
+    dead_rows = await session.execute(
+        sa.select(
+            deliveries.c.id,
+            deliveries.c.channel_id,
+            deliveries.c.record_type,
+            deliveries.c.record_key,
+            deliveries.c.last_error,
+        )
+        .where(scope)
+        .where(deliveries.c.status == DeliveryStatus.DEAD.value)
+        .where(deliveries.c.updated_at >= since)
+        .order_by(deliveries.c.id)
+    )
+    dead = tuple(
+        DeadLetter(row.id, row.channel_id, row.record_type, row.record_key, row.last_error or "")
+        for row in dead_rows.all()
+    )
+    remaining = (
+        await session.execute(
+            sa.select(sa.func.count())
+            .select_from(deliveries)
+            .where(scope)
+            .where(deliveries.c.status.in_(UNDELIVERED))
+        )
+    ).scalar_one()
+    return dead, remaining

@@ -18,16 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
-import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bolt_app.audit import prune_audit_events
 from bolt_app.delivery import slack, store
-from bolt_app.delivery.outbox import UNDELIVERED, DeliveryStatus
-from bolt_app.delivery.policy import Action, AttemptState, RetryPolicy, SlackAnswer
+from bolt_app.delivery.policy import Action, AttemptState, DeliveryPolicy, SlackAnswer
 from bolt_app.delivery.slack import SlackClientFactory
-from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.transitions import settle
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
@@ -43,15 +39,6 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetter:
-    id: int
-    channel_id: str
-    record_type: str
-    record_key: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class ChannelResult:
     claims: int
     retry_at: datetime | None  # when the channel may next have work; None: nothing queued
@@ -62,7 +49,7 @@ class DrainReport:
     """What one `drain` did; `remaining` counts messages still queued (paused or retrying later)."""
 
     sent: int
-    dead: tuple[DeadLetter, ...]
+    dead: tuple[store.DeadLetter, ...]
     remaining: int
 
     @property
@@ -81,7 +68,7 @@ class DeliveryWorker:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         slack_client_for_team: SlackClientFactory,
-        policy: RetryPolicy,
+        policy: DeliveryPolicy,
         *,
         clock: Clock,
         worker_id: str,
@@ -90,7 +77,6 @@ class DeliveryWorker:
         lease: timedelta = timedelta(seconds=60),
         max_channels: int = 100,
         idle_poll: timedelta = timedelta(milliseconds=500),
-        audit_retention: timedelta | None = timedelta(days=90),
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._sessions = session_factory
@@ -103,11 +89,9 @@ class DeliveryWorker:
         self.lease = lease
         self._max_channels = max_channels
         self._idle_poll = idle_poll
-        self.audit_retention = audit_retention
         self._sleep = sleep
         self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
         self._sent = 0
-        self._last_prune: datetime | None = None
         self._sqlite_writes = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -117,7 +101,6 @@ class DeliveryWorker:
         try:
             while not stop.is_set():
                 try:
-                    await self._housekeeping()
                     channels = await self._channels_to_serve()
                 except (DBAPIError, OSError):
                     log.exception("the delivery worker cannot reach the database; retrying")
@@ -176,7 +159,7 @@ class DeliveryWorker:
             if not any(isinstance(r, ChannelResult) and r.claims for r in results):
                 break
         async with self._sessions() as session:
-            dead, remaining = await _drain_outcome(session, team_id=team_id, since=started)
+            dead, remaining = await store.drain_outcome(session, team_id=team_id, since=started)
         return DrainReport(sent=self._sent - sent_before, dead=dead, remaining=remaining)
 
     async def _serve_channel(
@@ -297,52 +280,6 @@ class DeliveryWorker:
             else:
                 async with session.begin():
                     yield session
-
-    async def _housekeeping(self) -> None:
-        """The database-backed gauges of /metrics; the audit-retention prune once a day."""
-        now = self._clock()
-        async with self._write() as session:
-            if self._metrics is not None:
-                await self._metrics.refresh(session)
-            if self.audit_retention is not None and (
-                self._last_prune is None or now - self._last_prune >= timedelta(days=1)
-            ):
-                pruned = await prune_audit_events(session, before=now - self.audit_retention)
-                self._last_prune = now
-                if pruned:
-                    log.info("pruned %d audit events older than %s", pruned, self.audit_retention)
-
-
-async def _drain_outcome(
-    session: AsyncSession, *, team_id: str | None, since: datetime
-) -> tuple[tuple[DeadLetter, ...], int]:
-    scope = sa.true() if team_id is None else deliveries.c.team_id == team_id
-    dead_rows = await session.execute(
-        sa.select(
-            deliveries.c.id,
-            deliveries.c.channel_id,
-            deliveries.c.record_type,
-            deliveries.c.record_key,
-            deliveries.c.last_error,
-        )
-        .where(scope)
-        .where(deliveries.c.status == DeliveryStatus.DEAD.value)
-        .where(deliveries.c.updated_at >= since)
-        .order_by(deliveries.c.id)
-    )
-    dead = tuple(
-        DeadLetter(row.id, row.channel_id, row.record_type, row.record_key, row.last_error or "")
-        for row in dead_rows.all()
-    )
-    remaining = (
-        await session.execute(
-            sa.select(sa.func.count())
-            .select_from(deliveries)
-            .where(scope)
-            .where(deliveries.c.status.in_(UNDELIVERED))
-        )
-    ).scalar_one()
-    return dead, remaining
 
 
 def _result_of(key: tuple[str, str], task: asyncio.Task[ChannelResult]) -> ChannelResult | None:

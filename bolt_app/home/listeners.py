@@ -47,8 +47,8 @@ from bolt_app.home.views.details import (
     build_details_modal,
     build_details_unreachable_modal,
 )
-from bolt_app.polling.service import PollOutcome, PollService
-from bolt_app.slack.check import check_slack
+from bolt_app.polling.outcome import PollOutcome
+from bolt_app.polling.service import PollService
 from bolt_app.status.views import RECORD_TYPE_LABELS
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.workspaces import load_polling_settings
@@ -59,6 +59,9 @@ from sage.errors import SageError
 from sage.records import RecordType
 
 log = logging.getLogger(__name__)
+
+# (client for a token, token for a team, team_id=, channels=, paused=, paused_reason=) -> results
+SlackCheck = Callable[..., Awaitable[Sequence[CheckResult]]]
 
 _ROUTE_ACTION = re.compile(
     "^" + re.escape(home_views.ROUTE_ACTION_PREFIX) + "(" + "|".join(RecordType) + ")$"
@@ -76,6 +79,7 @@ class HomeServices:
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
     poller: PollService  # "Poll now" polls in this process; the delivery worker posts
+    check_slack: SlackCheck  # the Slack half of Test connection (`bolt_app.slack.check`)
     check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckResult]]] = check_agent
     # (settings, record, when a GL register's seen lines were written) -> the whole record
     fetch_record: Callable[
@@ -349,7 +353,7 @@ class _HomeListeners:
             return str(client.token)
 
         return list(
-            await check_slack(
+            await self.services.check_slack(
                 lambda _token: client,
                 this_token,
                 team_id=team_id,

@@ -38,6 +38,7 @@ from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
 from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
 from bolt_app.polling.codec import from_json, to_json
+from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.registers import (
     REGISTER_QUIET,
     merge_register,
@@ -109,26 +110,6 @@ class PollTuning:
     burst_threshold: int = DEFAULT_BURST_THRESHOLD
     lease_ttl: timedelta = timedelta(minutes=15)
     page_size: int = 200
-
-
-@dataclass(frozen=True, slots=True)
-class PollOutcome:
-    """What one poll did; `ran` is False when another worker had this due time already."""
-
-    key: PollKey
-    ran: bool = True
-    error: str | None = None
-    read: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    skipped: tuple[str, ...] = ()  # rows that did not parse: "record key: reason"
-    waiting: int = 0  # stamped after the signpost, or not settled yet: the next poll has them
-    queued: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass(frozen=True, slots=True)

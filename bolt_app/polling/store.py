@@ -129,6 +129,19 @@ async def record_success(
     )
 
 
+async def last_successes(session: AsyncSession) -> list[tuple[str, str, str, datetime]]:
+    """(team_id, company, record_type, last_success_at) of every resource polled successfully."""
+    rows = await session.execute(
+        sa.select(
+            poll_states.c.team_id,
+            poll_states.c.company,
+            poll_states.c.record_type,
+            poll_states.c.last_success_at,
+        ).where(poll_states.c.last_success_at.is_not(None))
+    )
+    return [tuple(row) for row in rows.all()]
+
+
 async def record_failure(session: AsyncSession, key: PollKey, *, now: datetime, error: str) -> None:
     await _ensure_state_row(session, key)
     await session.execute(

@@ -1,14 +1,12 @@
-"""What the database commands share: opening the (upgraded) database and the `SecretBox`.
+"""Opening the (upgraded) database and the `SecretBox` a process runs with.
 
-Not a command itself. The CLI boundary is where the clock and AWS clients are created, so these
-helpers are the only place that build them.
+The only place that builds the engine for DATABASE_URL and the AWS KMS client.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError
 from sqlalchemy.exc import DBAPIError
@@ -16,13 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bolt_app.crypto import KmsKeyring, SecretBox
 from bolt_app.errors import ConfigError, SecretError, StorageError
+from bolt_app.runtime.clock import utc_now
 from bolt_app.settings import Settings
 from bolt_app.storage.engine import create_engine, describe_url, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @asynccontextmanager

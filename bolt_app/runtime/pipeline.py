@@ -1,34 +1,30 @@
-"""Wiring one process's poller, scheduler and delivery worker (`poll --once`, `worker`, `serve`).
+"""One process's background work: the poller, its scheduler, the delivery worker, housekeeping.
 
-The Slack client factory is an argument; the commands build it from
-`bolt_app.runtime.slack.slack_clients(...).token_for_team` (OAuth installations with token
-rotation, else the workspace file's bot token, else SLACK_BOT_TOKEN).
+`build_pipeline` is the one place these are constructed (commands, the demo, the bench and the
+tests' rigs all call it), so every process gets the same clock, worker id and metrics in each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.policy import RetryPolicy
+from bolt_app.delivery.policy import DeliveryPolicy
 from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.worker import DeliveryWorker, DrainReport
 from bolt_app.metrics import Metrics
+from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.scheduler import PollScheduler
-from bolt_app.polling.service import PollOutcome, PollService
+from bolt_app.polling.service import PollService
+from bolt_app.runtime.clock import utc_now
+from bolt_app.runtime.housekeeping import Housekeeping
 from bolt_app.settings import DEFAULT_AUDIT_RETENTION_DAYS
-
-TokenForTeam = Callable[[str], Awaitable[str]]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +32,22 @@ class Pipeline:
     service: PollService
     scheduler: PollScheduler
     worker: DeliveryWorker
+    housekeeping: Housekeeping
 
     async def poll_once(self, team_id: str | None = None) -> tuple[list[PollOutcome], DrainReport]:
         """Every configured resource polled now, then everything queued delivered."""
         outcomes = await self.service.poll_all(team_id)
-        return outcomes, await self.worker.drain(team_id=team_id)
+        report = await self.worker.drain(team_id=team_id)
+        await self.housekeeping.run_once()
+        return outcomes, report
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Scheduler and delivery side by side until `stop`; in-flight work finishes first."""
-        await asyncio.gather(self.scheduler.run(stop), self.worker.run(stop))
+    async def run(self, stop: asyncio.Event, *, scheduler: bool = True) -> None:
+        """Scheduler, delivery and housekeeping side by side until `stop`; in-flight work
+        finishes first."""
+        jobs = [self.worker.run(stop), self.housekeeping.run(stop)]
+        if scheduler:
+            jobs.append(self.scheduler.run(stop))
+        await asyncio.gather(*jobs)
 
 
 def build_pipeline(
@@ -55,7 +58,9 @@ def build_pipeline(
     worker_id: str,
     now: Callable[[], datetime] = utc_now,
     metrics: Metrics | None = None,
-    audit_retention: timedelta = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS),
+    audit_retention: timedelta | None = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS),
+    rng: random.Random | None = None,
+    pacing_interval: timedelta = timedelta(seconds=1),
 ) -> Pipeline:
     service = PollService(sessions, box=box, now=now, owner=worker_id, metrics=metrics)
     return Pipeline(
@@ -64,10 +69,13 @@ def build_pipeline(
         worker=DeliveryWorker(
             sessions,
             slack_client_for_team,
-            RetryPolicy(rng=random.Random()),
+            DeliveryPolicy(rng=rng or random.Random()),
             clock=now,
             worker_id=worker_id,
             metrics=metrics,
-            audit_retention=audit_retention,
+            pacing_interval=pacing_interval,
+        ),
+        housekeeping=Housekeeping(
+            sessions, clock=now, metrics=metrics, audit_retention=audit_retention
         ),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -22,7 +22,7 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -40,6 +40,7 @@ def build_web_app(
     bolt: AsyncApp | None,
     engine: AsyncEngine,
     metrics: Metrics,
+    refresh_metrics: Callable[[], Awaitable[None]] | None = None,
     scheduler_alive: Callable[[], bool] | None = None,
     events_over_http: bool = True,
 ) -> Starlette:
@@ -55,11 +56,11 @@ def build_web_app(
 
     async def metrics_text(request: Request) -> Response:
         # The gauges mirror the database, so every worker's queue and polls show here too.
-        try:
-            async with AsyncSession(engine) as session:
-                await metrics.refresh(session)
-        except (SQLAlchemyError, OSError):
-            log.warning("metrics: the database is unreachable; serving counters only")
+        if refresh_metrics is not None:
+            try:
+                await refresh_metrics()
+            except (SQLAlchemyError, OSError):
+                log.warning("metrics: the database is unreachable; serving counters only")
         body, content_type = metrics.render()
         return Response(body, headers={"Content-Type": content_type})
 

@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.audit import prune_audit_events
 from bolt_app.cli import main
-from bolt_app.commands.polling import _pipeline
 from bolt_app.crypto import generate_key
 from bolt_app.errors import ConfigError
 from bolt_app.metrics import Metrics, healthz
 from bolt_app.polling.tables import poll_states
+from bolt_app.runtime.graph import open_runtime
+from bolt_app.runtime.housekeeping import Housekeeping, refresh_gauges
 from bolt_app.settings import Settings
-from bolt_app.storage.audit import list_audit_events, record_audit_event
+from bolt_app.storage.audit import list_audit_events, prune_audit_events, record_audit_event
 from bolt_app.storage.engine import create_engine, upgrade_database
 from tests.fixtures.delivery import outbound, utc_now
 from tests.fixtures.slack import AP_CHANNEL, PO_CHANNEL, TEAM_ID
@@ -93,7 +93,7 @@ async def test_retention_prunes_only_events_older_than_the_cutoff(engine):
     assert [e.summary for e in left] == ["89 days old", "1 days old"]
 
 
-async def test_the_running_worker_prunes_the_trail_and_reports_its_queue(
+async def test_housekeeping_prunes_the_trail_and_reports_the_queue(
     make_worker, queue, session_factory, slack_standin
 ):
     async with session_factory() as session, session.begin():
@@ -107,11 +107,13 @@ async def test_the_running_worker_prunes_the_trail_and_reports_its_queue(
         )
     await queue(outbound(AP_CHANNEL, "a"), outbound(PO_CHANNEL, "b"), outbound("C0NOWHERE1", "c"))
     metrics = Metrics()
-    worker = make_worker(metrics=metrics, audit_retention=timedelta(days=90))
-    await worker.drain()
+    await make_worker(metrics=metrics).drain()
+    housekeeping = Housekeeping(
+        session_factory, clock=utc_now, metrics=metrics, audit_retention=timedelta(days=90)
+    )
     stop = asyncio.Event()
     asyncio.get_running_loop().call_later(0.3, stop.set)
-    await worker.run(stop)  # its first round of housekeeping, then stops
+    await housekeeping.run(stop)  # its first round, then stops
 
     async with session_factory() as session:
         summaries = [e.summary for e in await list_audit_events(session)]
@@ -137,7 +139,7 @@ async def test_metrics_read_queue_depth_and_last_success_from_the_database(queue
         )
     metrics = Metrics()
     async with session_factory() as session:
-        await metrics.refresh(session)
+        await refresh_gauges(metrics, session)
 
     samples = scrape(metrics)
     assert samples[("mlc_delivery_queue_depth", (("status", "pending"),))] == 2
@@ -214,5 +216,5 @@ async def test_the_worker_and_poll_commands_prune_by_mlc_audit_retention_days(tm
             "MLC_AUDIT_RETENTION_DAYS": "30",
         }
     )
-    async with _pipeline(settings) as pipeline:
-        assert pipeline.worker.audit_retention == timedelta(days=30)
+    async with open_runtime(settings, role="worker") as runtime:
+        assert runtime.pipeline.housekeeping.audit_retention == timedelta(days=30)

@@ -5,13 +5,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bolt_app.delivery.policy import Action, AttemptState, RetryPolicy, SlackAnswer
+from bolt_app.delivery.policy import Action, AttemptState, DeliveryPolicy, SlackAnswer
 
 FRESH = AttemptState(failures=0)
 
 
-def policy(**kwargs) -> RetryPolicy:
-    return RetryPolicy(rng=random.Random(7), **kwargs)
+def policy(**kwargs) -> DeliveryPolicy:
+    return DeliveryPolicy(rng=random.Random(7), **kwargs)
 
 
 def failed(error: str = "", status: int | None = 200, retry_after: float | None = None):
@@ -112,7 +112,7 @@ def test_a_join_that_hits_server_trouble_is_retried():
 
 @given(failures=st.integers(min_value=1, max_value=200), seed=st.integers())
 def test_backoff_grows_with_failures_and_stays_within_bounds(failures, seed):
-    p = RetryPolicy(
+    p = DeliveryPolicy(
         rng=random.Random(seed), base_delay=timedelta(seconds=1), max_delay=timedelta(minutes=5)
     )
     ceiling = min(timedelta(minutes=5), timedelta(seconds=2 ** min(failures - 1, 32)))
@@ -121,7 +121,7 @@ def test_backoff_grows_with_failures_and_stays_within_bounds(failures, seed):
 
 
 def test_backoff_jitter_comes_from_the_injected_rng():
-    a = RetryPolicy(rng=random.Random(1)).backoff(4)
-    b = RetryPolicy(rng=random.Random(1)).backoff(4)
-    c = RetryPolicy(rng=random.Random(2)).backoff(4)
+    a = DeliveryPolicy(rng=random.Random(1)).backoff(4)
+    b = DeliveryPolicy(rng=random.Random(1)).backoff(4)
+    c = DeliveryPolicy(rng=random.Random(2)).backoff(4)
     assert a == b != c

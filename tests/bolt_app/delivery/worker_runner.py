@@ -17,7 +17,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bolt_app.delivery.policy import RetryPolicy
+from bolt_app.delivery.policy import DeliveryPolicy
 from bolt_app.delivery.slack import client_factory
 from bolt_app.delivery.worker import DeliveryWorker
 from bolt_app.storage.engine import create_engine
@@ -32,7 +32,7 @@ async def drain(args: argparse.Namespace) -> dict:
     worker = DeliveryWorker(
         async_sessionmaker(engine, expire_on_commit=False),
         client_factory(base_url=args.slack_url, token_for_team=token_for_team, timeout=5),
-        RetryPolicy(rng=random.Random(), base_delay=timedelta(milliseconds=200)),
+        DeliveryPolicy(rng=random.Random(), base_delay=timedelta(milliseconds=200)),
         clock=partial(datetime.now, UTC),
         worker_id=args.worker_id,
         pacing_interval=timedelta(seconds=args.pacing),

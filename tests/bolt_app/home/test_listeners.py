@@ -24,6 +24,7 @@ from bolt_app.polling.registers import register_key as register_key_text
 from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey, SeenRecord, save_seen
 from bolt_app.slack.app import SlackAppServices, build_app
+from bolt_app.slack.check import check_slack
 from bolt_app.status.model import load_status
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import sage_connections, workspaces
@@ -116,7 +117,10 @@ def make_app(slack_standin, sessions, secret_box):
 
     def make(**overrides) -> AsyncApp:
         home = HomeServices(
-            sessions=sessions, box=secret_box, poller=PollService(sessions, box=secret_box)
+            sessions=sessions,
+            box=secret_box,
+            poller=PollService(sessions, box=secret_box),
+            check_slack=check_slack,
         )
         services = SlackAppServices(
             sessions=sessions,

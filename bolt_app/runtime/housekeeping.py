@@ -1,0 +1,68 @@
+"""What a process does besides polling and delivering: mirror the database into the gauges of
+/metrics, and prune the audit trail past its retention once a day."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bolt_app.delivery.outbox import queue_depth
+from bolt_app.metrics import Metrics
+from bolt_app.polling.store import last_successes
+from bolt_app.storage.audit import prune_audit_events
+
+log = logging.getLogger(__name__)
+
+
+async def refresh_gauges(metrics: Metrics, session: AsyncSession) -> None:
+    """Queue depth and last success per resource, from the database (every worker's)."""
+    metrics.set_queue_depth(await queue_depth(session))
+    metrics.set_last_successes(await last_successes(session))
+
+
+class Housekeeping:
+    """Every `interval`: refresh the gauges; once a day: prune audit events past `retention`."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], datetime],
+        metrics: Metrics | None,
+        audit_retention: timedelta | None,
+        interval: timedelta = timedelta(seconds=15),
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._metrics = metrics
+        self.audit_retention = audit_retention
+        self._interval = interval
+        self._last_prune: datetime | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except (DBAPIError, OSError):
+                log.exception("housekeeping cannot reach the database; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval.total_seconds())
+
+    async def run_once(self) -> None:
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            if self._metrics is not None:
+                await refresh_gauges(self._metrics, session)
+            if self.audit_retention is not None and (
+                self._last_prune is None or now - self._last_prune >= timedelta(days=1)
+            ):
+                pruned = await prune_audit_events(session, before=now - self.audit_retention)
+                self._last_prune = now
+                if pruned:
+                    log.info("pruned %d audit events older than %s", pruned, self.audit_retention)
