@@ -29,9 +29,9 @@ from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
 from bolt_app.delivery.policy import RetryPolicy
 from bolt_app.delivery.slack import client_factory
 from bolt_app.delivery.worker import DeliveryWorker
-from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from sage.records import RecordType
+from slack_standin import SlackStandIn
 
 TEAM_ID = "T0BENCH01"
 TOKEN = "xoxb-bench-token"

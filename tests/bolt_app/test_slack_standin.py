@@ -16,7 +16,7 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bolt_app.slack_standin import SlackStandIn, validate_blocks
+from slack_standin import SlackStandIn, validate_blocks
 from tests.fixtures.slack import (
     ADMIN_USER,
     AP_CHANNEL,
