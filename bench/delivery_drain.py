@@ -28,9 +28,9 @@ from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
 from bolt_app.delivery.slack import client_factory
 from bolt_app.runtime.pipeline import build_pipeline
-from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from sage.records import RecordType
+from slack_standin import SlackStandIn
 
 TEAM_ID = "T0BENCH01"
 TOKEN = "xoxb-bench-token"

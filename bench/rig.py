@@ -20,7 +20,6 @@ from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.delivery.slack import client_factory
 from bolt_app.polling.store import PollKey
 from bolt_app.runtime.pipeline import Pipeline, build_pipeline
-from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.workspaces import apply_workspace
 from bolt_app.workspace.model import WorkspaceConfig
@@ -29,6 +28,7 @@ from mlc_common.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 from sage.simulator import SimulatorServer
+from slack_standin import SlackStandIn
 
 ZONE = ZoneInfo("America/Chicago")
 TEAM = "T0BENCH001"

@@ -53,7 +53,6 @@ from bolt_app.polling.tables import poll_states
 from bolt_app.runtime.pipeline import build_pipeline
 from bolt_app.settings import Settings
 from bolt_app.slack.installations import SlackClients
-from bolt_app.slack_standin import SlackStandIn
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
 from bolt_app.storage.workspaces import apply_workspace
@@ -64,6 +63,7 @@ from sage.records import RecordType
 from sage.simulator import SimulatorServer
 from sage.simulator.activity import REGISTER_SPREAD
 from sage.simulator.data import SimulatorData
+from slack_standin import SlackStandIn
 
 DEMO_TEAM = "T0DEMO0001"
 DEMO_COMPANY = "ABC"

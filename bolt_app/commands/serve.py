@@ -38,6 +38,4 @@ async def _serve(settings: Settings, with_background: bool, host: str, port: int
     stop_on_signals(stop)
     role = "serve" if with_background else "web"
     async with open_runtime(settings, role=role) as runtime:
-        await run_process(
-            runtime, with_background=with_background, stop=stop, host=host, port=port
-        )
+        await run_process(runtime, with_background=with_background, stop=stop, host=host, port=port)

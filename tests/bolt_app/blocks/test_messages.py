@@ -30,7 +30,6 @@ from bolt_app.blocks.messages import (
     render_text,
     truncate,
 )
-from bolt_app.slack_standin import validate_blocks
 from sage.records import (
     AccountStatus,
     APInvoiceSource,
@@ -40,6 +39,7 @@ from sage.records import (
     OrderStatus,
     RecordType,
 )
+from slack_standin import validate_blocks
 from tests.bolt_app.sample_records import STAMPS, ap_invoice, purchase_order
 from tests.fixtures.slack import AP_CHANNEL, PO_CHANNEL
 

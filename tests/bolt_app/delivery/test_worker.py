@@ -13,9 +13,9 @@ from bolt_app.delivery.outbox import DeliveryKind, DeliveryStatus
 from bolt_app.delivery.store import resume_workspace, retry_dead_letters
 from bolt_app.delivery.tables import deliveries
 from bolt_app.errors import SecretError
-from bolt_app.slack_standin import DEFAULT_BOT_SCOPES
 from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import workspaces
+from slack_standin import DEFAULT_BOT_SCOPES
 from tests.fixtures.delivery import outbound, utc_now
 from tests.fixtures.slack import AP_CHANNEL, BOT_TOKEN, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 

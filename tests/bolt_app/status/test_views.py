@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bolt_app.delivery.outbox import QueueCounts
-from bolt_app.slack_standin import validate_blocks
 from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from bolt_app.status.views import build_status_blocks, status_summary
 from sage.records import RecordType
+from slack_standin import validate_blocks
 
 POLLED = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 

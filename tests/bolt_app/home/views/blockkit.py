@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bolt_app.slack_standin import MAX_VIEW_BLOCKS, validate_blocks
+from slack_standin import MAX_VIEW_BLOCKS, validate_blocks
 
 
 def walk_texts(node: Any) -> list[dict[str, Any]]:
