@@ -11,7 +11,6 @@ import asyncio
 import json
 import sys
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bolt_app.errors import ConfigError
@@ -22,7 +21,7 @@ from bolt_app.runtime.graph import open_runtime
 from bolt_app.runtime.process import stop_on_signals
 from bolt_app.settings import Settings
 from bolt_app.status.model import WorkspaceStatus, load_status
-from bolt_app.storage.tables import workspaces
+from bolt_app.storage.workspaces import list_team_ids
 
 
 def register(subparsers) -> None:
@@ -115,11 +114,7 @@ async def _status(settings: Settings, team: str | None) -> list[WorkspaceStatus]
         if team is not None:
             teams = [team]
         else:
-            teams = list(
-                (await session.execute(sa.select(workspaces.c.team_id).order_by("team_id")))
-                .scalars()
-                .all()
-            )
+            teams = await list_team_ids(session)
         if not teams:
             raise ConfigError("No workspace is configured yet (run `workspace apply FILE`).")
         now = utc_now()

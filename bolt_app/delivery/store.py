@@ -523,6 +523,68 @@ async def _audit(
     )
 
 
+async def latest_dead_letters(session: AsyncSession, team_id: str, limit: int) -> list[Any]:
+    """The team's newest dead letters (id, channel_id, record_type, record_key, last_error,
+    updated_at), newest first."""
+    rows = await session.execute(
+        sa.select(deliveries)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status == DeliveryStatus.DEAD.value)
+        .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def latest_sent(session: AsyncSession, team_id: str, limit: int) -> list[Any]:
+    """The team's newest sent deliveries (channel_id, record_type, record_key, kind, sent_at)."""
+    rows = await session.execute(
+        sa.select(deliveries)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status == DeliveryStatus.SENT.value)
+        .order_by(deliveries.c.sent_at.desc(), deliveries.c.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def sent_posts(session: AsyncSession, channels: set[str]) -> list[Any]:
+    """(channel_id, slack_ts, payload) of every message posted to `channels`, oldest first."""
+    rows = await session.execute(
+        sa.select(deliveries.c.channel_id, deliveries.c.slack_ts, deliveries.c.payload)
+        .where(deliveries.c.status == DeliveryStatus.SENT.value)
+        .where(deliveries.c.kind == DeliveryKind.POST.value)
+        .where(deliveries.c.channel_id.in_(channels))
+        .order_by(deliveries.c.id)
+    )
+    return list(rows.all())
+
+
+async def last_delivery_id(session: AsyncSession) -> int:
+    return await session.scalar(sa.select(sa.func.max(deliveries.c.id))) or 0
+
+
+async def deliveries_after(session: AsyncSession, delivery_id: int) -> list[Any]:
+    """(id, channel_id) of every delivery queued after `delivery_id`, in queue order."""
+    rows = await session.execute(
+        sa.select(deliveries.c.id, deliveries.c.channel_id)
+        .where(deliveries.c.id > delivery_id)
+        .order_by(deliveries.c.id)
+    )
+    return list(rows.all())
+
+
+async def finished_deliveries(session: AsyncSession, excluding: set[int]) -> list[Any]:
+    """Every sent or dead delivery whose id is not in `excluding`, in the order they ended."""
+    rows = await session.execute(
+        sa.select(deliveries)
+        .where(deliveries.c.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.DEAD.value]))
+        .where(deliveries.c.id.not_in(excluding) if excluding else sa.true())
+        .order_by(deliveries.c.sent_at, deliveries.c.id)
+    )
+    return list(rows.all())
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     id: int

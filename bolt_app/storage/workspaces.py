@@ -60,6 +60,44 @@ async def list_team_ids(session: AsyncSession) -> list[str]:
     )
 
 
+async def pause_state(session: AsyncSession, team_id: str) -> tuple[bool, str | None] | None:
+    """(paused, why) of a stored workspace; None for a team with no workspace row yet."""
+    row = (
+        await session.execute(
+            sa.select(workspaces.c.paused, workspaces.c.paused_reason).where(
+                workspaces.c.team_id == team_id
+            )
+        )
+    ).first()
+    return None if row is None else (bool(row.paused), row.paused_reason)
+
+
+async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
+    """The company codes of the team's Sage connection; none until one is configured."""
+    companies = await session.scalar(
+        sa.select(sage_connections.c.companies).where(sage_connections.c.team_id == team_id)
+    )
+    return list(companies or [])
+
+
+async def stored_channels(session: AsyncSession, team_id: str) -> dict[str, str]:
+    """Record type (its value) -> the channel ID it is routed to."""
+    rows = await session.execute(
+        sa.select(channel_routes.c.record_type, channel_routes.c.channel_id).where(
+            channel_routes.c.team_id == team_id
+        )
+    )
+    return dict(rows.all())
+
+
+async def pause_states(session: AsyncSession) -> dict[str, tuple[bool, str | None]]:
+    """(paused, why) of every stored workspace, by team ID."""
+    rows = await session.execute(
+        sa.select(workspaces.c.team_id, workspaces.c.paused, workspaces.c.paused_reason)
+    )
+    return {team_id: (bool(paused), reason) for team_id, paused, reason in rows.all()}
+
+
 async def load_workspaces(
     session: AsyncSession, box: SecretBox, team: str | None = None
 ) -> list[WorkspaceConfig]:
