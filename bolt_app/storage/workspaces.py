@@ -72,6 +72,39 @@ async def pause_state(session: AsyncSession, team_id: str) -> tuple[bool, str | 
     return None if row is None else (bool(row.paused), row.paused_reason)
 
 
+def paused_teams() -> sa.Select:
+    """The team IDs of paused workspaces, for other stores' subqueries."""
+    return sa.select(workspaces.c.team_id).where(workspaces.c.paused.is_(True))
+
+
+def paused_flag(team_id: str) -> sa.ScalarSelect:
+    """Whether the team's workspace is paused, as a scalar subquery."""
+    return sa.select(workspaces.c.paused).where(workspaces.c.team_id == team_id).scalar_subquery()
+
+
+async def mark_paused(
+    session: AsyncSession, team_id: str, reason: str, *, now: datetime, only_if_running: bool
+) -> bool:
+    """Pause the workspace with `reason`; False when nothing changed (already paused, with
+    `only_if_running`, or no such workspace)."""
+    query = sa.update(workspaces).where(workspaces.c.team_id == team_id)
+    if only_if_running:
+        query = query.where(workspaces.c.paused.is_(False))
+    result = await session.execute(query.values(paused=True, paused_reason=reason, updated_at=now))
+    return result.rowcount == 1
+
+
+async def clear_pause(session: AsyncSession, team_id: str, *, now: datetime) -> bool:
+    """Lift the workspace's pause; False when it was not paused."""
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(True))
+        .values(paused=False, paused_reason=None, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
 async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
     """The company codes of the team's Sage connection; none until one is configured."""
     companies = await session.scalar(
