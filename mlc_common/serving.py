@@ -3,6 +3,9 @@
 The simulated agent, the Slack stand-in and the web process all need the same thing: bind
 (port 0 works, and the chosen port is known before serving), serve without uvicorn taking
 over the process's signals (whoever runs the server owns them), stop cleanly.
+
+The agent and its simulator also need to know which client certificate opened a TLS
+connection: `PeerCertificateProtocol` puts it in each request's scope (`client_certificate`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import socket
 from collections.abc import Iterator
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
 class _SignalFreeServer(uvicorn.Server):
@@ -61,3 +65,29 @@ class EmbeddedServer:
             await stop.wait()
         finally:
             await self.stop()
+
+
+def _common_name(peercert: dict | None) -> str:
+    for rdn in (peercert or {}).get("subject", ()):
+        for name, value in rdn:
+            if name == "commonName":
+                return value
+    return ""
+
+
+class PeerCertificateProtocol(H11Protocol):
+    """h11 protocol that tells the app which client certificate opened the connection:
+    `scope["extensions"]["tls"]` holds `client_certificate` (whether the peer presented one
+    that the TLS layer verified) and `client_common_name` ("" without one)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        peercert = transport.get_extra_info("peercert")
+        tls = {"client_certificate": bool(peercert), "client_common_name": _common_name(peercert)}
+        inner = self.app
+
+        async def app(scope, receive, send):
+            scope.setdefault("extensions", {})["tls"] = tls
+            await inner(scope, receive, send)
+
+        self.app = app

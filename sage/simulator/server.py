@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mlc_common.certs import Pki
-from mlc_common.serving import EmbeddedServer
+from mlc_common.serving import EmbeddedServer, PeerCertificateProtocol
 from sage.connection import AuthMode, ConnectionSettings
 from sage.simulator.activity import Activity
 from sage.simulator.app import Access, RecordedRequest, build_app
@@ -31,29 +30,6 @@ from sage.simulator.faults import Faults
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _common_name(peercert: dict | None) -> str:
-    for rdn in (peercert or {}).get("subject", ()):
-        for name, value in rdn:
-            if name == "commonName":
-                return value
-    return ""
-
-
-class _PeerAwareProtocol(H11Protocol):
-    """h11 protocol that tells the app which client certificate opened the connection."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        common_name = _common_name(transport.get_extra_info("peercert"))
-        inner = self.app
-
-        async def app(scope, receive, send):
-            scope.setdefault("extensions", {})["tls"] = {"client_common_name": common_name}
-            await inner(scope, receive, send)
-
-        self.app = app
 
 
 class SimulatorServer:
@@ -147,7 +123,7 @@ class SimulatorServer:
             ssl_keyfile=str(self.pki.server_key),
             ssl_ca_certs=str(self.pki.ca_cert) if mtls else None,
             ssl_cert_reqs=ssl.CERT_REQUIRED if mtls else ssl.CERT_NONE,
-            http=_PeerAwareProtocol,
+            http=PeerCertificateProtocol,
             lifespan="off",
             log_config=None,
             log_level="warning",
