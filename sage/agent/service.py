@@ -78,8 +78,12 @@ class Entry:
 class _Scan:
     id: str
     taken_at: float
-    entries: list[Entry]
+    entries: list[Entry]  # in listing order
     names: dict[tuple[str, tuple[str, ...]], dict[str, str]] = field(default_factory=dict)
+    positions: list[tuple[str, Decimal, str]] = field(default_factory=list)  # for bisect
+
+    def __post_init__(self) -> None:
+        self.positions = [entry.position for entry in self.entries]
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +290,7 @@ class CompanyReader:
             raise InvalidParameter("page_token belongs to a listing with another since bound")
         with self._lock:
             scan = self._cached(reader, since[0] if since else None, token and token["s"])
-            keys = [entry.position for entry in scan.entries]
+            keys = scan.positions
             start = bisect.bisect_left(keys, (*since, "")) if since else 0
             if token is not None:
                 try:
