@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives import serialization
 from bolt_app.errors import ConfigError
 from bolt_app.polling.rules import RoutingRule, parse_rules
 from bolt_app.schedule import DEFAULT_SCHEDULES, Schedule, parse_schedule
-from mlc_common.config_values import resolve_value
 from sage.client import normalise_pin
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
@@ -249,10 +248,23 @@ class _Reader:
     def secret(self, table: dict[str, Any], key: str, prefix: str = "") -> str:
         """A secret given literally, as `env:NAME` or as `file:PATH` (relative to the file)."""
         name = prefix + key
-        try:
-            return resolve_value(self.as_str(table[key], name), self.environ, self.path.parent)
-        except ValueError as error:
-            raise self.fail(name, str(error)) from None
+        value = self.as_str(table[key], name)
+        if value.startswith("env:"):
+            variable = value[4:]
+            resolved = self.environ.get(variable)
+            if not resolved:
+                raise self.fail(name, f"environment variable {variable} is not set")
+            return resolved
+        if value.startswith("file:"):
+            target = Path(value[5:]).expanduser()
+            if not target.is_absolute():
+                target = self.path.parent / target
+            try:
+                return target.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+                raise self.fail(name, f"cannot read {target} ({reason})") from None
+        return value
 
 
 def check_backfill_days(value: object) -> int:

@@ -67,6 +67,27 @@ class EmbeddedServer:
             await self.stop()
 
 
+def https_config(
+    app, *, certfile: str, keyfile: str, ca_certs: str | None, cert_reqs: int
+) -> uvicorn.Config:
+    """uvicorn serving `app` over TLS, quietly, telling the app about client certificates
+    (`PeerCertificateProtocol`): the agent's and the simulated agent's settings."""
+    return uvicorn.Config(
+        app,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        ssl_ca_certs=ca_certs,
+        ssl_cert_reqs=cert_reqs,
+        http=PeerCertificateProtocol,
+        lifespan="off",
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=2,
+    )
+
+
 def _common_name(peercert: dict | None) -> str:
     for rdn in (peercert or {}).get("subject", ()):
         for name, value in rdn:

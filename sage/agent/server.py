@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mlc_common.serving import EmbeddedServer, PeerCertificateProtocol
+from mlc_common.serving import EmbeddedServer, https_config
 from sage.agent.errors import AgentReadError, FileBusy
 from sage.agent.readers import READERS
 from sage.agent.service import AgentService, InvalidParameter, parse_since
@@ -40,7 +40,7 @@ BUSY_RETRY_AFTER = 5
 
 
 class ErrorAnswer(Exception):
-    """An error in the contract's shape."""
+    """An error in the contract's shape (the simulator answers its errors with it too)."""
 
     def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -61,11 +61,14 @@ class ErrorAnswer(Exception):
         return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _page_size(text: str | None) -> int:
+def parse_page_size(text: str | None) -> int:
+    """The page_size query parameter (the agent's and the simulator's)."""
     if text is None:
         return DEFAULT_PAGE_SIZE
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise InvalidParameter(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}")
+        raise ErrorAnswer(
+            "invalid_parameter", f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}"
+        )
     return int(text)
 
 
@@ -124,7 +127,7 @@ def build_app(
             query = request.query_params
             keys_listing = resource.endswith(KEYS_SUFFIX)
             reader = reader_of(resource.removesuffix(KEYS_SUFFIX))
-            page_size = _page_size(query.get("page_size"))
+            page_size = parse_page_size(query.get("page_size"))
             token = query.get("page_token") or None
             if keys_listing:
                 page = company.keys(reader, token, page_size)
@@ -193,7 +196,7 @@ class Listen:
 
 
 class AgentServer:
-    """The agent on https://HOST:PORT; `async with AgentServer(service, listen) as server:`."""
+    """The agent on https://HOST:PORT: `await server.start()`, later `await server.stop()`."""
 
     def __init__(self, service: AgentService, listen: Listen) -> None:
         if listen.client_ca_file is None and not listen.api_keys:
@@ -212,19 +215,12 @@ class AgentServer:
         app = build_app(
             self.service, api_keys=listen.api_keys, certificates=listen.client_ca_file is not None
         )
-        return uvicorn.Config(
+        return https_config(
             app,
-            ssl_certfile=str(listen.cert_file),
-            ssl_keyfile=str(listen.key_file),
-            ssl_ca_certs=str(listen.client_ca_file) if listen.client_ca_file else None,
-            ssl_cert_reqs=listen.verify_mode(),
-            http=PeerCertificateProtocol,
-            lifespan="off",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=2,
+            certfile=str(listen.cert_file),
+            keyfile=str(listen.key_file),
+            ca_certs=str(listen.client_ca_file) if listen.client_ca_file else None,
+            cert_reqs=listen.verify_mode(),
         )
 
     async def start(self) -> None:
@@ -238,17 +234,3 @@ class AgentServer:
             await self._server.stop()
             self._server = None
         await asyncio.to_thread(self.service.close)
-
-    async def __aenter__(self) -> AgentServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    async def serve_until(self, stop: asyncio.Event) -> None:
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            await self.stop()

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import uvicorn
 
 from mlc_common.certs import Pki
-from mlc_common.serving import EmbeddedServer, PeerCertificateProtocol
+from mlc_common.serving import EmbeddedServer, https_config
 from sage.connection import AuthMode, ConnectionSettings
 from sage.simulator.activity import Activity
 from sage.simulator.app import Access, RecordedRequest, build_app
@@ -117,19 +117,12 @@ class SimulatorServer:
             clock=self.clock,
             requests=self.requests,
         )
-        return uvicorn.Config(
+        return https_config(
             app,
-            ssl_certfile=str(self.pki.server_cert),
-            ssl_keyfile=str(self.pki.server_key),
-            ssl_ca_certs=str(self.pki.ca_cert) if mtls else None,
-            ssl_cert_reqs=ssl.CERT_REQUIRED if mtls else ssl.CERT_NONE,
-            http=PeerCertificateProtocol,
-            lifespan="off",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=2,
+            certfile=str(self.pki.server_cert),
+            keyfile=str(self.pki.server_key),
+            ca_certs=str(self.pki.ca_cert) if mtls else None,
+            cert_reqs=ssl.CERT_REQUIRED if mtls else ssl.CERT_NONE,
         )
 
     async def start(self) -> None:

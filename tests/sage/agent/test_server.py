@@ -17,6 +17,7 @@ from sage.connection import AuthMode, ConnectionSettings
 from sage.errors import AuthError, NotFoundError, UnavailableError
 from sage.resources import RESOURCES, by_path
 from tests.fixtures.agent import needs_odbc, odbc_connection_string, write_test_company
+from tests.fixtures.polling import agent_settings
 
 CHICAGO = ZoneInfo("America/Chicago")
 ONE_TRY = RetryPolicy(max_attempts=1)
@@ -34,17 +35,7 @@ def kind(request) -> str:
 
 
 def settings(server, **changes) -> ConnectionSettings:
-    pki = server.pki
-    base = ConnectionSettings(
-        agent_url=server.base_url,
-        companies=("ABC",),
-        auth=AuthMode.MTLS,
-        timezone=CHICAGO,
-        client_cert_pem=pki.client_cert.read_text(),
-        client_key_pem=pki.client_key.read_text(),
-        ca_cert_pem=pki.ca_cert.read_text(),
-    )
-    return replace(base, **changes)
+    return replace(agent_settings(server), **changes)
 
 
 def without_key(record):
