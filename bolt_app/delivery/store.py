@@ -505,26 +505,17 @@ async def _audit(
     )
 
 
-async def latest_dead_letters(session: AsyncSession, team_id: str, limit: int) -> list[Any]:
-    """The team's newest dead letters (id, channel_id, record_type, record_key, last_error,
-    updated_at), newest first."""
+async def latest_deliveries(
+    session: AsyncSession, team_id: str, status: DeliveryStatus, limit: int
+) -> list[Any]:
+    """The team's newest deliveries in `status` (dead letters by when they died, sent ones by
+    when they were sent), newest first, as whole rows."""
+    when = deliveries.c.sent_at if status is DeliveryStatus.SENT else deliveries.c.updated_at
     rows = await session.execute(
         sa.select(deliveries)
         .where(deliveries.c.team_id == team_id)
-        .where(deliveries.c.status == DeliveryStatus.DEAD.value)
-        .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
-        .limit(limit)
-    )
-    return list(rows)
-
-
-async def latest_sent(session: AsyncSession, team_id: str, limit: int) -> list[Any]:
-    """The team's newest sent deliveries (channel_id, record_type, record_key, kind, sent_at)."""
-    rows = await session.execute(
-        sa.select(deliveries)
-        .where(deliveries.c.team_id == team_id)
-        .where(deliveries.c.status == DeliveryStatus.SENT.value)
-        .order_by(deliveries.c.sent_at.desc(), deliveries.c.id.desc())
+        .where(deliveries.c.status == status.value)
+        .order_by(when.desc(), deliveries.c.id.desc())
         .limit(limit)
     )
     return list(rows)

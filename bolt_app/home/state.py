@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.store import latest_dead_letters, latest_sent
+from bolt_app.delivery.outbox import DeliveryStatus
+from bolt_app.delivery.store import latest_deliveries
 from bolt_app.home.admin import load_or_new_workspace
 from bolt_app.home.views.home import (
     MAX_DEAD_LETTERS_SHOWN,
@@ -147,7 +148,7 @@ def _label(record: APInvoice | PurchaseOrder) -> str:
 
 
 async def _dead_letters(session: AsyncSession, team_id: str) -> tuple[DeadLetterRow, ...]:
-    rows = await latest_dead_letters(session, team_id, MAX_DEAD_LETTERS_SHOWN)
+    rows = await latest_deliveries(session, team_id, DeliveryStatus.DEAD, MAX_DEAD_LETTERS_SHOWN)
     return tuple(
         DeadLetterRow(
             delivery_id=row.id,
@@ -162,7 +163,7 @@ async def _dead_letters(session: AsyncSession, team_id: str) -> tuple[DeadLetter
 
 
 async def _last_deliveries(session: AsyncSession, team_id: str) -> tuple[DeliveryRow, ...]:
-    rows = await latest_sent(session, team_id, MAX_DELIVERIES_SHOWN)
+    rows = await latest_deliveries(session, team_id, DeliveryStatus.SENT, MAX_DELIVERIES_SHOWN)
     return tuple(
         DeliveryRow(
             channel_id=row.channel_id,
