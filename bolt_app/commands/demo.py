@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import pickle
@@ -44,7 +45,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bolt_app.blocks.messages import SlackMessage, block_kit_builder_url, render_text
 from bolt_app.crypto import generate_key
 from bolt_app.delivery.outbox import DeliveryKind, DeliveryStatus
-from bolt_app.delivery.slack import client_factory
 from bolt_app.delivery.store import (
     deliveries_after,
     finished_deliveries,
@@ -54,9 +54,8 @@ from bolt_app.delivery.store import (
 from bolt_app.errors import ConfigError
 from bolt_app.logging import configure_logging
 from bolt_app.polling.store import all_poll_states
-from bolt_app.runtime.pipeline import build_pipeline
+from bolt_app.runtime.graph import build_runtime
 from bolt_app.settings import Settings
-from bolt_app.slack.installations import SlackClients
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
 from bolt_app.storage.workspaces import apply_workspace
@@ -544,17 +543,18 @@ async def _with_database(
                 + (f" ({restored} put back into the stand-in)" if slack.standin else "")
                 + f", {waiting} still queued; cursors kept"
             )
-        pipeline = build_pipeline(
-            sessions,
-            box,
-            client_factory(
-                base_url=slack.api_url,
-                token_for_team=SlackClients(
-                    api_url=slack.api_url, sessions=sessions, box=box
-                ).token_for_team,
+        runtime = build_runtime(
+            dataclasses.replace(
+                settings,
+                slack_api_url=slack.api_url,
+                slack_client_id=None,
+                slack_client_secret=None,
             ),
-            worker_id=f"demo:{os.getpid()}",
+            engine=engine,
+            box=box,
+            role="demo",
         )
+        pipeline = runtime.pipeline
         _say(f"Setup took {time.monotonic() - started:.1f} s. Ctrl-C stops.\n")
 
         async def first_polls() -> None:
