@@ -32,7 +32,7 @@ from bolt_app.blocks.messages import (
     build_digest_message,
 )
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
+from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue, enqueue_many
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
@@ -454,18 +454,26 @@ class _Commit:
     ) -> int:
         self.queued += 1
         return await enqueue(
-            self.session,
-            OutboundMessage(
-                team_id=self.key.team_id,
-                channel_id=channel,
-                kind=kind,
-                message=message,
-                company=self.key.company,
-                record_type=self.key.record_type,
-                record_key=record_key,
-                parent_delivery_id=parent,
-            ),
-            now=self.now,
+            self.session, self._outbound(channel, kind, message, record_key, parent), now=self.now
+        )
+
+    def _outbound(
+        self,
+        channel: str,
+        kind: DeliveryKind,
+        message: SlackMessage,
+        record_key: str,
+        parent: int | None = None,
+    ) -> OutboundMessage:
+        return OutboundMessage(
+            team_id=self.key.team_id,
+            channel_id=channel,
+            kind=kind,
+            message=message,
+            company=self.key.company,
+            record_type=self.key.record_type,
+            record_key=record_key,
+            parent_delivery_id=parent,
         )
 
     async def _connected(self) -> None:
@@ -502,10 +510,14 @@ class _Commit:
                 mentions,
             )
             await self._enqueue(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
-        for send in single:
-            send.delivery_id = await self._enqueue(
-                send.channel, DeliveryKind.POST, self._message(send), send.key
-            )
+        posts = [
+            self._outbound(send.channel, DeliveryKind.POST, self._message(send), send.key)
+            for send in single
+        ]
+        ids = await enqueue_many(self.session, posts, now=self.now)
+        self.queued += len(ids)
+        for send, delivery_id in zip(single, ids, strict=True):
+            send.delivery_id = delivery_id
 
     async def _queue_change(self, send: _Send) -> None:
         """An update in place plus a one-line reply; a fresh post when there is nothing to
