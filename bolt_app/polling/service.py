@@ -444,18 +444,9 @@ class _Commit:
 
     # --- messages ---------------------------------------------------------------------------
 
-    async def _enqueue(
-        self,
-        channel: str,
-        kind: DeliveryKind,
-        message: SlackMessage,
-        record_key: str,
-        parent: int | None = None,
-    ) -> int:
+    async def _enqueue(self, outbound: OutboundMessage) -> int:
         self.queued += 1
-        return await enqueue(
-            self.session, self._outbound(channel, kind, message, record_key, parent), now=self.now
-        )
+        return await enqueue(self.session, outbound, now=self.now)
 
     def _outbound(
         self,
@@ -484,7 +475,7 @@ class _Commit:
                 channels.append(rule.channel)
         message = build_connected_message(self.key.company, self.key.record_type)
         for channel in channels:
-            await self._enqueue(channel, DeliveryKind.POST, message, "connected")
+            await self._enqueue(self._outbound(channel, DeliveryKind.POST, message, "connected"))
 
     def _message(self, send: _Send, *, with_previous: bool = False) -> SlackMessage:
         return messages.record_message(
@@ -509,7 +500,9 @@ class _Commit:
                 build_digest_message(self.key.record_type, [send.verdict.record for send in group]),
                 mentions,
             )
-            await self._enqueue(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
+            await self._enqueue(
+                self._outbound(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
+            )
         posts = [
             self._outbound(send.channel, DeliveryKind.POST, self._message(send), send.key)
             for send in single
@@ -525,19 +518,26 @@ class _Commit:
         parent = send.previous.delivery_id if send.previous else None
         if parent is None or self.key.record_type is RecordType.GL_ACCOUNT:
             send.delivery_id = await self._enqueue(
-                send.channel, DeliveryKind.POST, self._message(send, with_previous=True), send.key
+                self._outbound(
+                    send.channel,
+                    DeliveryKind.POST,
+                    self._message(send, with_previous=True),
+                    send.key,
+                )
             )
             return
         send.delivery_id = parent
         await self._enqueue(
-            send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent
+            self._outbound(send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent)
         )
         await self._enqueue(
-            send.channel,
-            DeliveryKind.REPLY,
-            build_change_reply(send.verdict.previous, send.verdict.record),
-            send.key,
-            parent,
+            self._outbound(
+                send.channel,
+                DeliveryKind.REPLY,
+                build_change_reply(send.verdict.previous, send.verdict.record),
+                send.key,
+                parent,
+            )
         )
 
     # --- bookkeeping --------------------------------------------------------------------------
