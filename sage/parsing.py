@@ -11,6 +11,7 @@ the connection's zone; `to_sage_stamp` writes a cursor back for `since_date`/`si
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +40,9 @@ _TIME = re.compile(r"\d{1,2}(\.\d*)?", re.ASCII)
 _AMOUNT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 _SECONDS_PER_HOUR = Decimal(3600)
 _FIVE_PLACES = Decimal("0.00001")
+# Sage 100 keeps money in at most 15 digits; past 18, sums and rounding leave Decimal's default
+# 28-digit precision, so such a value is a damaged row, never an amount.
+MAX_AMOUNT_DIGITS = 18
 
 Row = Mapping[str, object]
 RowParser = Callable[[Row, str, ZoneInfo], SageRecord]
@@ -97,7 +101,10 @@ def parse_amount(value: str) -> Decimal:
     text = trim(value)
     if not _AMOUNT.fullmatch(text):
         raise ParseError(f"amount {value!r} is not a decimal number")
-    return Decimal(text)
+    amount = Decimal(text)
+    if len(amount.as_tuple().digits) > MAX_AMOUNT_DIGITS:
+        raise ParseError(f"amount {value!r} has more than {MAX_AMOUNT_DIGITS} digits")
+    return amount
 
 
 def local_stamp(day: date | None, clock: time | None, zone: ZoneInfo) -> datetime | None:
@@ -212,11 +219,51 @@ def choice(row: Row, name: str, enum):
         raise ParseError(f"{name} {value!r} is not one of {allowed}") from None
 
 
+MAX_RECORD_KEY = 255  # what the connector's tables hold
+
+
 def record_key(row: Row) -> str:
-    """RecordKey is opaque: kept byte for byte (no trimming), but it must be a non-empty string."""
+    """RecordKey is opaque: kept byte for byte (no trimming), but it must be a non-empty string
+    of whole characters that fits the connector's tables."""
     value = field(row, "RecordKey")
     if not isinstance(value, str) or value == "":
         raise ParseError("RecordKey is not a non-empty string")
+    if len(value) > MAX_RECORD_KEY:
+        raise ParseError(f"RecordKey is {len(value)} characters, over {MAX_RECORD_KEY}")
+    if _has_surrogate(value):
+        raise ParseError("RecordKey holds half a UTF-16 character pair")
+    return value
+
+
+def _has_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def shown_as_received(value: str) -> str:
+    """Text with each lone surrogate written as its escape (`\\ud800`), so it can be stored and
+    shown without pretending to know the character it was part of."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _escape_broken_text(value: object, name: str, problems: list[str]) -> object:
+    """The row with lone surrogates escaped in every text field below RecordKey, each named."""
+    if isinstance(value, str):
+        if not _has_surrogate(value):
+            return value
+        shown = shown_as_received(value)
+        problems.append(f"{name} {shown.strip()!r} holds half a UTF-16 character pair")
+        return shown
+    if isinstance(value, Mapping):
+        return {
+            key: value_ if key == "RecordKey" else _escape_broken_text(value_, key, problems)
+            for key, value_ in value.items()
+        }
+    if isinstance(value, list):
+        return [_escape_broken_text(item, f"{name}[{i}]", problems) for i, item in enumerate(value)]
     return value
 
 
@@ -351,7 +398,19 @@ def parse_row(
     if not isinstance(row, Mapping):
         return SkippedRecord(record_key=None, reason="the row is not a JSON object")
     key = row.get("RecordKey")
+    problems: list[str] = []
+    readable = _escape_broken_text(row, "", problems)
     try:
-        return parser(row, company, zone)
+        record = parser(readable, company, zone)
     except ParseError as error:
-        return SkippedRecord(record_key=key if isinstance(key, str) else None, reason=str(error))
+        shown = _shown_key(key)
+        return SkippedRecord(record_key=shown, reason=str(error))
+    return dataclasses.replace(record, problems=tuple(problems)) if problems else record
+
+
+def _shown_key(key: object) -> str | None:
+    """A RecordKey fit for a report line: escaped, and cut short when it is absurdly long."""
+    if not isinstance(key, str):
+        return None
+    shown = shown_as_received(key)
+    return shown if len(shown) <= 80 else f"{shown[:77]}..."

@@ -59,6 +59,7 @@ class APInvoice:
     purchase_order_no: str
     comment: str
     stamps: AuditStamps
+    problems: tuple[str, ...] = ()  # fields read as received but not as they should be
 
     @property
     def vendor_display(self) -> str:
@@ -127,6 +128,7 @@ class PurchaseOrder:
     comment: str
     lines: tuple[PurchaseOrderLine, ...]
     stamps: AuditStamps
+    problems: tuple[str, ...] = ()  # fields read as received but not as they should be
 
     @property
     def vendor_display(self) -> str:
@@ -166,6 +168,7 @@ class GLPosting:
     batch_no: str
     source_module: str
     stamps: AuditStamps
+    problems: tuple[str, ...] = ()  # fields read as received but not as they should be
 
     @property
     def register_key(self) -> tuple[str, str]:
@@ -221,6 +224,7 @@ class GLAccount:
     account_group: str
     status: AccountStatus
     stamps: AuditStamps
+    problems: tuple[str, ...] = ()  # fields read as received but not as they should be
 
 
 SageRecord = APInvoice | PurchaseOrder | GLPosting | GLAccount

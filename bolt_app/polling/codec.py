@@ -53,8 +53,12 @@ def _decode(kind: Any, data: Any, zone: ZoneInfo) -> Any:
         return tuple(_decode(item, value, zone) for value in data)
     if dataclasses.is_dataclass(kind):
         hints = _hints(kind)
-        return kind(
-            **{f.name: _decode(hints[f.name], data[f.name], zone) for f in dataclasses.fields(kind)}
+        return kind(  # a field added since the data was written keeps its default
+            **{
+                f.name: _decode(hints[f.name], data[f.name], zone)
+                for f in dataclasses.fields(kind)
+                if f.name in data or f.default is dataclasses.MISSING
+            }
         )
     if kind is datetime:
         return datetime.fromisoformat(data).astimezone(zone)

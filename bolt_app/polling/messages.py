@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from bolt_app.blocks.kit import context
 from bolt_app.blocks.messages import (
     MAX_BLOCKS,
     SlackMessage,
@@ -16,7 +17,9 @@ from bolt_app.blocks.messages import (
     build_gl_account_message,
     build_gl_register_message,
     build_purchase_order_message,
+    escape,
     mention_text,
+    truncate,
 )
 from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
 
@@ -39,7 +42,19 @@ def record_message(
         case GLAccount():
             old = previous if isinstance(previous, GLAccount) else None
             message = build_gl_account_message(old, record, record_url=record_url)
-    return with_mentions(message, mentions)
+    return with_mentions(with_problems(message, getattr(record, "problems", ())), mentions)
+
+
+def with_problems(message: SlackMessage, problems: Sequence[str]) -> SlackMessage:
+    """Fields read as received but not as they should be, said under the record, so nobody
+    takes a broken value for Sage's own."""
+    if not problems:
+        return message
+    line = truncate("Some fields could not be read: " + "; ".join(problems) + ".", 2900)
+    blocks = message.blocks
+    if len(blocks) < MAX_BLOCKS:
+        blocks = (*blocks, context(f":warning: {escape(line)}"))
+    return replace(message, blocks=blocks)
 
 
 def with_mentions(message: SlackMessage, group_ids: Sequence[str]) -> SlackMessage:

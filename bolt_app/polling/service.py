@@ -32,7 +32,7 @@ from bolt_app.blocks.messages import (
     build_digest_message,
 )
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
+from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue, enqueue_many
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
@@ -444,28 +444,27 @@ class _Commit:
 
     # --- messages ---------------------------------------------------------------------------
 
-    async def _enqueue(
+    async def _enqueue(self, outbound: OutboundMessage) -> int:
+        self.queued += 1
+        return await enqueue(self.session, outbound, now=self.now)
+
+    def _outbound(
         self,
         channel: str,
         kind: DeliveryKind,
         message: SlackMessage,
         record_key: str,
         parent: int | None = None,
-    ) -> int:
-        self.queued += 1
-        return await enqueue(
-            self.session,
-            OutboundMessage(
-                team_id=self.key.team_id,
-                channel_id=channel,
-                kind=kind,
-                message=message,
-                company=self.key.company,
-                record_type=self.key.record_type,
-                record_key=record_key,
-                parent_delivery_id=parent,
-            ),
-            now=self.now,
+    ) -> OutboundMessage:
+        return OutboundMessage(
+            team_id=self.key.team_id,
+            channel_id=channel,
+            kind=kind,
+            message=message,
+            company=self.key.company,
+            record_type=self.key.record_type,
+            record_key=record_key,
+            parent_delivery_id=parent,
         )
 
     async def _connected(self) -> None:
@@ -476,7 +475,7 @@ class _Commit:
                 channels.append(rule.channel)
         message = build_connected_message(self.key.company, self.key.record_type)
         for channel in channels:
-            await self._enqueue(channel, DeliveryKind.POST, message, "connected")
+            await self._enqueue(self._outbound(channel, DeliveryKind.POST, message, "connected"))
 
     def _message(self, send: _Send, *, with_previous: bool = False) -> SlackMessage:
         return messages.record_message(
@@ -501,11 +500,17 @@ class _Commit:
                 build_digest_message(self.key.record_type, [send.verdict.record for send in group]),
                 mentions,
             )
-            await self._enqueue(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
-        for send in single:
-            send.delivery_id = await self._enqueue(
-                send.channel, DeliveryKind.POST, self._message(send), send.key
+            await self._enqueue(
+                self._outbound(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
             )
+        posts = [
+            self._outbound(send.channel, DeliveryKind.POST, self._message(send), send.key)
+            for send in single
+        ]
+        ids = await enqueue_many(self.session, posts, now=self.now)
+        self.queued += len(ids)
+        for send, delivery_id in zip(single, ids, strict=True):
+            send.delivery_id = delivery_id
 
     async def _queue_change(self, send: _Send) -> None:
         """An update in place plus a one-line reply; a fresh post when there is nothing to
@@ -513,19 +518,26 @@ class _Commit:
         parent = send.previous.delivery_id if send.previous else None
         if parent is None or self.key.record_type is RecordType.GL_ACCOUNT:
             send.delivery_id = await self._enqueue(
-                send.channel, DeliveryKind.POST, self._message(send, with_previous=True), send.key
+                self._outbound(
+                    send.channel,
+                    DeliveryKind.POST,
+                    self._message(send, with_previous=True),
+                    send.key,
+                )
             )
             return
         send.delivery_id = parent
         await self._enqueue(
-            send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent
+            self._outbound(send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent)
         )
         await self._enqueue(
-            send.channel,
-            DeliveryKind.REPLY,
-            build_change_reply(send.verdict.previous, send.verdict.record),
-            send.key,
-            parent,
+            self._outbound(
+                send.channel,
+                DeliveryKind.REPLY,
+                build_change_reply(send.verdict.previous, send.verdict.record),
+                send.key,
+                parent,
+            )
         )
 
     # --- bookkeeping --------------------------------------------------------------------------

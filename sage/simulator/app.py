@@ -81,6 +81,14 @@ def _injected(fault: Injected) -> AgentError:
     return AgentError(fault.code, _INJECTED_MESSAGES.get(fault.code, fault.code), fault.retry_after)
 
 
+class RowsResponse(JSONResponse):
+    """Rows as JSON with non-ASCII escaped, as the agent writes them, so a malformed row's lone
+    surrogate goes on the wire as `\\ud800` the way a damaged table would send it."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
+
+
 def encode_token(company: str, resource: str, after: Position | None, page: int) -> str:
     payload = {"c": company, "r": resource, "n": page}
     if after is not None:
@@ -188,7 +196,7 @@ def build_app(
                 after = sort_key(rows[-1])
             next_token = encode_token(company, resource, after, page + 1) if more else None
             next_token = faults.repeated_token(token) or next_token
-            return JSONResponse(
+            return RowsResponse(
                 {
                     "company": company,
                     "resource": resource,
@@ -205,7 +213,7 @@ def build_app(
             row = data.get(request.path_params["company"], request.path_params["resource"], key)
             if row is None:
                 raise AgentError("not_found", f"no record with RecordKey {key!r}")
-            return JSONResponse(faults.serve(row))
+            return RowsResponse(faults.serve(row))
 
         return await guarded(request, answer, data_call=True)
 

@@ -34,6 +34,11 @@ class Malformation(StrEnum):
     BAD_DATE = "bad_date"
     BAD_AMOUNT = "bad_amount"
     MISSING_KEY = "missing_key"
+    LONE_SURROGATE = "lone_surrogate"  # half a UTF-16 pair in a text field, as JSON allows
+    HUGE_AMOUNT = "huge_amount"  # 30 digits: a valid decimal no ledger can hold
+    LONG_KEY = "long_key"  # a RecordKey over 255 characters
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"  # a number where the contract says a string
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class _Script:
 
 _DATE_FIELDS = ("InvoiceDate", "PurchaseOrderDate", "PostingDate", "DateCreated")
 _AMOUNT_FIELDS = ("InvoiceAmt", "TaxableAmt", "DebitAmount", "CreditAmount")
+_TEXT_FIELDS = ("VendorName", "PurchaseName", "PostingComment", "AccountDesc")
 
 
 class Faults:
@@ -171,7 +177,23 @@ class Faults:
         if how is Malformation.MISSING_KEY:
             broken.pop("RecordKey", None)
             return broken
+        text = next(name for name in _TEXT_FIELDS if name in broken)
+        if how is Malformation.LONG_KEY:
+            broken["RecordKey"] = str(broken["RecordKey"]).ljust(300, "X")
+            return broken
+        if how is Malformation.LONE_SURROGATE:
+            broken[text] = f"{broken[text]} \ud800"
+            return broken
+        if how is Malformation.MISSING_FIELD:
+            broken.pop(text)
+            return broken
+        if how is Malformation.WRONG_TYPE:
+            broken[text] = 12345
+            return broken
         amount = next((name for name in _AMOUNT_FIELDS if name in broken), None)
+        if how is Malformation.HUGE_AMOUNT and amount is not None:
+            broken[amount] = "123456789012345678901234567890.00"
+            return broken
         if how is Malformation.BAD_AMOUNT and amount is not None:
             broken[amount] = "12O.5O"
         else:  # gl-accounts carry no amount: a bad date breaks them just as well

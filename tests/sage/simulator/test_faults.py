@@ -118,7 +118,8 @@ async def test_malformed_rate_breaks_some_rows_and_paging_goes_on(start_simulato
     assert 0 < len(broken) < 20
     assert len(second["records"]) == 20
     next_keys = {row["RecordKey"] for row in rows[20:40]}
-    assert {s["RecordKey"] for s in second["records"] if "RecordKey" in s} <= next_keys
+    served_keys = [s["RecordKey"] for s in second["records"] if "RecordKey" in s]
+    assert all(any(key.startswith(k) for k in next_keys) for key in served_keys)  # or padded
 
 
 async def test_clear_restores_a_healthy_agent(mtls_simulator, mtls_client):
