@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.blocks.messages import (
     SlackMessage,
+    build_change_digest_message,
     build_change_reply,
     build_connected_message,
     build_digest_message,
@@ -36,7 +37,12 @@ from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue, enq
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
-from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
+from bolt_app.polling.bursts import (
+    DEFAULT_BURST_THRESHOLD,
+    DEFAULT_BURST_UPDATES,
+    collapse_bursts,
+    newest_parents,
+)
 from bolt_app.polling.codec import from_json, to_json
 from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.registers import (
@@ -108,6 +114,7 @@ class PollTuning:
     lookback: timedelta = DEFAULT_LOOKBACK
     settle_lag: timedelta = DEFAULT_SETTLE_LAG
     burst_threshold: int = DEFAULT_BURST_THRESHOLD
+    burst_updates: int = DEFAULT_BURST_UPDATES
     lease_ttl: timedelta = timedelta(minutes=15)
     page_size: int = 200
 
@@ -290,6 +297,7 @@ class PollService:
                 first=cursor is None,
                 now=self._now(),
                 burst_threshold=self._tuning.burst_threshold,
+                burst_updates=self._tuning.burst_updates,
                 zone=zone,
             ).run(cursor, records, skipped, page_stamps)
 
@@ -307,6 +315,7 @@ class _Commit:
         first: bool,
         now: datetime,
         burst_threshold: int,
+        burst_updates: int,
         zone: ZoneInfo,
     ) -> None:
         self.session = session
@@ -316,6 +325,7 @@ class _Commit:
         self.first = first
         self.now = now
         self.burst_threshold = burst_threshold
+        self.burst_updates = burst_updates
         self.default_channel = config.channels.get(key.record_type)
         self.zone = zone
         self.record_url = config.connection.record_url if config.connection else None
@@ -486,23 +496,21 @@ class _Commit:
         )
 
     async def _queue(self, sends: list[_Send]) -> None:
-        posts: list[_Send] = []
-        for send in sends:
-            if send.kind is ChangeKind.NEW:
-                posts.append(send)
-            elif send.kind is ChangeKind.CHANGED:
-                await self._queue_change(send)
+        posts = [send for send in sends if send.kind is ChangeKind.NEW]
+        changes = [send for send in sends if send.kind is ChangeKind.CHANGED]
+        single_changes, change_bursts = collapse_bursts(
+            changes, lambda s: s.channel, self.burst_threshold
+        )
+        for send in single_changes:
+            await self._queue_change(send)
+        for channel, group in change_bursts.items():
+            await self._queue_change_burst(channel, group)
         single, digests = collapse_bursts(posts, lambda s: s.channel, self.burst_threshold)
         for channel, group in digests.items():
-            # A rule's user group is still pinged when its record is folded into a digest.
-            mentions = tuple(dict.fromkeys(m for send in group for m in send.mentions))
-            digest = messages.with_mentions(
-                build_digest_message(self.key.record_type, [send.verdict.record for send in group]),
-                mentions,
+            digest = build_digest_message(
+                self.key.record_type, [send.verdict.record for send in group]
             )
-            await self._enqueue(
-                self._outbound(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
-            )
+            await self._enqueue_digest(channel, group, digest)
         posts = [
             self._outbound(send.channel, DeliveryKind.POST, self._message(send), send.key)
             for send in single
@@ -511,6 +519,40 @@ class _Commit:
         self.queued += len(ids)
         for send, delivery_id in zip(single, ids, strict=True):
             send.delivery_id = delivery_id
+
+    async def _enqueue_digest(self, channel: str, group: list[_Send], digest: SlackMessage) -> None:
+        # A rule's user group is still pinged when its record is folded into a digest.
+        mentions = tuple(dict.fromkeys(m for send in group for m in send.mentions))
+        await self._enqueue(
+            self._outbound(
+                channel,
+                DeliveryKind.POST,
+                messages.with_mentions(digest, mentions),
+                f"digest:{len(group)}",
+            )
+        )
+
+    async def _queue_change_burst(self, channel: str, group: list[_Send]) -> None:
+        """One digest of the changes, and the newest earlier messages updated in place (no
+        reply each); the others keep their delivery id, so a later change still updates them."""
+        for send in group:
+            send.delivery_id = send.previous.delivery_id if send.previous else None
+        budget = 0 if self.key.record_type is RecordType.GL_ACCOUNT else self.burst_updates
+        updated = newest_parents(group, lambda s: s.delivery_id, budget)
+        with_parent = sum(1 for send in group if send.delivery_id is not None)
+        digest = build_change_digest_message(
+            self.key.record_type,
+            [(send.verdict.previous or send.verdict.record, send.verdict.record) for send in group],
+            left_as_posted=with_parent - len(updated),
+        )
+        await self._enqueue_digest(channel, group, digest)
+        updates = [
+            self._outbound(
+                channel, DeliveryKind.UPDATE, self._message(send), send.key, send.delivery_id
+            )
+            for send in updated
+        ]
+        self.queued += len(await enqueue_many(self.session, updates, now=self.now))
 
     async def _queue_change(self, send: _Send) -> None:
         """An update in place plus a one-line reply; a fresh post when there is nothing to

@@ -375,3 +375,43 @@ async def test_a_rule_mention_is_kept_when_its_invoice_is_folded_into_a_digest(p
     [digest] = records_in(polling, AP_CHANNEL)
     assert digest.metadata["event_type"] == DIGEST_EVENT_TYPE
     assert digest.text.startswith("<!subteam^S0FIN0001>")
+
+
+async def test_posting_a_thousand_entered_invoices_becomes_one_digest_and_bounded_updates(polling):
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.tuning = PollTuning(burst_threshold=2000)  # each invoice gets a message of its own
+    entered = polling.data.add_many("ABC", "ap-invoices", 1000, start=polling.clock(), per_stamp=50)
+    polling.clock.advance(minutes=30)
+    assert (await polling.poll(RecordType.AP_INVOICE)).new == 1000
+    before = len(polling.messages(AP_CHANNEL))
+
+    polling.tuning = PollTuning()
+    total = sum(Decimal(str(row["InvoiceAmt"])) for row in entered)
+    posted = [
+        polling.data.post_invoice("ABC", str(row["RecordKey"]), polling.clock()) for row in entered
+    ]
+    polling.clock.advance(minutes=1)
+    started = polling.clock()
+    outcome = await polling.poll(RecordType.AP_INVOICE)
+    draining = polling.clock() - started
+
+    assert outcome.changed == 1000 and outcome.new == 0
+    [digest] = polling.messages(AP_CHANNEL)[before:]
+    assert digest.metadata["event_type"] == DIGEST_EVENT_TYPE
+    assert digest.metadata["event_payload"]["count"] == 1000
+    assert digest.text.startswith(f"1000 AP invoices posted in company ABC, total ${total:,.2f}")
+    assert "950 earlier messages about these were not updated" in rendered(digest)
+    originals = polling.messages(AP_CHANNEL)[1:before]
+    updated = [m for m in originals if m.edits]
+    assert len(updated) == 50 and updated == originals[-50:]  # the newest, still in view
+    assert all("Posted" in rendered(m) for m in updated)
+    assert all(polling.slack.thread_replies(AP_CHANNEL, m.ts) == [] for m in originals)
+    assert outcome.queued == 51 and draining <= timedelta(minutes=1)
+
+    polling.data.pay_invoice("ABC", str(posted[0]["RecordKey"]), Decimal("1.00"), polling.clock())
+    polling.clock.advance(minutes=1)
+    assert (await polling.poll(RecordType.AP_INVOICE)).changed == 1
+    first = polling.messages(AP_CHANNEL)[1]
+    assert first.edits == 1  # an earlier message left alone by the burst is updated later
+    [reply] = polling.slack.thread_replies(AP_CHANNEL, first.ts)
+    assert "Balance" in reply.text
