@@ -37,7 +37,7 @@ from bolt_app.home.views.home import (
     RouteRow,
     StatusPanel,
 )
-from bolt_app.polling.codec import from_json
+from bolt_app.polling.snapshots import snapshot_record
 from bolt_app.polling.store import latest_snapshots
 from bolt_app.status.model import load_status
 from bolt_app.storage.workspaces import load_polling_settings, pause_state
@@ -99,13 +99,15 @@ async def load_pending(
     invoices: list[APInvoice] = []
     orders: list[PurchaseOrder] = []
     for (_, record_type, _), snapshot in latest.items():
-        data = snapshot.get("record") if isinstance(snapshot, dict) else None
-        if data is None:
+        if not isinstance(snapshot, dict) or "record" not in snapshot:
             continue
-        if record_type == RecordType.AP_INVOICE.value:
-            invoices.append(from_json(APInvoice, data, zone))
-        else:
-            orders.append(from_json(PurchaseOrder, data, zone))
+        try:
+            if record_type == RecordType.AP_INVOICE.value:
+                invoices.append(snapshot_record(APInvoice, snapshot, zone))
+            else:
+                orders.append(snapshot_record(PurchaseOrder, snapshot, zone))
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            continue  # a snapshot that does not read is left out rather than break the Home
     return (
         _group(
             "AP invoices entered, not posted",

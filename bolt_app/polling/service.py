@@ -43,7 +43,6 @@ from bolt_app.polling.bursts import (
     collapse_bursts,
     newest_parents,
 )
-from bolt_app.polling.codec import from_json, to_json
 from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.registers import (
     REGISTER_QUIET,
@@ -52,9 +51,11 @@ from bolt_app.polling.registers import (
     split_registers,
 )
 from bolt_app.polling.routing import destinations
+from bolt_app.polling.snapshots import record_snapshot, snapshot_record
 from bolt_app.polling.store import (
     PollKey,
     SeenRecord,
+    SeenUpdate,
     acquire_lease,
     load_cursor,
     load_seen,
@@ -359,19 +360,16 @@ class _Commit:
             await self._connected()
         if not self.window.baseline:
             await self._queue(sends)
-        for send in sends:
-            if send.kind is ChangeKind.UNCHANGED:
-                continue
-            verdict = send.verdict
-            await save_seen(
-                self.session,
-                self.key,
+        updates = [
+            SeenUpdate(
                 send.key,
                 send.channel,
-                SeenRecord(verdict.version, verdict.snapshot, send.delivery_id),
-                existed=send.previous is not None,
-                now=self.now,
+                SeenRecord(send.verdict.version, send.verdict.snapshot, send.delivery_id),
             )
+            for send in sends
+            if send.kind is not ChangeKind.UNCHANGED
+        ]
+        await save_seen(self.session, self.key, updates, now=self.now)
         handled = [record.stamps.changed_at for item in items for record in item.stamp_source]
         new_cursor = advance_cursor(
             cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
@@ -424,14 +422,14 @@ class _Commit:
         else:
             raise TypeError(f"{type(record).__name__} is not a {record_type} record")
         version = version_of(fields)
-        snapshot = {"fields": fields, "record": to_json(record)}
+        snapshot = record_snapshot(record)
         zone = self.zone
 
         def judge(previous: SeenRecord | None) -> _Verdict:
             kind = classify(version, previous.version if previous else None)
             old = None
             if kind is ChangeKind.CHANGED:
-                old = from_json(type(record), previous.snapshot["record"], zone)
+                old = snapshot_record(type(record), previous.snapshot, zone, like=record)
             return _Verdict(kind, version, snapshot, record, old)
 
         return _Item(key, record, (record,), judge)

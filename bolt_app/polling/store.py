@@ -6,7 +6,7 @@ Cursors are stored as the agent's naive wall-clock text and read back in the con
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.polling.tables import poll_states, seen_records
+from bolt_app.storage.engine import dialect_insert
 from sage.records import RecordType
 
 _IN_CHUNK = 500
+_WRITE_CHUNK = 1000  # 10 parameters a row: within SQLite's and asyncpg's limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,39 +225,44 @@ async def seen_snapshot(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SeenUpdate:
+    """What one channel is now told about one record."""
+
+    record_key: str
+    channel_id: str
+    seen: SeenRecord
+
+
 async def save_seen(
-    session: AsyncSession,
-    key: PollKey,
-    record_key: str,
-    channel_id: str,
-    record: SeenRecord,
-    *,
-    existed: bool,
-    now: datetime,
+    session: AsyncSession, key: PollKey, updates: Sequence[SeenUpdate], *, now: datetime
 ) -> None:
-    values = {
-        "version": record.version,
-        "snapshot": record.snapshot,
-        "delivery_id": record.delivery_id,
-        "changed_at": now,
-    }
-    if existed:
+    """Inserts or updates each (record, channel) row, `_WRITE_CHUNK` rows per statement (an
+    upsert: ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike); the first seen time stays."""
+    latest = {(u.record_key, u.channel_id): u for u in updates}  # a row once per statement
+    rows = [
+        {
+            "team_id": key.team_id,
+            "company": key.company,
+            "record_type": key.record_type.value,
+            "record_key": update.record_key,
+            "channel_id": update.channel_id,
+            "version": update.seen.version,
+            "snapshot": update.seen.snapshot,
+            "delivery_id": update.seen.delivery_id,
+            "first_seen_at": now,
+            "changed_at": now,
+        }
+        for update in latest.values()
+    ]
+    for start in range(0, len(rows), _WRITE_CHUNK):
+        insert = dialect_insert(session, seen_records).values(rows[start : start + _WRITE_CHUNK])
         await session.execute(
-            sa.update(seen_records)
-            .where(key.where(seen_records))
-            .where(seen_records.c.record_key == record_key)
-            .where(seen_records.c.channel_id == channel_id)
-            .values(**values)
+            insert.on_conflict_do_update(
+                index_elements=[column.name for column in seen_records.primary_key],
+                set_={
+                    name: insert.excluded[name]
+                    for name in ("version", "snapshot", "delivery_id", "changed_at")
+                },
+            )
         )
-        return
-    await session.execute(
-        sa.insert(seen_records).values(
-            team_id=key.team_id,
-            company=key.company,
-            record_type=key.record_type.value,
-            record_key=record_key,
-            channel_id=channel_id,
-            first_seen_at=now,
-            **values,
-        )
-    )
