@@ -95,7 +95,22 @@ def _parse_rule(item: object, where: str) -> RoutingRule:
             raise ConfigError(f"{where}.min_amount must be a number") from None
         if isinstance(item["min_amount"], bool) or not min_amount.is_finite():
             raise ConfigError(f"{where}.min_amount must be a number")
+        if not _plausible_amount(min_amount):
+            raise ConfigError(
+                f"{where}.min_amount must be an amount of at most 16 digits and cents "
+                f"(up to {MAX_RULE_AMOUNT:,})"
+            )
     return RoutingRule(record_type, channel, warehouse, min_amount, mention)
+
+
+# The largest amount a Sage 100 ledger field holds (16 digits and cents), so a rule is always
+# something a record can reach and fits where rules are stored.
+MAX_RULE_AMOUNT = Decimal("9999999999999999.99")
+
+
+def _plausible_amount(amount: Decimal) -> bool:
+    exponent = amount.as_tuple().exponent
+    return abs(amount) <= MAX_RULE_AMOUNT and isinstance(exponent, int) and exponent >= -2
 
 
 def _optional_str(item: Mapping, name: str, where: str) -> str | None:

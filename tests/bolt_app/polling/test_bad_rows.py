@@ -10,9 +10,14 @@ from sage.simulator import Malformation
 from tests.bolt_app.polling.test_pipeline import baseline, records_in, rendered
 from tests.fixtures.slack import AP_CHANNEL, TEAM_ID
 
-# A row whose text is broken is still shown (the text as received, flagged); one whose key,
-# amount or shape cannot be trusted is named with its reason instead.
-FLAGGED = {Malformation.LONE_SURROGATE}
+# A row whose text, date or amount is broken is still shown (the value as received, flagged);
+# one whose key or shape cannot be trusted is named with its reason instead.
+FLAGGED = {
+    Malformation.LONE_SURROGATE: "VendorName",
+    Malformation.BAD_DATE: "InvoiceDate 20261341 is not a date",
+    Malformation.BAD_AMOUNT: "InvoiceAmt 12O.5O is not an amount (0 is shown)",
+    Malformation.HUGE_AMOUNT: "InvoiceAmt 123456789012345678901234567890.00 is not an amount",
+}
 
 
 @pytest.mark.parametrize("how", list(Malformation))
@@ -31,7 +36,7 @@ async def test_a_broken_row_is_named_or_flagged_and_the_rows_beside_it_are_poste
     flagged = [m for m in posted if "BROKEN-1" in m]
     if how in FLAGGED:  # posted as received, with what is wrong said on the message
         [message] = flagged
-        assert "could not be read" in message and "\\\\ud800" in message
+        assert "could not be read" in message and FLAGGED[how] in message
         assert outcome.skipped == ()
     else:
         assert flagged == []  # named with its reason wherever the poll is reported
