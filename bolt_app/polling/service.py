@@ -62,6 +62,7 @@ from bolt_app.polling.store import (
     record_failure,
     record_success,
     release_lease,
+    remember_skipped,
     save_seen,
 )
 from bolt_app.polling.tracking import (
@@ -375,6 +376,9 @@ class _Commit:
             cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
         )
         outcome = self._outcome(len(items), sends, len(records), skipped, later)
+        await remember_skipped(
+            self.session, self.key, skipped, (r.record_key for r in records), now=self.now
+        )
         await record_success(
             self.session, self.key, cursor=new_cursor, now=self.now, records_seen=outcome.read
         )

@@ -1,4 +1,4 @@
-"""The poller's database side: poll state and leases, seen records.
+"""The poller's database side: poll state and leases, seen records, rows that did not read.
 
 Plain async functions on the caller's `AsyncSession`; the service decides the transactions.
 Cursors are stored as the agent's naive wall-clock text and read back in the connection's zone.
@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.polling.tables import poll_states, seen_records
+from bolt_app.polling.tables import poll_states, seen_records, skipped_rows
 from bolt_app.storage.engine import dialect_insert
-from sage.records import RecordType
+from sage.records import RecordType, SkippedRecord
 
 _IN_CHUNK = 500
 _WRITE_CHUNK = 1000  # 10 parameters a row: within SQLite's and asyncpg's limits
@@ -266,3 +266,79 @@ async def save_seen(
                 },
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    """A row polls could not read, listed until it reads cleanly."""
+
+    record_key: str  # "" for rows without a usable key
+    reason: str
+    first_seen_at: datetime
+
+    def __str__(self) -> str:
+        return f"{self.record_key or '(no key)'}: {self.reason}"
+
+
+async def remember_skipped(
+    session: AsyncSession,
+    key: PollKey,
+    skipped: Sequence[SkippedRecord],
+    read_keys: Iterable[str],
+    *,
+    now: datetime,
+) -> None:
+    """Lists the rows this poll could not read and drops the listed ones whose key read cleanly
+    now. Rows without a key cannot be recognised later: this poll's replace the last one's."""
+    listed = set(
+        (await session.execute(sa.select(skipped_rows.c.record_key).where(key.where(skipped_rows))))
+        .scalars()
+        .all()
+    )
+    cleared = sorted(listed & set(read_keys) | ({""} & listed))
+    for start in range(0, len(cleared), _IN_CHUNK):
+        await session.execute(
+            sa.delete(skipped_rows)
+            .where(key.where(skipped_rows))
+            .where(skipped_rows.c.record_key.in_(cleared[start : start + _IN_CHUNK]))
+        )
+    reasons: dict[str, list[str]] = {}
+    for row in skipped:
+        reasons.setdefault(row.record_key or "", []).append(row.reason)
+    rows = [
+        {
+            "team_id": key.team_id,
+            "company": key.company,
+            "record_type": key.record_type.value,
+            "record_key": record_key,
+            "reason": said[0] if len(said) == 1 else f"{len(said)} rows, first: {said[0]}",
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for record_key, said in reasons.items()
+    ]
+    for start in range(0, len(rows), _WRITE_CHUNK):
+        insert = dialect_insert(session, skipped_rows).values(rows[start : start + _WRITE_CHUNK])
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[column.name for column in skipped_rows.primary_key],
+                set_={name: insert.excluded[name] for name in ("reason", "last_seen_at")},
+            )
+        )
+
+
+async def skipped_rows_of(
+    session: AsyncSession, team_id: str
+) -> dict[tuple[str, str], tuple[SkippedRow, ...]]:
+    """(company, record type value) -> the rows still listed as unreadable, oldest first."""
+    rows = await session.execute(
+        sa.select(skipped_rows)
+        .where(skipped_rows.c.team_id == team_id)
+        .order_by(skipped_rows.c.first_seen_at, skipped_rows.c.record_key)
+    )
+    found: dict[tuple[str, str], list[SkippedRow]] = {}
+    for row in rows:
+        found.setdefault((row.company, row.record_type), []).append(
+            SkippedRow(row.record_key, row.reason, row.first_seen_at)
+        )
+    return {resource: tuple(listed) for resource, listed in found.items()}

@@ -4,7 +4,8 @@
 clock, naive ISO text, because the agent filters by wall clock), what `status` shows, and the
 lease that lets one worker run a poll per due time. `seen_records` remembers, per channel, the
 version last announced and the delivery id of its POST so a change becomes an update and a
-reply.
+reply. `skipped_rows` lists the rows a poll could not read, by key, until one reads cleanly,
+for `status` and the App Home.
 """
 
 from __future__ import annotations
@@ -47,4 +48,16 @@ seen_records = sa.Table(
     sa.Column("delivery_id", sa.Integer, nullable=True),  # the POST; None: baseline or digest
     sa.Column("first_seen_at", AwareDateTime, nullable=False),
     sa.Column("changed_at", AwareDateTime, nullable=False),
+)
+
+skipped_rows = sa.Table(
+    "skipped_rows",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("company", sa.String(16), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("record_key", sa.String(255), primary_key=True),  # "" for a row without one
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("first_seen_at", AwareDateTime, nullable=False),
+    sa.Column("last_seen_at", AwareDateTime, nullable=False),
 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bolt_app.blocks.messages import escape, truncate
+from bolt_app.polling.store import SkippedRow
 from bolt_app.status.model import WorkspaceStatus
 from sage.records import RecordType
 
@@ -21,6 +23,7 @@ RECORD_TYPE_LABELS = {
 MAX_MESSAGE_BLOCKS = 50
 _RESERVED_BLOCKS = 4  # header, queue, overflow note, divider
 _MAX_ERROR_CHARS = 300
+_MAX_SKIPPED_SHOWN = 3
 
 
 def _when(moment: datetime | None, *, never: str = "never") -> str:
@@ -81,6 +84,11 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
             ),
             "*Last error*\n"
             + (f":warning: {error[:_MAX_ERROR_CHARS]}" if error else ":white_check_mark: none"),
+            *(
+                [f"*Rows that did not read*\n{_skipped(resource.skipped_rows)}"]
+                if resource.skipped_rows
+                else []
+            ),
         ]
         blocks.append(
             {
@@ -151,3 +159,11 @@ def build_not_configured_blocks(team_id: str) -> list[dict[str, Any]]:
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": steps}},
     ]
+
+
+def _skipped(rows: tuple[SkippedRow, ...]) -> str:
+    """The first rows that did not read (Sage text, so escaped), and how many more."""
+    lines = [f":warning: {escape(truncate(str(row), 200))}" for row in rows[:_MAX_SKIPPED_SHOWN]]
+    if len(rows) > _MAX_SKIPPED_SHOWN:
+        lines.append(f"and {len(rows) - _MAX_SKIPPED_SHOWN} more")
+    return "\n".join(lines)
