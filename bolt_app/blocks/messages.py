@@ -644,23 +644,24 @@ _BULK_VERBS = {
 
 def build_change_digest_message(
     record_type: RecordType,
-    changes: Sequence[tuple[ChangeableRecord, ChangeableRecord]],
+    changes: Sequence[tuple[ChangeableRecord, str]],
     *,
     left_as_posted: int = 0,
     limit: int = 10,
 ) -> SlackMessage:
-    """One message for a burst of changes (old, new): "312 AP invoices posted", their total, the
-    first `limit` rows. `left_as_posted` earlier messages were not updated to save Slack calls;
-    the digest says so, so nobody trusts their old state."""
+    """One message for a burst of changes, each (the record now, `describe_change` of it):
+    "312 AP invoices posted", their total, the first `limit` rows. `left_as_posted` earlier
+    messages were not updated to save Slack calls; the digest says so, so nobody trusts their
+    old state."""
     singular, plural = _NOUNS[record_type]
-    described = [describe_change(old, new) for old, new in changes]
-    verb = _BULK_VERBS.get(described[0]) if len(set(described)) == 1 else None
+    first = changes[0][1] if changes else ""
+    verb = _BULK_VERBS.get(first) if all(change == first for _, change in changes) else None
     count = _plural(
         len(changes), f"{singular} {verb or 'changed'}", f"{plural} {verb or 'changed'}"
     )
     rows = [
         _digest_row(new) + ("" if verb else f": {escape(change)}")
-        for (_, new), change in zip(changes[: max(0, limit)], described, strict=False)
+        for new, change in changes[: max(0, limit)]
     ]
     note = None
     if left_as_posted:
@@ -669,7 +670,7 @@ def build_change_digest_message(
             f"{'was' if left_as_posted == 1 else 'were'} not updated and still "
             f"{'shows' if left_as_posted == 1 else 'show'} the state before this change."
         )
-    return _digest(record_type, [new for _, new in changes], count, rows, note, changed=True)
+    return _digest(record_type, [new for new, _ in changes], count, rows, note, changed=True)
 
 
 def _digest(

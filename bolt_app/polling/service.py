@@ -31,9 +31,10 @@ from bolt_app.blocks.messages import (
     build_change_reply,
     build_connected_message,
     build_digest_message,
+    describe_change,
 )
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue, enqueue_many
+from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue_many
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
@@ -43,6 +44,7 @@ from bolt_app.polling.bursts import (
     collapse_bursts,
     newest_parents,
 )
+from bolt_app.polling.cooperative import cooperatively
 from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.registers import (
     REGISTER_QUIET,
@@ -332,6 +334,7 @@ class _Commit:
         self.zone = zone
         self.record_url = config.connection.record_url if config.connection else None
         self.queued = 0
+        self.outbox: list[tuple[OutboundMessage, _Send | None]] = []
 
     async def run(
         self,
@@ -340,10 +343,10 @@ class _Commit:
         skipped: list[SkippedRecord],
         page_stamps: list[datetime | None],
     ) -> PollOutcome:
-        items, hold_from, later = self._items(records)
+        items, hold_from, later = await self._items(records)
         seen = await load_seen(self.session, self.key, [item.key for item in items])
         sends: list[_Send] = []
-        for item in items:
+        async for item in cooperatively(items):
             for destination in destinations(
                 self.key.record_type, item.record, self.default_channel, self.rules
             ):
@@ -358,16 +361,17 @@ class _Commit:
                     )
                 )
         if self.first:
-            await self._connected()
+            self._connected()
         if not self.window.baseline:
             await self._queue(sends)
+        await self._write_outbox()
         updates = [
             SeenUpdate(
                 send.key,
                 send.channel,
                 SeenRecord(send.verdict.version, send.verdict.snapshot, send.delivery_id),
             )
-            for send in sends
+            async for send in cooperatively(sends)
             if send.kind is not ChangeKind.UNCHANGED
         ]
         await save_seen(self.session, self.key, updates, now=self.now)
@@ -387,19 +391,21 @@ class _Commit:
 
     # --- records -> items -----------------------------------------------------------------
 
-    def _items(self, records: list[SageRecord]) -> tuple[list[_Item], datetime | None, int]:
+    async def _items(self, records: list[SageRecord]) -> tuple[list[_Item], datetime | None, int]:
         """Tracked items due now, the stamp to hold the cursor at, and how many wait."""
         if self.key.record_type is RecordType.GL_ENTRY:
             lines = [r for r in records if isinstance(r, GLPosting)]
             split = split_registers(lines, self.window)
-            items = [self._register_item(key, group) for key, group in split.settled]
+            items = [
+                self._register_item(key, group) async for key, group in cooperatively(split.settled)
+            ]
             return items, split.hold_from, split.held_count
         due = [r for r in records if is_due(r.stamps.changed_at, self.window)]
         waiting = [r for r in due if self._lines_pending(r)]
         due = [r for r in due if not self._lines_pending(r)]
         hold_from = min((r.stamps.changed_at for r in waiting if r.stamps.changed_at), default=None)
         latest: dict[str, _Item] = {}
-        for record in due:  # ascending stamps: a later row of the same key wins
+        async for record in cooperatively(due):  # ascending stamps: a later row of a key wins
             item = self._record_item(record)
             latest.pop(item.key, None)
             latest[item.key] = item
@@ -455,10 +461,20 @@ class _Commit:
         return _Item(register_key(register), alone, tuple(lines), judge)
 
     # --- messages ---------------------------------------------------------------------------
+    # Messages are built first, then written in one batch: the write lock is not held while
+    # Block Kit is built. A POST that becomes a record's parent hands its id to that `_Send`.
 
-    async def _enqueue(self, outbound: OutboundMessage) -> int:
-        self.queued += 1
-        return await enqueue(self.session, outbound, now=self.now)
+    def _post(self, outbound: OutboundMessage, owner: _Send | None = None) -> None:
+        self.outbox.append((outbound, owner))
+
+    async def _write_outbox(self) -> None:
+        ids = await enqueue_many(
+            self.session, [outbound for outbound, _ in self.outbox], now=self.now
+        )
+        self.queued += len(ids)
+        for (_, owner), delivery_id in zip(self.outbox, ids, strict=True):
+            if owner is not None:
+                owner.delivery_id = delivery_id
 
     def _outbound(
         self,
@@ -479,7 +495,7 @@ class _Commit:
             parent_delivery_id=parent,
         )
 
-    async def _connected(self) -> None:
+    def _connected(self) -> None:
         """One short note per channel of this record type, so a quiet channel is not a mystery."""
         channels = [self.default_channel] if self.default_channel else []
         for rule in self.rules:
@@ -487,7 +503,7 @@ class _Commit:
                 channels.append(rule.channel)
         message = build_connected_message(self.key.company, self.key.record_type)
         for channel in channels:
-            await self._enqueue(self._outbound(channel, DeliveryKind.POST, message, "connected"))
+            self._post(self._outbound(channel, DeliveryKind.POST, message, "connected"))
 
     def _message(self, send: _Send, *, with_previous: bool = False) -> SlackMessage:
         return messages.record_message(
@@ -503,36 +519,23 @@ class _Commit:
         single_changes, change_bursts = collapse_bursts(
             changes, lambda s: s.channel, self.burst_threshold
         )
-        for send in single_changes:
-            await self._queue_change(send)
+        async for send in cooperatively(single_changes):
+            self._queue_change(send)
         for channel, group in change_bursts.items():
             await self._queue_change_burst(channel, group)
         single, digests = collapse_bursts(posts, lambda s: s.channel, self.burst_threshold)
         for channel, group in digests.items():
-            digest = build_digest_message(
-                self.key.record_type, [send.verdict.record for send in group]
-            )
-            await self._enqueue_digest(channel, group, digest)
-        posts = [
-            self._outbound(send.channel, DeliveryKind.POST, self._message(send), send.key)
-            for send in single
-        ]
-        ids = await enqueue_many(self.session, posts, now=self.now)
-        self.queued += len(ids)
-        for send, delivery_id in zip(single, ids, strict=True):
-            send.delivery_id = delivery_id
+            records = [send.verdict.record async for send in cooperatively(group)]
+            self._digest(channel, group, build_digest_message(self.key.record_type, records))
+        async for send in cooperatively(single):
+            message = self._message(send)
+            self._post(self._outbound(send.channel, DeliveryKind.POST, message, send.key), send)
 
-    async def _enqueue_digest(self, channel: str, group: list[_Send], digest: SlackMessage) -> None:
+    def _digest(self, channel: str, group: list[_Send], digest: SlackMessage) -> None:
         # A rule's user group is still pinged when its record is folded into a digest.
         mentions = tuple(dict.fromkeys(m for send in group for m in send.mentions))
-        await self._enqueue(
-            self._outbound(
-                channel,
-                DeliveryKind.POST,
-                messages.with_mentions(digest, mentions),
-                f"digest:{len(group)}",
-            )
-        )
+        message = messages.with_mentions(digest, mentions)
+        self._post(self._outbound(channel, DeliveryKind.POST, message, f"digest:{len(group)}"))
 
     async def _queue_change_burst(self, channel: str, group: list[_Send]) -> None:
         """One digest of the changes, and the newest earlier messages updated in place (no
@@ -542,47 +545,36 @@ class _Commit:
         budget = 0 if self.key.record_type is RecordType.GL_ACCOUNT else self.burst_updates
         updated = newest_parents(group, lambda s: s.delivery_id, budget)
         with_parent = sum(1 for send in group if send.delivery_id is not None)
-        digest = build_change_digest_message(
-            self.key.record_type,
-            [(send.verdict.previous or send.verdict.record, send.verdict.record) for send in group],
-            left_as_posted=with_parent - len(updated),
-        )
-        await self._enqueue_digest(channel, group, digest)
-        updates = [
-            self._outbound(
-                channel, DeliveryKind.UPDATE, self._message(send), send.key, send.delivery_id
-            )
-            for send in updated
+        changes = [
+            (verdict.record, describe_change(verdict.previous or verdict.record, verdict.record))
+            async for verdict in cooperatively(send.verdict for send in group)
         ]
-        self.queued += len(await enqueue_many(self.session, updates, now=self.now))
+        digest = build_change_digest_message(
+            self.key.record_type, changes, left_as_posted=with_parent - len(updated)
+        )
+        self._digest(channel, group, digest)
+        for send in updated:
+            self._post(
+                self._outbound(
+                    channel, DeliveryKind.UPDATE, self._message(send), send.key, send.delivery_id
+                )
+            )
 
-    async def _queue_change(self, send: _Send) -> None:
+    def _queue_change(self, send: _Send) -> None:
         """An update in place plus a one-line reply; a fresh post when there is nothing to
         update (baseline, digest) and for GL accounts, whose changes are events of their own."""
         parent = send.previous.delivery_id if send.previous else None
         if parent is None or self.key.record_type is RecordType.GL_ACCOUNT:
-            send.delivery_id = await self._enqueue(
-                self._outbound(
-                    send.channel,
-                    DeliveryKind.POST,
-                    self._message(send, with_previous=True),
-                    send.key,
-                )
-            )
+            message = self._message(send, with_previous=True)
+            self._post(self._outbound(send.channel, DeliveryKind.POST, message, send.key), send)
             return
         send.delivery_id = parent
-        await self._enqueue(
-            self._outbound(send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent)
+        update = self._outbound(
+            send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent
         )
-        await self._enqueue(
-            self._outbound(
-                send.channel,
-                DeliveryKind.REPLY,
-                build_change_reply(send.verdict.previous, send.verdict.record),
-                send.key,
-                parent,
-            )
-        )
+        self._post(update)
+        reply = build_change_reply(send.verdict.previous, send.verdict.record)
+        self._post(self._outbound(send.channel, DeliveryKind.REPLY, reply, send.key, parent))
 
     # --- bookkeeping --------------------------------------------------------------------------
 

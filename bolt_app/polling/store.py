@@ -6,6 +6,7 @@ Cursors are stored as the agent's naive wall-clock text and read back in the con
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from bolt_app.storage.engine import dialect_insert
 from sage.records import RecordType, SkippedRecord
 
 _IN_CHUNK = 500
-_WRITE_CHUNK = 1000  # 10 parameters a row: within SQLite's and asyncpg's limits
+_WRITE_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,10 +238,9 @@ class SeenUpdate:
 async def save_seen(
     session: AsyncSession, key: PollKey, updates: Sequence[SeenUpdate], *, now: datetime
 ) -> None:
-    """Inserts or updates each (record, channel) row, `_WRITE_CHUNK` rows per statement (an
-    upsert: ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike); the first seen time stays."""
-    latest = {(u.record_key, u.channel_id): u for u in updates}  # a row once per statement
-    rows = [
+    """Inserts or updates each (record, channel) row in batches (an upsert: ON CONFLICT DO
+    UPDATE, on SQLite and PostgreSQL alike); the first seen time stays."""
+    rows = (
         {
             "team_id": key.team_id,
             "company": key.company,
@@ -253,19 +253,25 @@ async def save_seen(
             "first_seen_at": now,
             "changed_at": now,
         }
-        for update in latest.values()
-    ]
-    for start in range(0, len(rows), _WRITE_CHUNK):
-        insert = dialect_insert(session, seen_records).values(rows[start : start + _WRITE_CHUNK])
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[column.name for column in seen_records.primary_key],
-                set_={
-                    name: insert.excluded[name]
-                    for name in ("version", "snapshot", "delivery_id", "changed_at")
-                },
-            )
-        )
+        for update in updates
+    )
+    await _upsert(session, seen_records, rows, ("version", "snapshot", "delivery_id", "changed_at"))
+
+
+async def _upsert(
+    session: AsyncSession, table: sa.Table, rows: Iterable[dict[str, Any]], updated: Sequence[str]
+) -> None:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE the `updated` columns, one statement per
+    `_WRITE_CHUNK` rows (the driver's executemany of one prepared statement: nothing is
+    compiled per row, so the event loop is not held while 1,000 rows are rendered)."""
+    insert = dialect_insert(session, table)
+    statement = insert.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key],
+        set_={name: insert.excluded[name] for name in updated},
+    )
+    pending = iter(rows)
+    while chunk := list(itertools.islice(pending, _WRITE_CHUNK)):  # built a chunk at a time
+        await session.execute(statement, chunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,14 +323,7 @@ async def remember_skipped(
         }
         for record_key, said in reasons.items()
     ]
-    for start in range(0, len(rows), _WRITE_CHUNK):
-        insert = dialect_insert(session, skipped_rows).values(rows[start : start + _WRITE_CHUNK])
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[column.name for column in skipped_rows.primary_key],
-                set_={name: insert.excluded[name] for name in ("reason", "last_seen_at")},
-            )
-        )
+    await _upsert(session, skipped_rows, rows, ("reason", "last_seen_at"))
 
 
 async def skipped_rows_of(

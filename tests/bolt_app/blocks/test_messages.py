@@ -391,9 +391,8 @@ def test_a_digest_of_mixed_changes_says_each_change_and_which_messages_are_stale
     entered = ap_invoice()
     held = replace(entered, on_hold=True)
     posted = replace(entered, source=APInvoiceSource.POSTED, balance=entered.amount)
-    message = build_change_digest_message(
-        RecordType.AP_INVOICE, [(entered, held), (entered, posted)] * 15, left_as_posted=20
-    )
+    changes = [(new, describe_change(entered, new)) for new in (held, posted)] * 15
+    message = build_change_digest_message(RecordType.AP_INVOICE, changes, left_as_posted=20)
     assert message.blocks[0]["text"]["text"] == "30 AP invoices changed"
     body = render_text(message)
     assert ": Put on hold" in body and ": Posted" in body
