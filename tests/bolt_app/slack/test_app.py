@@ -27,6 +27,7 @@ from tests.fixtures.slack_app import (
     RunningSlackApp,
     command_body,
     event_body,
+    eventually,
     sign_request,
     start_slack_app,
     utc_now,
@@ -61,13 +62,6 @@ async def workspace_row(app: RunningSlackApp):
             .mappings()
             .one_or_none()
         )
-
-
-async def eventually(condition) -> None:
-    """Listeners run after the ack, in the server's task; poll (bounded) for their effect."""
-    async with asyncio.timeout(5):
-        while not await condition():  # noqa: ASYNC110 - the effect is in the database
-            await asyncio.sleep(0.02)
 
 
 def uninstall_event(event_id: str = "Ev0UNINSTALL") -> bytes:
