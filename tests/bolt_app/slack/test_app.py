@@ -394,3 +394,23 @@ async def test_sage_status_is_answered_ephemerally_while_the_agent_hangs(
     assert "ABC · AP invoices" in shown and f"<#{AP_CHANNEL}>" in shown
     assert "Queue: *0* pending, *0* failed for good" in shown
     assert hanging_agent.connections == 0
+
+
+async def test_sage_status_shows_a_pause_reason_as_typed_and_pings_nobody(
+    slack_app_server, secret_box, response_urls
+):
+    await apply(slack_app_server, secret_box, configured_workspace())
+    async with slack_app_server.sessions.begin() as session:
+        await session.execute(
+            sa.update(workspaces).values(paused=True, paused_reason="<!channel> & <https://x|y>")
+        )
+    body = command_body(
+        TEAM_ID, ADMIN_USER, response_url=response_urls.url("escaped"), command="/sage-status"
+    )
+    ack = await slack_app_server.post_signed(body, content_type="application/x-www-form-urlencoded")
+    assert ack.status_code == 200
+    async with asyncio.timeout(5):
+        (reply,) = await response_urls.wait_for(1)
+    shown = json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "&lt;!channel&gt; &amp; &lt;https://x|y&gt;" in shown
+    assert "<!channel>" not in shown
