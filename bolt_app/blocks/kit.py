@@ -25,7 +25,8 @@ def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
 
 
 def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, limit)}
+    """`verbatim`: Slack links no bare URL or #channel in Sage text; explicit `<...>` still work."""
+    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
 
 
 def header(text: str) -> Block:

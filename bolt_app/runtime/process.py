@@ -66,6 +66,7 @@ async def run_process(
         build_web_app(
             bolt=bolt,
             engine=runtime.engine,
+            signing_secret=settings.slack_signing_secret or "",
             metrics=runtime.metrics,
             refresh_metrics=refresh_metrics,
             scheduler_alive=None if background is None else background.scheduler_alive,

@@ -74,6 +74,8 @@ class EncryptedInstallationStore(AsyncInstallationStore):
 
     def __init__(self, *, client_id: str, engine: AsyncEngine, box: SecretBox) -> None:
         self._inner = _SchemaInstallationStore(client_id=client_id, engine=engine)
+        self._client_id = client_id
+        self._engine = engine
         self._box = box
 
     @property
@@ -117,6 +119,25 @@ class EncryptedInstallationStore(AsyncInstallationStore):
             is_enterprise_install=is_enterprise_install,
         )
         return None if installation is None else self._opened(installation, _INSTALLATION_SECRETS)
+
+    async def find_installation_for_team(self, team_id: str) -> Installation | None:
+        """The workspace's newest installation, whatever Enterprise Grid org it belongs to.
+
+        Background jobs know only the team; slack-sdk's lookup with `enterprise_id=None`
+        matches `IS NULL` and so misses every workspace of a Grid org."""
+        async with self._engine.connect() as connection:
+            enterprise_id = (
+                await connection.execute(
+                    sa.select(slack_installations.c.enterprise_id)
+                    .where(
+                        slack_installations.c.client_id == self._client_id,
+                        slack_installations.c.team_id == team_id,
+                    )
+                    .order_by(slack_installations.c.installed_at.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return await self.async_find_installation(enterprise_id=enterprise_id, team_id=team_id)
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self._inner.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
@@ -198,9 +219,7 @@ class SlackClients:
 
     async def token_for_team(self, team_id: str) -> str:
         if self.installation_store is not None:
-            installation = await self.installation_store.async_find_installation(
-                enterprise_id=None, team_id=team_id
-            )
+            installation = await self.installation_store.find_installation_for_team(team_id)
             if installation is not None and installation.bot_token is not None:
                 return await self._fresh_bot_token(installation)
         async with self._sessions() as session:

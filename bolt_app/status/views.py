@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bolt_app.blocks.messages import escape, truncate
 from bolt_app.status.model import WorkspaceStatus
 from sage.records import RecordType
 
@@ -55,7 +56,7 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                     "type": "mrkdwn",
                     "text": ":double_vertical_bar: *Polling is paused* for this workspace"
                     + (
-                        f" ({status.paused_reason})."
+                        f" ({escape(status.paused_reason)})."
                         if getattr(status, "paused_reason", None)
                         else "."
                     ),
@@ -70,7 +71,7 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
         error = resource.last_error
         fields = [
             f"*Channel*\n<#{resource.channel}>" if resource.channel else "*Channel*\nnot routed",
-            f"*Schedule*\n{resource.schedule or 'not scheduled'}",
+            f"*Schedule*\n{escape(resource.schedule or 'not scheduled')}",
             f"*Last poll*\n{_when(resource.last_poll_at)}",
             f"*Next poll*\n{_when(resource.next_poll_at, never='not scheduled')}",
             "*Records seen last poll*\n"
@@ -80,14 +81,19 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                 else str(resource.records_seen_last_poll)
             ),
             "*Last error*\n"
-            + (f":warning: {error[:_MAX_ERROR_CHARS]}" if error else ":white_check_mark: none"),
+            + (
+                f":warning: {truncate(escape(error), _MAX_ERROR_CHARS)}"
+                if error
+                else ":white_check_mark: none"
+            ),
         ]
         blocks.append(
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*{resource.company} · {RECORD_TYPE_LABELS[resource.record_type]}*",
+                    "text": f"*{escape(resource.company)} · "
+                    f"{RECORD_TYPE_LABELS[resource.record_type]}*",
                 },
                 "fields": [{"type": "mrkdwn", "text": field} for field in fields],
             }
