@@ -61,6 +61,7 @@ def build_pipeline(
     audit_retention: timedelta | None = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS),
     rng: random.Random | None = None,
     pacing_interval: timedelta = timedelta(seconds=1),
+    slack_refreshed_client_for_team: SlackClientFactory | None = None,
 ) -> Pipeline:
     service = PollService(sessions, box=box, now=now, owner=worker_id, metrics=metrics)
     return Pipeline(
@@ -74,6 +75,7 @@ def build_pipeline(
             worker_id=worker_id,
             metrics=metrics,
             pacing_interval=pacing_interval,
+            refreshed_client_for_team=slack_refreshed_client_for_team,
         ),
         housekeeping=Housekeeping(
             sessions, clock=now, metrics=metrics, audit_retention=audit_retention

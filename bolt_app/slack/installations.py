@@ -35,6 +35,8 @@ _INSTALLATION_SECRETS = ("bot_token", "bot_refresh_token", "user_token", "user_r
 _BOT_SECRETS = ("bot_token", "bot_refresh_token")
 # Refresh a rotating token this long before it expires (Bolt's default as well).
 TOKEN_REFRESH_MARGIN_MINUTES = 120
+# A margin longer than any token lives (Slack grants 12 hours): the rotator refreshes at once.
+FORCE_REFRESH_MINUTES = 10 * 365 * 24 * 60
 OAUTH_STATE_SECONDS = 600
 
 
@@ -239,18 +241,37 @@ class SlackClients:
             "set bot_token in its workspace file, or set SLACK_BOT_TOKEN."
         )
 
+    async def refreshed_token_for_team(self, team_id: str) -> str:
+        """A new bot token for a workspace whose rotating token Slack answered `token_expired`.
+
+        Refreshed whatever its recorded expiry says: Slack is the judge of that, and the clock
+        that stored the expiry may be off. Raises `SlackTokenRefreshFailed` when the token does
+        not rotate or Slack refuses the refresh token; only a reinstall helps then."""
+        installation = (
+            None
+            if self.installation_store is None
+            else await self.installation_store.find_installation_for_team(team_id)
+        )
+        if installation is None or installation.bot_refresh_token is None or self._rotator is None:
+            raise SlackTokenRefreshFailed(
+                f"The Slack token of workspace {team_id} expired and is not a rotating token "
+                "that can be refreshed; reinstall the app."
+            )
+        return await self._fresh_bot_token(installation, margin_minutes=FORCE_REFRESH_MINUTES)
+
     async def for_team(self, team_id: str) -> AsyncWebClient:
         """A client whose token may post to `team_id` now."""
         return self.client(await self.token_for_team(team_id))
 
-    async def _fresh_bot_token(self, installation: Installation) -> str:
+    async def _fresh_bot_token(
+        self, installation: Installation, *, margin_minutes: int = TOKEN_REFRESH_MARGIN_MINUTES
+    ) -> str:
         """Rotate like Bolt's authorize does, saving the whole installation."""
         if installation.bot_refresh_token is None or self._rotator is None:
             return installation.bot_token
         try:
             refreshed = await self._rotator.perform_token_rotation(
-                installation=installation,
-                minutes_before_expiration=TOKEN_REFRESH_MARGIN_MINUTES,
+                installation=installation, minutes_before_expiration=margin_minutes
             )
         except SlackTokenRotationError as error:
             raise SlackTokenRefreshFailed(
