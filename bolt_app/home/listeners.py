@@ -1,9 +1,9 @@
 """App Home, its modals and the "Details" button: the Bolt listeners.
 
 Who may change what is decided here, on every action and every submission, from Slack's own
-answer (`users.info`: workspace admins and owners) and the workspace's stored admins; nothing
-in a view or its private metadata is trusted for it. A refused change re-publishes the user's
-Home with one sentence saying who can make it.
+answer (`users.info`: workspace admins and owners, asked through `home.roles`) and the
+workspace's stored admins; nothing in a view or its private metadata is trusted for it. A
+refused change re-publishes the user's Home with one sentence saying who can make it.
 
 Anything slow (the agent, a poll) runs after `ack()`: modals open at once with a "loading"
 view and are filled through `views.update`, so Slack's 3-second trigger is never missed.
@@ -31,6 +31,7 @@ from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home import admin as home_admin
 from bolt_app.home.admin import FormErrors, load_or_new_workspace
 from bolt_app.home.details import fetch_details_live, register_written_at
+from bolt_app.home.roles import SlackRoles
 from bolt_app.home.state import load_home_state
 from bolt_app.home.views import home as home_views
 from bolt_app.home.views import rules as rule_form
@@ -65,6 +66,12 @@ SlackCheck = Callable[..., Awaitable[Sequence[CheckResult]]]
 
 _ROUTE_ACTION = re.compile(
     "^" + re.escape(home_views.ROUTE_ACTION_PREFIX) + "(" + "|".join(RecordType) + ")$"
+)
+
+
+ROLE_UNKNOWN = (
+    ":hourglass: Slack did not say in time whether you are a workspace admin. "
+    "Nothing was changed: try again in a moment."
 )
 
 
@@ -114,33 +121,39 @@ def register(app: AsyncApp, services: HomeServices) -> None:
 class _HomeListeners:
     def __init__(self, services: HomeServices) -> None:
         self.services = services
+        self.roles = SlackRoles(now=services.now)
 
     # ---- shared ------------------------------------------------------------------------------
 
-    async def is_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
-        """Stored admins, or Slack's own word that the user is an admin or owner right now."""
+    async def is_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool | None:
+        """Stored admins, or Slack's own word that the user is an admin or owner right now;
+        None when Slack would not say (rate limited past the click's budget, an error)."""
         async with self.services.sessions() as session:
             config = await load_or_new_workspace(session, team_id, self.services.box)
         if user_id in config.admins:
             return True
-        try:
-            answer = await client.users_info(user=user_id)
-        except SlackApiError as error:
-            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-            return False
-        user = answer.get("user") or {}
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        return await self.roles.is_admin(client, team_id, user_id)
 
     async def publish(
-        self, client: AsyncWebClient, team_id: str, user_id: str, notice: str | None = None
+        self,
+        client: AsyncWebClient,
+        team_id: str,
+        user_id: str,
+        notice: str | None = None,
+        *,
+        is_admin: bool | None = None,
     ) -> None:
-        is_admin = await self.is_admin(client, team_id, user_id)
+        """Draw the user's Home; `is_admin` when already known, else Slack is asked."""
+        if is_admin is None:
+            is_admin = await self.is_admin(client, team_id, user_id)
+        if is_admin is None and notice is None:
+            notice = ROLE_UNKNOWN
         async with self.services.sessions() as session:
             state = await load_home_state(
                 session,
                 team_id,
                 self.services.box,
-                is_admin=is_admin,
+                is_admin=bool(is_admin),
                 now=self.services.now(),
                 notice=notice,
             )
@@ -166,7 +179,11 @@ class _HomeListeners:
         can and None. Checked on every click: the view itself is never trusted."""
         await ack()
         team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
+        is_admin = await self.is_admin(client, team_id, user_id)
+        if is_admin is None:
+            await self.publish(client, team_id, user_id, notice=ROLE_UNKNOWN, is_admin=False)
+            return None
+        if not is_admin:
             await self.refuse(client, team_id, user_id)
             return None
         return team_id, user_id
@@ -175,8 +192,10 @@ class _HomeListeners:
         """(team, user) when the submitter may change settings, else the modal is acked into the
         refusal and None. The caller acks a successful submission itself (errors or close)."""
         team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+        is_admin = await self.is_admin(client, team_id, user_id)
+        if not is_admin:
+            refusal = ROLE_UNKNOWN if is_admin is None else await self.refusal(team_id)
+            await ack(response_action="update", view=_notice_modal(refusal))
             return None
         return team_id, user_id
 

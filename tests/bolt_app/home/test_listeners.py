@@ -410,6 +410,43 @@ async def test_pause_and_resume_are_stored_and_audited(app, slack_standin, seed,
         assert await session.scalar(sa.select(workspaces.c.paused)) is False
 
 
+async def paused_now(sessions) -> bool:
+    async with sessions() as session:
+        return await session.scalar(sa.select(workspaces.c.paused))
+
+
+async def test_a_click_asks_users_info_once_even_though_the_home_is_redrawn(
+    app, slack_standin, seed, sessions
+):
+    await seed()
+    await click(app, ADMIN_USER, "pause_polling")
+    await until(lambda: "Polling paused." in home_text(slack_standin, ADMIN_USER))
+    assert len(slack_standin.calls_to("users.info")) == 1
+
+
+async def test_an_admin_is_recognised_through_a_rate_limited_users_info(
+    app, slack_standin, seed, sessions
+):
+    await seed()
+    slack_standin.inject("users.info", status=429, retry_after=1)
+    await click(app, ADMIN_USER, "pause_polling")
+    await until(lambda: "Polling paused." in home_text(slack_standin, ADMIN_USER))
+    assert await paused_now(sessions) is True
+    assert [call.status for call in slack_standin.calls_to("users.info")] == [429, 200]
+
+
+async def test_a_rate_limit_past_the_clicks_budget_changes_nothing_and_says_why(
+    app, slack_standin, seed, sessions
+):
+    await seed()
+    slack_standin.inject("users.info", status=429, retry_after=30)
+    await click(app, ADMIN_USER, "pause_polling")
+    await until(lambda: "Slack did not say in time" in home_text(slack_standin, ADMIN_USER))
+    assert "can change settings here" not in home_text(slack_standin, ADMIN_USER)  # no refusal
+    assert await paused_now(sessions) is False
+    assert len(slack_standin.calls_to("users.info")) == 1  # the Home asked no second time
+
+
 ALL_ROUTED = {
     RecordType.AP_INVOICE: AP_CHANNEL,
     RecordType.PURCHASE_ORDER: PO_CHANNEL,
