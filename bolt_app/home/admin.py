@@ -38,10 +38,10 @@ from bolt_app.workspace.model import WorkspaceConfig, paused_by
 from bolt_app.workspace.rules import RoutingRule, parse_rules
 from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.workspace.values import (
+    check_agent_url,
     check_certificates,
     check_channel_id,
     check_company,
-    check_https_url,
     check_key_pair,
     check_pin,
     check_record_url,
@@ -79,7 +79,7 @@ def validate_connection_form(
             errors[name] = _sentence(str(error))
             return None
 
-    agent_url = check(form_fields.FIELD_AGENT_URL, form.agent_url, check_https_url)
+    agent_url = check(form_fields.FIELD_AGENT_URL, form.agent_url, check_agent_url)
     companies = [code for code in _COMPANY_SEPARATORS.split(form.companies) if code]
     if not companies:
         errors[form_fields.FIELD_COMPANIES] = "List at least one company code, such as ABC."

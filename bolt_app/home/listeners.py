@@ -199,6 +199,13 @@ class _HomeListeners:
             return None
         return team_id, user_id
 
+    async def _unreadable_button(self, ack, body: dict[str, Any], client, label, what) -> None:
+        """A button whose value names nothing (an old or forged view): say so, change nothing."""
+        await ack()
+        team_id, user_id = _who(body)
+        notice = f":warning: This {label} button does not name {what}; nothing was changed."
+        await self.publish(client, team_id, user_id, notice=notice)
+
     async def connection(self, team_id: str) -> ConnectionSettings | None:
         async with self.services.sessions() as session:
             config = await load_or_new_workspace(session, team_id, self.services.box)
@@ -284,7 +291,11 @@ class _HomeListeners:
         await self.publish(client, team_id, user_id, notice=poll_summary(outcomes))
 
     async def retry_dead_letter(self, ack, body: dict[str, Any], action: dict[str, Any], client):
-        await self._retry(ack, body, client, [int(action["value"])])
+        delivery_id = _button_number(action)
+        if delivery_id is None:
+            await self._unreadable_button(ack, body, client, "Retry", "a dead letter")
+            return
+        await self._retry(ack, body, client, [delivery_id])
 
     async def retry_all_dead_letters(self, ack, body: dict[str, Any], client):
         await self._retry(ack, body, client, None)
@@ -450,12 +461,16 @@ class _HomeListeners:
         await self.publish(client, team_id, user_id, notice="Routing rule added.")
 
     async def remove_rule(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        position = _button_number(action)
+        if position is None:
+            await self._unreadable_button(ack, body, client, "Remove", "a routing rule")
+            return
         if (who := await self._admin_click(ack, body, client)) is None:
             return
         team_id, user_id = who
         async with self.services.sessions.begin() as session:
             await home_admin.remove_rule(
-                session, team_id, int(action["value"]), user_id=user_id, now=self.services.now()
+                session, team_id, position, user_id=user_id, now=self.services.now()
             )
         await client.views_update(
             view_id=body["view"]["id"], view=rule_form.build_rules_modal(await self.rules(team_id))
@@ -518,6 +533,13 @@ def _record_ref(action: dict[str, Any], body: dict[str, Any]) -> RecordRef | Non
         )
     except (KeyError, ValueError):
         return None
+
+
+def _button_number(action: dict[str, Any]) -> int | None:
+    """The id or position a button carries, or None when its value is not one (a database
+    integer: at most 18 digits)."""
+    value = str(action.get("value", ""))
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 async def _ack_only(ack) -> None:

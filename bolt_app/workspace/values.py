@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,12 +18,15 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from sage.client import COMPANY_CODE, normalise_pin
+from sage.parsing import MAX_AMOUNT_DIGITS
 
 TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 RECORD_URL_FIELDS = frozenset({"company", "resource", "record_key"})
+WAREHOUSE_CODE = re.compile(r"[A-Z0-9]{1,3}")
+MAX_MIN_AMOUNT = Decimal(10) ** (MAX_AMOUNT_DIGITS - 2)
 
 
 def check_backfill_days(value: object) -> int:
@@ -109,6 +113,31 @@ def check_record_url(value: str) -> str:
             f"unknown placeholder {{{sorted(unknown)[0]}}} (use {{company}}, {{resource}}, {{record_key}})"
         )
     return value
+
+
+def check_warehouse(value: str) -> str:
+    """A Sage 100 warehouse code as records carry it: up to three letters and digits."""
+    if not WAREHOUSE_CODE.fullmatch(value):
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        raise ValueError(
+            f"{shown!r} is not a Sage warehouse code (up to three upper-case letters and "
+            "digits, such as 000 or EST)"
+        )
+    return value
+
+
+def check_min_amount(value: object) -> Decimal:
+    """A rule's minimum amount: a plain number within what a Sage amount can be (18 digits,
+    two of them cents), so it compares, prints and stores like the amounts it is matched to."""
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        amount = None
+    if isinstance(value, bool) or amount is None or not amount.is_finite():
+        raise ValueError("must be a number such as 5000 or 1250.50")
+    if abs(amount) >= MAX_MIN_AMOUNT:
+        raise ValueError(f"must be below {MAX_MIN_AMOUNT:,}, the largest Sage amount")
+    return amount
 
 
 def check_timezone(value: str) -> ZoneInfo:

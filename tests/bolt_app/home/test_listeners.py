@@ -323,6 +323,7 @@ async def test_connection_modal_stores_secrets_encrypted(
     ("field", "value", "words"),
     [
         ("agent_url", "http://sage01.corp.example", "is not an https:// URL"),
+        ("agent_url", "https://admin:hunter2@sage01.corp.example", "user name or password"),
         ("companies", "ABC, abcd", "is not a three-character company code"),
         ("client_cert", "-----BEGIN CERTIFICATE-----\nnot base64\n", "PEM certificate"),
         ("client_key", "OTHER_KEY", "does not match the certificate"),
@@ -657,6 +658,45 @@ def rule_values(**fields: str) -> dict:
             element = {"type": "plain_text_input", "value": value}
         values[block] = {block: element}
     return values
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("min_amount", "1e309", "Must be below 10,000,000,000,000,000"),
+        ("warehouse", "W" * 10_240, "is not a Sage warehouse code"),
+    ],
+)
+async def test_a_rule_value_past_what_sage_holds_is_answered_on_its_field(
+    app, seed, sessions, field, value, words
+):
+    await seed()
+    values = rule_values(record_type="purchase_order", channel=GL_CHANNEL, **{field: value})
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_rules", values))
+    assert response.status == 200
+    answer = json.loads(response.body)
+    assert list(answer["errors"]) == [f"rule_{field}"]
+    assert words in answer["errors"][f"rule_{field}"]
+    async with sessions() as session:
+        assert (await load_polling_settings(session, TEAM_ID)).rules == ()
+
+
+@pytest.mark.parametrize("action_id", ["retry_dead_letter", "remove_rule"])
+async def test_a_button_whose_value_names_nothing_gets_an_answer_not_an_error(
+    app, slack_standin, seed, action_id
+):
+    await seed()
+    response = await dispatch(
+        app,
+        block_action(
+            TEAM_ID,
+            ADMIN_USER,
+            {"type": "button", "action_id": action_id, "value": "1; DROP TABLE deliveries"},
+            view={"type": "home"},
+        ),
+    )
+    assert response.status == 200
+    await until(lambda: "nothing was changed" in home_text(slack_standin, ADMIN_USER))
 
 
 async def test_routing_rules_are_added_validated_and_removed(app, slack_standin, seed, sessions):
