@@ -206,6 +206,29 @@ class _HomeListeners:
         notice = f":warning: This {label} button does not name {what}; nothing was changed."
         await self.publish(client, team_id, user_id, notice=notice)
 
+    async def _open_modal(
+        self, client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """views.open for the click in `body`; the opened view, or None after telling the user
+        why nothing opened: in the channel of a message's button (an ephemeral message), else on
+        their Home."""
+        try:
+            return (await client.views_open(trigger_id=body["trigger_id"], view=view))["view"]
+        except SlackApiError as error:
+            code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+        log.warning("views.open failed: %s", code)
+        team_id, user_id = _who(body)
+        notice = _modal_failed_notice(code)
+        channel_id = (body.get("channel") or {}).get("id")
+        if (body.get("container") or {}).get("type") == "message" and channel_id:
+            try:
+                await client.chat_postEphemeral(channel=channel_id, user=user_id, text=notice)
+                return None
+            except SlackApiError as ephemeral_error:
+                log.warning("chat.postEphemeral failed: %s", ephemeral_error.response.get("error"))
+        await self.publish(client, team_id, user_id, notice=notice)
+        return None
+
     async def connection(self, team_id: str) -> ConnectionSettings | None:
         async with self.services.sessions() as session:
             config = await load_or_new_workspace(session, team_id, self.services.box)
@@ -318,7 +341,7 @@ class _HomeListeners:
             return
         team_id, user_id = who
         current = await self.connection(team_id)
-        await client.views_open(trigger_id=body["trigger_id"], view=build_connection_modal(current))
+        await self._open_modal(client, body, build_connection_modal(current))
 
     async def connection_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
         if (who := await self._admin_submission(ack, body, client)) is None:
@@ -348,13 +371,11 @@ class _HomeListeners:
         if (who := await self._admin_click(ack, body, client)) is None:
             return
         team_id, user_id = who
-        opened = await client.views_open(
-            trigger_id=body["trigger_id"], view=build_test_connection_loading()
-        )
+        opened = await self._open_modal(client, body, build_test_connection_loading())
+        if opened is None:
+            return
         lines = [*await self._agent_lines(team_id), *await self._slack_lines(client, team_id)]
-        await client.views_update(
-            view_id=opened["view"]["id"], view=build_test_connection_result(lines)
-        )
+        await client.views_update(view_id=opened["id"], view=build_test_connection_result(lines))
 
     async def _agent_lines(self, team_id: str) -> list[CheckResult]:
         settings = await self.connection(team_id)
@@ -403,9 +424,7 @@ class _HomeListeners:
             state = await load_home_state(
                 session, team_id, self.services.box, is_admin=True, now=self.services.now()
             )
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=home_views.build_schedules_modal(state.routes)
-        )
+        await self._open_modal(client, body, home_views.build_schedules_modal(state.routes))
 
     async def schedules_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
         if (who := await self._admin_submission(ack, body, client)) is None:
@@ -439,7 +458,7 @@ class _HomeListeners:
             return
         team_id, user_id = who
         view = rule_form.build_rules_modal(await self.rules(team_id))
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self._open_modal(client, body, view)
 
     async def rule_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
         if (who := await self._admin_submission(ack, body, client)) is None:
@@ -483,18 +502,17 @@ class _HomeListeners:
         await ack()
         ref = _record_ref(action, body)
         if ref is None:
-            await client.views_open(
-                trigger_id=body["trigger_id"],
-                view=_notice_modal("This message does not say which Sage 100 record it is about."),
-            )
+            notice = _notice_modal("This message does not say which Sage 100 record it is about.")
+            await self._open_modal(client, body, notice)
             return
-        opened = await client.views_open(
-            trigger_id=body["trigger_id"],
-            view=build_details_loading_modal(ref.record_type, ref.record_key),
+        opened = await self._open_modal(
+            client, body, build_details_loading_modal(ref.record_type, ref.record_key)
         )
+        if opened is None:
+            return
         team_id, _ = _who(body)
         view = await self._details_view(team_id, ref)
-        await client.views_update(view_id=opened["view"]["id"], view=view)
+        await client.views_update(view_id=opened["id"], view=view)
 
     async def _details_view(self, team_id: str, ref: RecordRef) -> dict[str, Any]:
         settings = await self.connection(team_id)
@@ -571,6 +589,14 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
     user = body["user"]
     team_id = (body.get("team") or {}).get("id") or user.get("team_id")
     return str(team_id), str(user["id"])
+
+
+def _modal_failed_notice(code: str) -> str:
+    if code == "expired_trigger_id":
+        reason = "Slack's 3 seconds to open it had passed"
+    else:
+        reason = f"Slack answered {code}"
+    return f":warning: The window did not open ({reason}). Click the button again."
 
 
 def _notice_modal(text: str) -> dict[str, Any]:

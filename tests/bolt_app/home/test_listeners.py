@@ -579,6 +579,35 @@ def details_click(company: str, record_type: RecordType, key: str) -> dict:
     )
 
 
+async def test_a_details_window_slack_would_not_open_is_explained_in_the_channel(
+    app, slack_standin, seed, mtls_simulator
+):
+    await seed(simulator_settings(mtls_simulator))
+    slack_standin.inject("views.open", error="expired_trigger_id")
+    response = await dispatch(app, details_click("ABC", RecordType.PURCHASE_ORDER, "0000150"))
+    assert response.status == 200
+    (note,) = await until(lambda: slack_standin.ephemeral_messages(PO_CHANNEL))
+    assert note.user == MEMBER_USER
+    assert "did not open (Slack's 3 seconds to open it had passed)" in note.text
+    assert "Click the button again" in note.text
+    assert slack_standin.calls_to("views.update") == []  # nothing to fill in
+
+
+@pytest.mark.parametrize("action_id", ["edit_connection", "edit_schedules", "manage_rules"])
+async def test_a_settings_window_slack_would_not_open_is_explained_on_the_home(
+    app, slack_standin, seed, action_id
+):
+    await seed()
+    slack_standin.inject("views.open", error="invalid_trigger_id")
+    await click(app, ADMIN_USER, action_id)
+    await until(
+        lambda: (
+            "did not open (Slack answered invalid_trigger_id)"
+            in home_text(slack_standin, ADMIN_USER)
+        )
+    )
+
+
 async def test_details_modal_for_a_po_shows_its_lines(app, slack_standin, seed, mtls_simulator):
     await seed(simulator_settings(mtls_simulator))
     row = mtls_simulator.data.rows("ABC", "purchase-orders")[0]
