@@ -16,8 +16,21 @@ MAX_SECTION_TEXT = 3000
 MAX_FIELD_TEXT = 2000
 MAX_BUTTON_TEXT = 75
 MAX_TITLE = 24
+MAX_MESSAGE_BLOCKS_TEXT = 12_000
 
 Block = dict[str, Any]
+
+
+def text_length(blocks: Any) -> int:
+    """The characters of every text object in `blocks`: Slack refuses a message whose blocks
+    add up past `MAX_MESSAGE_BLOCKS_TEXT` (`msg_blocks_too_long`)."""
+    if isinstance(blocks, dict):
+        own = blocks.get("text") if blocks.get("type") in ("plain_text", "mrkdwn") else None
+        nested = sum(text_length(value) for value in blocks.values())
+        return nested + (len(own) if isinstance(own, str) else 0)
+    if isinstance(blocks, list | tuple):
+        return sum(text_length(value) for value in blocks)
+    return 0
 
 
 def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:

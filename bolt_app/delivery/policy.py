@@ -25,7 +25,11 @@ TRANSIENT_ERRORS = frozenset(
     }
 )
 RATE_LIMIT_ERRORS = frozenset({"ratelimited", "rate_limited"})
-PLAIN_TEXT_ERRORS = frozenset({"msg_too_long", "invalid_blocks", "invalid_blocks_format"})
+# The blocks are what Slack refused (a field past its limit, text adding up past ~12,000
+# characters): the same message as text alone still reaches the channel.
+PLAIN_TEXT_ERRORS = frozenset(
+    {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"}
+)
 NOT_IN_CHANNEL = "not_in_channel"
 
 
