@@ -143,13 +143,28 @@ def mention_text(group_id: str) -> str:
     return f"<!subteam^{group_id}>"
 
 
-def escape(text: str) -> str:
-    """Slack's three control characters as entities: `<!channel>` becomes inert text.
+# mrkdwn's formatting characters -> look-alikes Slack never reads as formatting: ASTERISK
+# OPERATOR, MODIFIER LETTER LOW MACRON, TILDE OPERATOR, MODIFIER LETTER GRAVE ACCENT.
+_LOOK_ALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+# Bold, italics and strikethrough open and close only at a word's edge: a character between
+# two letters or digits (INV_1001, channel_not_found) formats nothing and is kept as it is.
+_AT_A_WORD_EDGE = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])|`")
 
+
+def escape(text: str) -> str:
+    """Sage text made inert in mrkdwn: it shows as typed and pings, links or formats nothing.
+
+    Slack's three control characters become entities, so `<!channel>` is text. Slack has no
+    escape for `*`, `_`, `~` or a backtick (a backslash shows as itself and formats anyway), so
+    each one that could open or close formatting becomes a look-alike: a different code point
+    is certain never to format, while a zero-width space beside the character relies on
+    word-edge rules Slack does not document (it is what people use to *force* formatting
+    inside a word). Record keys travel untouched in button values and metadata.
     A lone surrogate (possible in JSON from the agent) becomes U+FFFD so the text stays UTF-8.
     """
     text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _AT_A_WORD_EDGE.sub(lambda found: _LOOK_ALIKES[found.group()], text)
 
 
 def truncate(text: str, limit: int) -> str:
