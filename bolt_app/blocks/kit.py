@@ -1,6 +1,6 @@
 """Small Block Kit element constructors and Slack's length limits, shared by the view modules.
 
-Record types are named with `bolt_app.status.views.RECORD_TYPE_LABELS`, as /sage-status names them;
+Record types are named with `bolt_app.blocks.nouns.RECORD_TYPE_LABELS`, as /sage-status names them;
 Sage text is escaped, cut and formatted with `bolt_app.blocks.messages`' helpers, as messages are.
 """
 
@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bolt_app.blocks.limits import (
+    MAX_BUTTON_TEXT,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_HEADER_TEXT,
+    MAX_SECTION_TEXT,
+    MAX_VIEW_BLOCKS,
+    MAX_VIEW_TITLE,
+)
 from bolt_app.blocks.messages import truncate
-
-MAX_VIEW_BLOCKS = 100
-MAX_SECTION_TEXT = 3000
-MAX_FIELD_TEXT = 2000
-MAX_BUTTON_TEXT = 75
-MAX_TITLE = 24
 
 Block = dict[str, Any]
 
@@ -30,7 +33,7 @@ def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": plain(text, 150)}
+    return {"type": "header", "text": plain(text, MAX_HEADER_TEXT)}
 
 
 def section(
@@ -48,7 +51,9 @@ def fields_section(fields: list[tuple[str, str]]) -> Block:
     """A two-column section; Slack allows ten fields of 2000 characters each."""
     return {
         "type": "section",
-        "fields": [mrkdwn(f"*{label}*\n{value}", MAX_FIELD_TEXT) for label, value in fields[:10]],
+        "fields": [
+            mrkdwn(f"*{label}*\n{value}", MAX_FIELD_TEXT) for label, value in fields[:MAX_FIELDS]
+        ],
     }
 
 
@@ -94,13 +99,13 @@ def modal(
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
-        "title": plain(title, MAX_TITLE),
-        "close": plain(close, MAX_TITLE),
+        "title": plain(title, MAX_VIEW_TITLE),
+        "close": plain(close, MAX_VIEW_TITLE),
         "blocks": blocks[:MAX_VIEW_BLOCKS],
         "private_metadata": private_metadata,
     }
     if submit is not None:
-        view["submit"] = plain(submit, MAX_TITLE)
+        view["submit"] = plain(submit, MAX_VIEW_TITLE)
     return view
 
 

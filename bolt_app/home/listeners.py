@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.blocks.kit import modal, section
 from bolt_app.blocks.messages import DETAILS_ACTION_ID, OPEN_IN_SAGE_ACTION_ID, RecordRef
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home import admin as home_admin
@@ -49,7 +50,6 @@ from bolt_app.home.views.details import (
 )
 from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.service import PollService
-from bolt_app.status.views import RECORD_TYPE_LABELS
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.workspaces import load_polling_settings, pause_state
 from bolt_app.workspace.rules import RoutingRule

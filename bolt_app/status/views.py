@@ -9,17 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS
 from bolt_app.blocks.messages import escape, truncate
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.status.model import WorkspaceStatus
 from sage.records import RecordType
 
-RECORD_TYPE_LABELS = {
-    RecordType.AP_INVOICE: "AP invoices",
-    RecordType.PURCHASE_ORDER: "Purchase orders",
-    RecordType.GL_ENTRY: "GL registers",
-    RecordType.GL_ACCOUNT: "GL accounts",
-}
-MAX_MESSAGE_BLOCKS = 50
 _RESERVED_BLOCKS = 4  # header, queue, overflow note, divider
 _MAX_ERROR_CHARS = 300
 

@@ -29,8 +29,9 @@ from bolt_app.blocks.kit import (
     slack_date,
 )
 from bolt_app.blocks.messages import escape, format_date, format_money, truncate
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.status.model import ResourceStatus
-from bolt_app.status.views import RECORD_TYPE_LABELS, build_not_configured_blocks
+from bolt_app.status.views import build_not_configured_blocks
 from bolt_app.workspace.rules import RoutingRule
 from sage.connection import ConnectionSettings
 from sage.records import RecordType

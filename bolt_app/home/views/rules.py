@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bolt_app.blocks.kit import Block, button, context, divider, modal, plain, section
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.home.views.home import describe_rule
-from bolt_app.status.views import RECORD_TYPE_LABELS
 from bolt_app.workspace.rules import RoutingRule
 from sage.records import RecordType
 
