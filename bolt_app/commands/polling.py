@@ -21,7 +21,7 @@ from bolt_app.runtime.database import open_database
 from bolt_app.runtime.graph import open_runtime
 from bolt_app.runtime.process import stop_on_signals
 from bolt_app.settings import Settings
-from bolt_app.status.model import WorkspaceStatus, load_status
+from bolt_app.status.model import ResourceStatus, WorkspaceStatus, load_status
 from bolt_app.storage.tables import workspaces
 
 
@@ -130,15 +130,23 @@ def _when(moment) -> str:
     return moment.isoformat(timespec="seconds") if moment else "never"
 
 
+def _next(resource: ResourceStatus) -> str:
+    """On the Sage server's clock, with its zone: a cron line is written against that clock."""
+    moment = resource.next_poll_local
+    if moment is None:
+        return "not scheduled"
+    return f"{moment:%a %Y-%m-%d %H:%M} {resource.zone.key}"
+
+
 def _render(status: WorkspaceStatus) -> str:
     paused = f" (delivery paused: {status.paused_reason or 'no reason recorded'})"
     lines = [f"Workspace {status.team_id}" + (paused if status.paused else "")]
     for resource in status.resources:
         channel = resource.channel or "no channel"
         lines.append(
-            f"  {resource.company} {resource.record_type} -> {channel}, every {resource.schedule}: "
+            f"  {resource.company} {resource.record_type} -> {channel}, {resource.schedule_words}: "
             f"last poll {_when(resource.last_poll_at)}, last success "
-            f"{_when(resource.last_success_at)}, next {_when(resource.next_poll_at)}, "
+            f"{_when(resource.last_success_at)}, next {_next(resource)}, "
             f"{resource.records_seen_last_poll or 0} records seen"
         )
         if resource.last_error:

@@ -16,7 +16,10 @@ from bolt_app.errors import ConfigError
 from bolt_app.polling.scheduler import load_schedules, trigger_for
 from bolt_app.polling.tables import poll_states
 from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
+from bolt_app.workspace.schedule import CronSchedule, Schedule, describe_schedule
 from sage.records import RecordType
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,15 @@ class ResourceStatus:
     next_poll_at: datetime | None
     records_seen_last_poll: int | None
     last_error: str | None
+    # For people: "every 15 minutes", "weekdays at 18:00 (America/Chicago)"; `schedule` is the
+    # text as stored.
+    schedule_words: str = ""
+    zone: ZoneInfo = UTC_ZONE  # the Sage server's, where cron lines run
+
+    @property
+    def next_poll_local(self) -> datetime | None:
+        """The next poll on the Sage server's clock, the one a cron line is written against."""
+        return None if self.next_poll_at is None else self.next_poll_at.astimezone(self.zone)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -61,6 +73,12 @@ class WorkspaceStatus:
             "resources": [resource.to_json() for resource in self.resources],
             "queue": {"pending": self.queue.pending, "dead": self.queue.dead},
         }
+
+
+def _schedule_words(schedule: Schedule, zone: ZoneInfo) -> str:
+    """A cron line runs on the Sage server's clock, so its words name that zone."""
+    words = describe_schedule(schedule)
+    return f"{words} ({zone.key})" if isinstance(schedule, CronSchedule) else words
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -100,7 +118,7 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
     }
     resources = []
     for company in companies or []:
-        schedules, zone = team_schedules.get(team_id, ({}, ZoneInfo("UTC")))
+        schedules, zone = team_schedules.get(team_id, ({}, UTC_ZONE))
         for record_type in RecordType:
             schedule = schedules[str(record_type)]
             channel = channels.get(str(record_type))
@@ -121,6 +139,8 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
                     next_poll_at=next_poll,
                     records_seen_last_poll=state.records_seen_last_poll if state else None,
                     last_error=state.last_error if state else None,
+                    schedule_words=_schedule_words(schedule, zone),
+                    zone=zone,
                 )
             )
     return WorkspaceStatus(

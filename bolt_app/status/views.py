@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bolt_app.status.model import WorkspaceStatus
+from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from sage.records import RecordType
 
 RECORD_TYPE_LABELS = {
@@ -70,7 +70,7 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
         error = resource.last_error
         fields = [
             f"*Channel*\n<#{resource.channel}>" if resource.channel else "*Channel*\nnot routed",
-            f"*Schedule*\n{resource.schedule or 'not scheduled'}",
+            f"*Schedule*\n{_schedule(resource)}",
             f"*Last poll*\n{_when(resource.last_poll_at)}",
             f"*Next poll*\n{_when(resource.next_poll_at, never='not scheduled')}",
             "*Records seen last poll*\n"
@@ -151,3 +151,9 @@ def build_not_configured_blocks(team_id: str) -> list[dict[str, Any]]:
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": steps}},
     ]
+
+
+def _schedule(resource: ResourceStatus) -> str:
+    if not resource.schedule:
+        return "not scheduled"
+    return resource.schedule_words or resource.schedule
