@@ -16,6 +16,8 @@ from bolt_app.errors import ConfigError
 from bolt_app.polling.scheduler import load_schedules, trigger_for
 from bolt_app.polling.tables import poll_states
 from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
+from bolt_app.storage.workspaces import unknown_workspace
+from bolt_app.workspace.model import TOKEN_PAUSE_REASONS
 from bolt_app.workspace.schedule import CronSchedule, Schedule, describe_schedule
 from sage.records import RecordType
 
@@ -65,6 +67,10 @@ class WorkspaceStatus:
     queue: QueueCounts
     paused_reason: str | None = None  # why delivery is paused (e.g. token_revoked)
 
+    @property
+    def pause_advice(self) -> str | None:
+        return pause_advice(self.team_id, self.paused_reason) if self.paused else None
+
     def to_json(self) -> dict[str, object]:
         """The `status --json` object of INTERFACE.md."""
         return {
@@ -73,6 +79,31 @@ class WorkspaceStatus:
             "resources": [resource.to_json() for resource in self.resources],
             "queue": {"pending": self.queue.pending, "dead": self.queue.dead},
         }
+
+
+def pause_advice(team_id: str, reason: str | None) -> str:
+    """Why delivery is paused and how to lift it, in one sentence."""
+    resume = f"`ml-connector workspace resume --team {team_id}`"
+    if reason in TOKEN_PAUSE_REASONS:
+        return (
+            f"Delivery to {team_id} is paused because Slack refused its bot token ({reason}): "
+            "put a working token in the workspace file and run `ml-connector workspace apply "
+            f"FILE` (or reinstall the app), or run {resume} once the token is fixed."
+        )
+    return (
+        f"Delivery to {team_id} is paused ({reason or 'no reason recorded'}): run {resume} "
+        "or press Resume in the App Home."
+    )
+
+
+async def paused_workspaces(session: AsyncSession, team_id: str | None = None) -> dict[str, str]:
+    """{team: why} for each paused workspace, or only `team_id`; messages wait meanwhile."""
+    query = sa.select(workspaces.c.team_id, workspaces.c.paused_reason).where(
+        workspaces.c.paused.is_(True)
+    )
+    if team_id is not None:
+        query = query.where(workspaces.c.team_id == team_id)
+    return {team: reason for team, reason in await session.execute(query)}
 
 
 def _schedule_words(schedule: Schedule, zone: ZoneInfo) -> str:
@@ -95,7 +126,7 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
         )
     ).first()
     if row is None:
-        raise ConfigError(f"No workspace {team_id} is configured (run `workspace apply`).")
+        raise ConfigError(unknown_workspace(team_id))
     paused = bool(row.paused)
     companies = await session.scalar(
         sa.select(sage_connections.c.companies).where(sage_connections.c.team_id == team_id)

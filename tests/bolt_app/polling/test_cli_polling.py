@@ -133,3 +133,21 @@ async def test_status_names_why_delivery_is_paused(polling, cli_environment, cap
     assert f"Workspace {TEAM_ID} (delivery paused: token_revoked)" in capsys.readouterr().out
     assert await cli("status", "--json") == 0
     assert json.loads(capsys.readouterr().out)["paused"] is True
+
+
+async def test_poll_once_says_delivery_is_paused_why_and_how_to_lift_it(
+    polling, cli_environment, capsys
+):
+    async with polling.sessions.begin() as session:
+        await session.execute(
+            sa.update(workspaces).values(paused=True, paused_reason="token_revoked")
+        )
+    assert await cli("poll", "--once", "--team", TEAM_ID) == 1
+    err = capsys.readouterr().err
+    assert f"Delivery to {TEAM_ID} is paused because Slack refused its bot token" in err
+    assert f"`ml-connector workspace resume --team {TEAM_ID}`" in err
+    assert polling.messages(AP_CHANNEL) == []
+
+    assert await cli("workspace", "resume", "--team", TEAM_ID) == 0
+    assert await cli("poll", "--once", "--team", TEAM_ID) == 0
+    assert len(polling.messages(AP_CHANNEL)) == 1
