@@ -35,6 +35,7 @@ from bolt_app.storage.workspaces import (
 )
 from bolt_app.workspace.file import load_workspace_file
 from bolt_app.workspace.model import TOKEN_PAUSE_REASONS, WorkspaceConfig
+from bolt_app.workspace.values import check_current_certificate
 from sage.records import RecordType
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,11 @@ def register(subparsers) -> None:
 def run_apply(args) -> int:
     config = load_workspace_file(args.file, os.environ)
     connection = config.connection
+    if connection is not None and connection.client_cert_pem is not None:
+        try:
+            check_current_certificate(connection.client_cert_pem, utc_now())
+        except ValueError as error:
+            raise ConfigError(f"{args.file}: sage.client_cert: {error}.") from None
     for secret in (
         config.bot_token,
         connection and connection.client_key_pem,
