@@ -143,6 +143,16 @@ class AgentHealth:
     sage_version: str
     companies: tuple[str, ...]
     server_now: datetime  # the agent's wall clock, aware, in the connection's zone
+    api_version: str = "1.0"  # a 1.0 agent does not say
+    capabilities: frozenset[str] = frozenset()  # 1.1: e.g. "keys"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPage:
+    """One page of a `keys` listing: (RecordKey, version) of every record, by RecordKey."""
+
+    keys: tuple[tuple[str, str], ...]
+    next_page_token: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,12 +331,22 @@ class AgentClient:
             raise BadResponseError(f"the agent's health answer has a bad clock: {error}") from None
         if server_now is None:
             raise BadResponseError("the agent's health answer has an empty server_date")
+        api_version = body.get("api_version", "1.0")
+        capabilities = body.get("capabilities", [])
+        if not isinstance(api_version, str) or not re.fullmatch(r"1\.\d+", api_version):
+            raise BadResponseError(
+                f"the agent speaks agent API {api_version!r}; this connector speaks 1.x"
+            )
+        if not isinstance(capabilities, list) or not all(isinstance(c, str) for c in capabilities):
+            raise BadResponseError("the agent's health answer has capabilities but not a list")
         return AgentHealth(
             status=status,
             agent_version=_string(body, "agent_version", "health answer"),
             sage_version=_string(body, "sage_version", "health answer"),
             companies=tuple(companies),
             server_now=server_now,
+            api_version=api_version,
+            capabilities=frozenset(capabilities),
         )
 
     async def list_changes(
@@ -361,6 +381,45 @@ class AgentClient:
                     f"the agent repeated page token {token!r} while listing {what}: "
                     "its pagination loops"
                 )
+            seen.add(token)
+            params["page_token"] = token
+
+    async def list_keys(
+        self, resource: Resource, company: str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> AsyncIterator[KeyPage]:
+        """Pages of every record's (RecordKey, version), for agents with capability `keys`
+        (1.1): a version that changed or a key that went shows what listings cannot."""
+        _check_company(company)
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1 to {MAX_PAGE_SIZE}")
+        what = f"{company} {resource.path} keys"
+        params: dict[str, str | int] = {"page_size": page_size}
+        seen: set[str] = set()
+        while True:
+            body = _object(
+                await self._get(f"/companies/{company}/{resource.path}:keys", params, what),
+                f"page of {what}",
+            )
+            if body.get("company") != company or body.get("resource") != resource.path:
+                raise BadResponseError(f"the agent answered another company or resource for {what}")
+            entries = body.get("keys")
+            token = body.get("next_page_token", ...)
+            if not isinstance(entries, list) or not all(
+                isinstance(e, dict)
+                and isinstance(e.get("RecordKey"), str)
+                and isinstance(e.get("version"), str)
+                for e in entries
+            ):
+                raise BadResponseError(f"a page of {what} has no list of RecordKey and version")
+            if token is not None and (not isinstance(token, str) or token == ""):
+                raise BadResponseError(
+                    f"a page of {what} has no next_page_token (a string or null)"
+                )
+            yield KeyPage(tuple((e["RecordKey"], e["version"]) for e in entries), token)
+            if token is None:
+                return
+            if token in seen:
+                raise BadResponseError(f"the agent repeated page token {token!r} for {what}")
             seen.add(token)
             params["page_token"] = token
 

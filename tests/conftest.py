@@ -1,6 +1,7 @@
 """Shared fixtures live in `tests/fixtures/*`; each is registered here as a plugin."""
 
 pytest_plugins: list[str] = [
+    "tests.fixtures.agent",
     "tests.fixtures.database",
     "tests.fixtures.delivery",
     "tests.fixtures.pki",

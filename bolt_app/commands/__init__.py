@@ -1,6 +1,7 @@
 """One module per `ml-connector` command group; each has `register(subparsers)`."""
 
 from bolt_app.commands import (
+    agent,
     audit,
     check,
     db,
@@ -13,4 +14,16 @@ from bolt_app.commands import (
     workspace,
 )
 
-COMMAND_MODULES = [version, db, keys, workspace, check, polling, audit, serve, simulator, demo]
+COMMAND_MODULES = [
+    version,
+    db,
+    keys,
+    workspace,
+    check,
+    polling,
+    audit,
+    serve,
+    simulator,
+    demo,
+    agent,
+]

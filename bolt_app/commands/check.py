@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
@@ -19,8 +18,7 @@ from bolt_app.runtime.database import open_box, open_database
 from bolt_app.runtime.slack import slack_clients
 from bolt_app.settings import Settings
 from bolt_app.slack.check import check_slack
-from bolt_app.storage.tables import workspaces
-from bolt_app.storage.workspaces import NO_WORKSPACE, load_workspaces
+from bolt_app.storage.workspaces import NO_WORKSPACE, load_workspaces, pause_states
 from bolt_app.workspace.model import WorkspaceConfig
 from sage.check import CheckResult, check_agent
 
@@ -53,12 +51,7 @@ async def check_workspaces(
         async with sessions.begin() as session:
             box = await open_box(session, settings)
             configs = await _load(session, box, team)
-            paused = {
-                team_id: (is_paused, reason)
-                for team_id, is_paused, reason in await session.execute(
-                    sa.select(workspaces.c.team_id, workspaces.c.paused, workspaces.c.paused_reason)
-                )
-            }
+            paused = await pause_states(session)
         clients = slack_clients(settings, engine=engine, sessions=sessions, box=box)
         reports = []
         for config in configs:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import pickle
@@ -37,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,14 +45,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bolt_app.blocks.messages import SlackMessage, block_kit_builder_url, render_text
 from bolt_app.crypto import generate_key
 from bolt_app.delivery.outbox import DeliveryKind, DeliveryStatus
-from bolt_app.delivery.slack import client_factory
-from bolt_app.delivery.tables import deliveries
+from bolt_app.delivery.store import (
+    deliveries_after,
+    finished_deliveries,
+    last_delivery_id,
+    sent_posts,
+)
 from bolt_app.errors import ConfigError
 from bolt_app.logging import configure_logging
-from bolt_app.polling.tables import poll_states
-from bolt_app.runtime.pipeline import build_pipeline
+from bolt_app.polling.store import all_poll_states
+from bolt_app.runtime.graph import build_runtime
 from bolt_app.settings import Settings
-from bolt_app.slack.installations import SlackClients
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
 from bolt_app.storage.workspaces import apply_workspace
@@ -251,15 +254,7 @@ async def _restore_standin(sessions: async_sessionmaker[AsyncSession], slack: Sl
     if slack.standin is None:
         return 0
     async with sessions() as session:
-        rows = (
-            await session.execute(
-                sa.select(deliveries.c.channel_id, deliveries.c.slack_ts, deliveries.c.payload)
-                .where(deliveries.c.status == DeliveryStatus.SENT.value)
-                .where(deliveries.c.kind == DeliveryKind.POST.value)
-                .where(deliveries.c.channel_id.in_(set(slack.channels.values())))
-                .order_by(deliveries.c.id)
-            )
-        ).all()
+        rows = await sent_posts(session, set(slack.channels.values()))
     for channel_id, ts, payload in rows:
         slack.standin.add_message(
             channel_id,
@@ -341,18 +336,10 @@ class Watcher:
         async with self._sessions() as session:
             self._polls = {
                 (row.company, row.record_type): row.last_poll_at
-                for row in await session.execute(sa.select(poll_states))
+                for row in await all_poll_states(session)
             }
-            self._last_id = await session.scalar(sa.select(sa.func.max(deliveries.c.id))) or 0
-            finished = (
-                await session.execute(
-                    sa.select(deliveries.c.id, deliveries.c.status).where(
-                        deliveries.c.status.in_(
-                            [DeliveryStatus.SENT.value, DeliveryStatus.DEAD.value]
-                        )
-                    )
-                )
-            ).all()
+            self._last_id = await last_delivery_id(session)
+            finished = [(row.id, row.status) for row in await finished_deliveries(session, set())]
         self._reported = {delivery_id for delivery_id, _ in finished}
         statuses = [status for _, status in finished]
         sent_before = statuses.count(DeliveryStatus.SENT.value)
@@ -366,26 +353,9 @@ class Watcher:
 
     async def look(self) -> None:
         async with self._sessions() as session:
-            polls = (await session.execute(sa.select(poll_states))).all()
-            new_rows = (
-                await session.execute(
-                    sa.select(deliveries.c.id, deliveries.c.channel_id)
-                    .where(deliveries.c.id > self._last_id)
-                    .order_by(deliveries.c.id)
-                )
-            ).all()
-            done = (
-                await session.execute(
-                    sa.select(deliveries)
-                    .where(
-                        deliveries.c.status.in_(
-                            [DeliveryStatus.SENT.value, DeliveryStatus.DEAD.value]
-                        )
-                    )
-                    .where(deliveries.c.id.not_in(self._reported) if self._reported else sa.true())
-                    .order_by(deliveries.c.sent_at, deliveries.c.id)
-                )
-            ).all()
+            polls = await all_poll_states(session)
+            new_rows = await deliveries_after(session, self._last_id)
+            done = await finished_deliveries(session, self._reported)
         for row in polls:
             self._poll(row)
         if new_rows:
@@ -573,17 +543,18 @@ async def _with_database(
                 + (f" ({restored} put back into the stand-in)" if slack.standin else "")
                 + f", {waiting} still queued; cursors kept"
             )
-        pipeline = build_pipeline(
-            sessions,
-            box,
-            client_factory(
-                base_url=slack.api_url,
-                token_for_team=SlackClients(
-                    api_url=slack.api_url, sessions=sessions, box=box
-                ).token_for_team,
+        runtime = build_runtime(
+            dataclasses.replace(
+                settings,
+                slack_api_url=slack.api_url,
+                slack_client_id=None,
+                slack_client_secret=None,
             ),
-            worker_id=f"demo:{os.getpid()}",
+            engine=engine,
+            box=box,
+            role="demo",
         )
+        pipeline = runtime.pipeline
         _say(f"Setup took {time.monotonic() - started:.1f} s. Ctrl-C stops.\n")
 
         async def first_polls() -> None:

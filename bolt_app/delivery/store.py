@@ -24,7 +24,7 @@ from bolt_app.delivery.outbox import UNDELIVERED, DeliveryKind, DeliveryStatus
 from bolt_app.delivery.tables import channel_pacing, deliveries, team_pacing
 from bolt_app.delivery.transitions import Settlement
 from bolt_app.storage.audit import record_audit_event
-from bolt_app.storage.tables import workspaces
+from bolt_app.storage.workspaces import clear_pause, mark_paused, paused_flag, paused_teams
 
 AUDIT_KIND = "delivery.attempt"
 
@@ -255,7 +255,7 @@ async def active_channels(
     query = (
         sa.select(deliveries.c.team_id, deliveries.c.channel_id)
         .where(deliveries.c.status.in_(UNDELIVERED))
-        .where(~deliveries.c.team_id.in_(_paused_teams()))
+        .where(~deliveries.c.team_id.in_(paused_teams()))
         .distinct()
         .order_by(deliveries.c.team_id, deliveries.c.channel_id)
     )
@@ -313,13 +313,7 @@ async def resume_workspace(
 
     Returns False when the workspace was not paused.
     """
-    result = await session.execute(
-        sa.update(workspaces)
-        .where(workspaces.c.team_id == team_id)
-        .where(workspaces.c.paused.is_(True))
-        .values(paused=False, paused_reason=None, updated_at=now)
-    )
-    if result.rowcount != 1:
+    if not await clear_pause(session, team_id, now=now):
         return False
     await session.execute(
         sa.update(deliveries)
@@ -341,13 +335,7 @@ async def resume_workspace(
 async def _pause_workspace(
     session: AsyncSession, team_id: str, reason: str, *, worker_id: str, now: datetime
 ) -> None:
-    result = await session.execute(
-        sa.update(workspaces)
-        .where(workspaces.c.team_id == team_id)
-        .where(workspaces.c.paused.is_(False))
-        .values(paused=True, paused_reason=reason, updated_at=now)
-    )
-    if result.rowcount == 1:
+    if await mark_paused(session, team_id, reason, now=now, only_if_running=True):
         await record_audit_event(
             session,
             team_id=team_id,
@@ -388,9 +376,7 @@ async def _team_pauses(session: AsyncSession, team_id: str) -> tuple[datetime | 
                 sa.select(team_pacing.c.paused_until)
                 .where(team_pacing.c.team_id == team_id)
                 .scalar_subquery(),
-                sa.select(workspaces.c.paused)
-                .where(workspaces.c.team_id == team_id)
-                .scalar_subquery(),
+                paused_flag(team_id),
             )
         )
     ).one()
@@ -444,10 +430,6 @@ def _insert(session: AsyncSession, table: sa.Table) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (both PostgreSQL and SQLite have it)."""
     dialect = session.bind.dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-def _paused_teams() -> sa.Select:
-    return sa.select(workspaces.c.team_id).where(workspaces.c.paused.is_(True))
 
 
 async def _parent(session: AsyncSession, parent_id: int | None) -> Any:
@@ -521,6 +503,59 @@ async def _audit(
             "error": error,
         },
     )
+
+
+async def latest_deliveries(
+    session: AsyncSession, team_id: str, status: DeliveryStatus, limit: int
+) -> list[Any]:
+    """The team's newest deliveries in `status` (dead letters by when they died, sent ones by
+    when they were sent), newest first, as whole rows."""
+    when = deliveries.c.sent_at if status is DeliveryStatus.SENT else deliveries.c.updated_at
+    rows = await session.execute(
+        sa.select(deliveries)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.status == status.value)
+        .order_by(when.desc(), deliveries.c.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def sent_posts(session: AsyncSession, channels: set[str]) -> list[Any]:
+    """(channel_id, slack_ts, payload) of every message posted to `channels`, oldest first."""
+    rows = await session.execute(
+        sa.select(deliveries.c.channel_id, deliveries.c.slack_ts, deliveries.c.payload)
+        .where(deliveries.c.status == DeliveryStatus.SENT.value)
+        .where(deliveries.c.kind == DeliveryKind.POST.value)
+        .where(deliveries.c.channel_id.in_(channels))
+        .order_by(deliveries.c.id)
+    )
+    return list(rows.all())
+
+
+async def last_delivery_id(session: AsyncSession) -> int:
+    return await session.scalar(sa.select(sa.func.max(deliveries.c.id))) or 0
+
+
+async def deliveries_after(session: AsyncSession, delivery_id: int) -> list[Any]:
+    """(id, channel_id) of every delivery queued after `delivery_id`, in queue order."""
+    rows = await session.execute(
+        sa.select(deliveries.c.id, deliveries.c.channel_id)
+        .where(deliveries.c.id > delivery_id)
+        .order_by(deliveries.c.id)
+    )
+    return list(rows.all())
+
+
+async def finished_deliveries(session: AsyncSession, excluding: set[int]) -> list[Any]:
+    """Every sent or dead delivery whose id is not in `excluding`, in the order they ended."""
+    rows = await session.execute(
+        sa.select(deliveries)
+        .where(deliveries.c.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.DEAD.value]))
+        .where(deliveries.c.id.not_in(excluding) if excluding else sa.true())
+        .order_by(deliveries.c.sent_at, deliveries.c.id)
+    )
+    return list(rows.all())
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
@@ -28,11 +27,11 @@ from bolt_app.home.views import rules as rule_form
 from bolt_app.home.views.connection import ConnectionForm
 from bolt_app.home.views.home import describe_rule, schedule_block_id
 from bolt_app.storage.audit import record_audit_event
-from bolt_app.storage.tables import workspaces
 from bolt_app.storage.workspaces import (
     apply_workspace,
     load_polling_settings,
     load_workspace,
+    mark_paused,
     store_polling_settings,
 )
 from bolt_app.workspace.model import WorkspaceConfig, paused_by
@@ -253,11 +252,7 @@ async def set_paused(
     if await load_workspace(session, team_id, box) is None:
         config = await load_or_new_workspace(session, team_id, box)
         await apply_workspace(session, config, box, now=now, actor=actor_for(user_id))
-    await session.execute(
-        sa.update(workspaces)
-        .where(workspaces.c.team_id == team_id)
-        .values(paused=True, paused_reason=paused_by(user_id), updated_at=now)
-    )
+    await mark_paused(session, team_id, paused_by(user_id), now=now, only_if_running=False)
     await record_audit_event(
         session,
         team_id=team_id,

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.blocks.messages import RecordRef
 from bolt_app.home.views.details import DetailRecord
 from bolt_app.polling.codec import from_json
-from bolt_app.polling.tables import seen_records
+from bolt_app.polling.store import seen_snapshot
 from sage.client import AgentClient
 from sage.connection import ConnectionSettings
 from sage.errors import NotFoundError
@@ -33,13 +32,8 @@ async def register_written_at(
     session: AsyncSession, team_id: str, ref: RecordRef, zone: ZoneInfo
 ) -> datetime | None:
     """When the connector's first-seen line of a GL register was written, or None if unseen."""
-    snapshot = await session.scalar(
-        sa.select(seen_records.c.snapshot)
-        .where(seen_records.c.team_id == team_id)
-        .where(seen_records.c.company == ref.company)
-        .where(seen_records.c.record_type == RecordType.GL_ENTRY.value)
-        .where(seen_records.c.record_key == ref.record_key)
-        .limit(1)
+    snapshot = await seen_snapshot(
+        session, team_id, ref.company, RecordType.GL_ENTRY, ref.record_key
     )
     if not isinstance(snapshot, dict):
         return None

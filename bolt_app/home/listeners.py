@@ -31,7 +31,7 @@ from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home import admin as home_admin
 from bolt_app.home.admin import FormErrors, load_or_new_workspace
 from bolt_app.home.details import fetch_details_live, register_written_at
-from bolt_app.home.state import load_home_state, pause_state
+from bolt_app.home.state import load_home_state
 from bolt_app.home.views import home as home_views
 from bolt_app.home.views import rules as rule_form
 from bolt_app.home.views.connection import (
@@ -51,7 +51,7 @@ from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.service import PollService
 from bolt_app.status.views import RECORD_TYPE_LABELS
 from bolt_app.storage.audit import record_audit_event
-from bolt_app.storage.workspaces import load_polling_settings
+from bolt_app.storage.workspaces import load_polling_settings, pause_state
 from bolt_app.workspace.rules import RoutingRule
 from sage.check import CheckResult, check_agent
 from sage.connection import ConnectionSettings

@@ -1,12 +1,12 @@
 """Gathers what the App Home shows for one workspace into a `HomeState` (one read session).
 
 The view builders stay pure; this module is the read side: the stored configuration
-(foundation's repository), the poll status (`bolt_app.status.model.load_status`, as /sage-status),
-the routing rules (polling's store), the outbox's dead letters and last deliveries, and the
+(`bolt_app.storage.workspaces`), the poll status (`bolt_app.status.model.load_status`, as /sage-status),
+the routing rules, the outbox's dead letters and last deliveries (`bolt_app.delivery.store`), and the
 "Pending" read model.
 
-Pending documents come from what the connector has seen (`seen_records`: the last snapshot of
-each record a channel was told about), so they need no call to the agent. A record deleted in
+Pending documents come from what the connector has seen (polling's `latest_snapshots`: the last
+snapshot of each record a channel was told about), so they need no call to the agent. A record deleted in
 Sage leaves no trace in the agent's listings, so it stays pending here until Sage shows it
 again in another state; the panel says its figures come from what the connector has seen.
 """
@@ -19,12 +19,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.outbox import DeliveryStatus
-from bolt_app.delivery.tables import deliveries
+from bolt_app.delivery.store import latest_deliveries
 from bolt_app.home.admin import load_or_new_workspace
 from bolt_app.home.views.home import (
     MAX_DEAD_LETTERS_SHOWN,
@@ -39,10 +38,9 @@ from bolt_app.home.views.home import (
     StatusPanel,
 )
 from bolt_app.polling.codec import from_json
-from bolt_app.polling.tables import seen_records
+from bolt_app.polling.store import latest_snapshots
 from bolt_app.status.model import load_status
-from bolt_app.storage.tables import workspaces
-from bolt_app.storage.workspaces import load_polling_settings
+from bolt_app.storage.workspaces import load_polling_settings, pause_state
 from sage.records import APInvoice, OrderStatus, PurchaseOrder, RecordType
 
 
@@ -91,40 +89,13 @@ async def load_home_state(
     )
 
 
-async def pause_state(session: AsyncSession, team_id: str) -> tuple[bool, str | None] | None:
-    """(paused, why) of a stored workspace; None for a team with no workspace row yet."""
-    row = (
-        await session.execute(
-            sa.select(workspaces.c.paused, workspaces.c.paused_reason).where(
-                workspaces.c.team_id == team_id
-            )
-        )
-    ).first()
-    return None if row is None else (bool(row.paused), row.paused_reason)
-
-
 async def load_pending(
     session: AsyncSession, team_id: str, zone: ZoneInfo
 ) -> tuple[PendingGroup, ...]:
     """AP invoices entered but not posted, invoices on hold, POs still New: from seen records."""
-    rows = await session.execute(
-        sa.select(
-            seen_records.c.company,
-            seen_records.c.record_type,
-            seen_records.c.record_key,
-            seen_records.c.snapshot,
-        )
-        .where(seen_records.c.team_id == team_id)
-        .where(
-            seen_records.c.record_type.in_(
-                [RecordType.AP_INVOICE.value, RecordType.PURCHASE_ORDER.value]
-            )
-        )
-        .order_by(seen_records.c.changed_at)
+    latest = await latest_snapshots(
+        session, team_id, (RecordType.AP_INVOICE, RecordType.PURCHASE_ORDER)
     )
-    latest: dict[tuple[str, str, str], object] = {}
-    for company, record_type, record_key, snapshot in rows:
-        latest[(company, record_type, record_key)] = snapshot  # one per record, newest wins
     invoices: list[APInvoice] = []
     orders: list[PurchaseOrder] = []
     for (_, record_type, _), snapshot in latest.items():
@@ -177,13 +148,7 @@ def _label(record: APInvoice | PurchaseOrder) -> str:
 
 
 async def _dead_letters(session: AsyncSession, team_id: str) -> tuple[DeadLetterRow, ...]:
-    rows = await session.execute(
-        sa.select(deliveries)
-        .where(deliveries.c.team_id == team_id)
-        .where(deliveries.c.status == DeliveryStatus.DEAD.value)
-        .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
-        .limit(MAX_DEAD_LETTERS_SHOWN)
-    )
+    rows = await latest_deliveries(session, team_id, DeliveryStatus.DEAD, MAX_DEAD_LETTERS_SHOWN)
     return tuple(
         DeadLetterRow(
             delivery_id=row.id,
@@ -198,13 +163,7 @@ async def _dead_letters(session: AsyncSession, team_id: str) -> tuple[DeadLetter
 
 
 async def _last_deliveries(session: AsyncSession, team_id: str) -> tuple[DeliveryRow, ...]:
-    rows = await session.execute(
-        sa.select(deliveries)
-        .where(deliveries.c.team_id == team_id)
-        .where(deliveries.c.status == DeliveryStatus.SENT.value)
-        .order_by(deliveries.c.sent_at.desc(), deliveries.c.id.desc())
-        .limit(MAX_DELIVERIES_SHOWN)
-    )
+    rows = await latest_deliveries(session, team_id, DeliveryStatus.SENT, MAX_DELIVERIES_SHOWN)
     return tuple(
         DeliveryRow(
             channel_id=row.channel_id,

@@ -129,6 +129,17 @@ async def record_success(
     )
 
 
+async def all_poll_states(session: AsyncSession) -> list[Any]:
+    """Every poll state row of every workspace (the demo's progress lines)."""
+    return list((await session.execute(sa.select(poll_states))).all())
+
+
+async def poll_states_of(session: AsyncSession, team_id: str) -> dict[tuple[str, str], Any]:
+    """(company, record type value) -> the poll state row (cursor, last poll, error) of a team."""
+    rows = await session.execute(sa.select(poll_states).where(poll_states.c.team_id == team_id))
+    return {(row.company, row.record_type): row for row in rows}
+
+
 async def last_successes(session: AsyncSession) -> list[tuple[str, str, str, datetime]]:
     """(team_id, company, record_type, last_success_at) of every resource polled successfully."""
     rows = await session.execute(
@@ -175,6 +186,41 @@ async def load_seen(
                 row.version, row.snapshot, row.delivery_id
             )
     return found
+
+
+async def latest_snapshots(
+    session: AsyncSession, team_id: str, record_types: Iterable[RecordType]
+) -> dict[tuple[str, str, str], object]:
+    """(company, record type, key) -> the newest snapshot any channel was shown (App Home)."""
+    rows = await session.execute(
+        sa.select(
+            seen_records.c.company,
+            seen_records.c.record_type,
+            seen_records.c.record_key,
+            seen_records.c.snapshot,
+        )
+        .where(seen_records.c.team_id == team_id)
+        .where(seen_records.c.record_type.in_([record_type.value for record_type in record_types]))
+        .order_by(seen_records.c.changed_at)
+    )
+    latest: dict[tuple[str, str, str], object] = {}
+    for company, record_type, record_key, snapshot in rows:
+        latest[(company, record_type, record_key)] = snapshot  # one per record, newest wins
+    return latest
+
+
+async def seen_snapshot(
+    session: AsyncSession, team_id: str, company: str, record_type: RecordType, record_key: str
+) -> object | None:
+    """The snapshot one channel was last shown of a record, or None if it was never seen."""
+    return await session.scalar(
+        sa.select(seen_records.c.snapshot)
+        .where(seen_records.c.team_id == team_id)
+        .where(seen_records.c.company == company)
+        .where(seen_records.c.record_type == record_type.value)
+        .where(seen_records.c.record_key == record_key)
+        .limit(1)
+    )
 
 
 async def save_seen(

@@ -8,15 +8,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.delivery.outbox import QueueCounts, queue_counts
 from bolt_app.errors import ConfigError
 from bolt_app.polling.scheduler import load_schedules, trigger_for
-from bolt_app.polling.tables import poll_states
-from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
-from bolt_app.storage.workspaces import unknown_workspace
+from bolt_app.polling.store import poll_states_of
+from bolt_app.storage.workspaces import (
+    pause_state,
+    pause_states,
+    stored_channels,
+    stored_companies,
+    unknown_workspace,
+)
 from bolt_app.workspace.model import TOKEN_PAUSE_REASONS
 from bolt_app.workspace.schedule import CronSchedule, Schedule, describe_schedule
 from sage.records import RecordType
@@ -98,12 +102,11 @@ def pause_advice(team_id: str, reason: str | None) -> str:
 
 async def paused_workspaces(session: AsyncSession, team_id: str | None = None) -> dict[str, str]:
     """{team: why} for each paused workspace, or only `team_id`; messages wait meanwhile."""
-    query = sa.select(workspaces.c.team_id, workspaces.c.paused_reason).where(
-        workspaces.c.paused.is_(True)
-    )
-    if team_id is not None:
-        query = query.where(workspaces.c.team_id == team_id)
-    return {team: reason for team, reason in await session.execute(query)}
+    return {
+        team: reason
+        for team, (paused, reason) in (await pause_states(session)).items()
+        if paused and team_id in (None, team)
+    }
 
 
 def _schedule_words(schedule: Schedule, zone: ZoneInfo) -> str:
@@ -118,35 +121,14 @@ def _iso(moment: datetime | None) -> str | None:
 
 async def load_status(session: AsyncSession, team_id: str, now: datetime) -> WorkspaceStatus:
     """Every company x record type of the workspace; unrouted types show channel None."""
-    row = (
-        await session.execute(
-            sa.select(workspaces.c.paused, workspaces.c.paused_reason).where(
-                workspaces.c.team_id == team_id
-            )
-        )
-    ).first()
-    if row is None:
+    pause = await pause_state(session, team_id)
+    if pause is None:
         raise ConfigError(unknown_workspace(team_id))
-    paused = bool(row.paused)
-    companies = await session.scalar(
-        sa.select(sage_connections.c.companies).where(sage_connections.c.team_id == team_id)
-    )
-    channels = dict(
-        (
-            await session.execute(
-                sa.select(channel_routes.c.record_type, channel_routes.c.channel_id).where(
-                    channel_routes.c.team_id == team_id
-                )
-            )
-        ).all()
-    )
+    paused, paused_reason = pause
+    companies = await stored_companies(session, team_id)
+    channels = await stored_channels(session, team_id)
     team_schedules = await load_schedules(session, {team_id})
-    states = {
-        (row.company, row.record_type): row
-        for row in await session.execute(
-            sa.select(poll_states).where(poll_states.c.team_id == team_id)
-        )
-    }
+    states = await poll_states_of(session, team_id)
     resources = []
     for company in companies or []:
         schedules, zone = team_schedules.get(team_id, ({}, UTC_ZONE))
@@ -179,5 +161,5 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
         paused=paused,
         resources=tuple(resources),
         queue=await queue_counts(session, team_id),
-        paused_reason=row.paused_reason if paused else None,
+        paused_reason=paused_reason if paused else None,
     )

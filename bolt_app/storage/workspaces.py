@@ -68,6 +68,77 @@ async def list_team_ids(session: AsyncSession) -> list[str]:
     )
 
 
+async def pause_state(session: AsyncSession, team_id: str) -> tuple[bool, str | None] | None:
+    """(paused, why) of a stored workspace; None for a team with no workspace row yet."""
+    row = (
+        await session.execute(
+            sa.select(workspaces.c.paused, workspaces.c.paused_reason).where(
+                workspaces.c.team_id == team_id
+            )
+        )
+    ).first()
+    return None if row is None else (bool(row.paused), row.paused_reason)
+
+
+def paused_teams() -> sa.Select:
+    """The team IDs of paused workspaces, for other stores' subqueries."""
+    return sa.select(workspaces.c.team_id).where(workspaces.c.paused.is_(True))
+
+
+def paused_flag(team_id: str) -> sa.ScalarSelect:
+    """Whether the team's workspace is paused, as a scalar subquery."""
+    return sa.select(workspaces.c.paused).where(workspaces.c.team_id == team_id).scalar_subquery()
+
+
+async def mark_paused(
+    session: AsyncSession, team_id: str, reason: str, *, now: datetime, only_if_running: bool
+) -> bool:
+    """Pause the workspace with `reason`; False when nothing changed (already paused, with
+    `only_if_running`, or no such workspace)."""
+    query = sa.update(workspaces).where(workspaces.c.team_id == team_id)
+    if only_if_running:
+        query = query.where(workspaces.c.paused.is_(False))
+    result = await session.execute(query.values(paused=True, paused_reason=reason, updated_at=now))
+    return result.rowcount == 1
+
+
+async def clear_pause(session: AsyncSession, team_id: str, *, now: datetime) -> bool:
+    """Lift the workspace's pause; False when it was not paused."""
+    result = await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .where(workspaces.c.paused.is_(True))
+        .values(paused=False, paused_reason=None, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
+    """The company codes of the team's Sage connection; none until one is configured."""
+    companies = await session.scalar(
+        sa.select(sage_connections.c.companies).where(sage_connections.c.team_id == team_id)
+    )
+    return list(companies or [])
+
+
+async def stored_channels(session: AsyncSession, team_id: str) -> dict[str, str]:
+    """Record type (its value) -> the channel ID it is routed to."""
+    rows = await session.execute(
+        sa.select(channel_routes.c.record_type, channel_routes.c.channel_id).where(
+            channel_routes.c.team_id == team_id
+        )
+    )
+    return dict(rows.all())
+
+
+async def pause_states(session: AsyncSession) -> dict[str, tuple[bool, str | None]]:
+    """(paused, why) of every stored workspace, by team ID."""
+    rows = await session.execute(
+        sa.select(workspaces.c.team_id, workspaces.c.paused, workspaces.c.paused_reason)
+    )
+    return {team_id: (bool(paused), reason) for team_id, paused, reason in rows.all()}
+
+
 async def load_workspaces(
     session: AsyncSession, box: SecretBox, team: str | None = None
 ) -> list[WorkspaceConfig]:

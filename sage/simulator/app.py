@@ -22,15 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sage.agent.server import ErrorAnswer as AgentError
+from sage.agent.server import parse_page_size
 from sage.connection import AuthMode
 from sage.simulator.data import Position, SimulatorData, sort_key
-from sage.simulator.faults import ERROR_STATUS, RETRYABLE, Faults, Injected
+from sage.simulator.faults import Faults, Injected
 from sage.simulator.formats import Resource, parse_since, sage_stamp
 
 AGENT_VERSION = "2.3.1"
 SAGE_VERSION = "2024.1"
-DEFAULT_PAGE_SIZE = 200
-MAX_PAGE_SIZE = 1000
 REQUEST_LOG_SIZE = 10_000
 
 
@@ -67,27 +67,6 @@ class RecordedRequest:
     status: int
 
 
-class AgentError(Exception):
-    """An error answer in the contract's shape."""
-
-    def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
-
-    def response(self) -> JSONResponse:
-        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
-        body = {
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "retryable": self.code in RETRYABLE,
-            }
-        }
-        return JSONResponse(body, status_code=ERROR_STATUS[self.code], headers=headers)
-
-
 _INJECTED_MESSAGES = {
     "record_locked": "record or batch is in use by another workstation",
     "too_many_requests": "agent is busy, slow down",
@@ -121,16 +100,6 @@ def decode_token(token: str, company: str, resource: str) -> tuple[Position | No
         return position, int(payload["n"])
     except (ValueError, KeyError, TypeError, IndexError, InvalidOperation, binascii.Error):
         raise AgentError("invalid_parameter", "page_token is not one this agent issued") from None
-
-
-def _page_size(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_PAGE_SIZE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise AgentError(
-            "invalid_parameter", f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}"
-        )
-    return int(text)
 
 
 def build_app(
@@ -205,7 +174,7 @@ def build_app(
             company = request.path_params["company"]
             resource = request.path_params["resource"]
             query = request.query_params
-            page_size = _page_size(query.get("page_size"))
+            page_size = parse_page_size(query.get("page_size"))
             token = query.get("page_token")
             after, page = decode_token(token, company, resource) if token else (None, 0)
             try:

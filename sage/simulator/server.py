@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mlc_common.certs import Pki
-from mlc_common.serving import EmbeddedServer
+from mlc_common.serving import EmbeddedServer, https_config
 from sage.connection import AuthMode, ConnectionSettings
 from sage.simulator.activity import Activity
 from sage.simulator.app import Access, RecordedRequest, build_app
@@ -31,29 +30,6 @@ from sage.simulator.faults import Faults
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _common_name(peercert: dict | None) -> str:
-    for rdn in (peercert or {}).get("subject", ()):
-        for name, value in rdn:
-            if name == "commonName":
-                return value
-    return ""
-
-
-class _PeerAwareProtocol(H11Protocol):
-    """h11 protocol that tells the app which client certificate opened the connection."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        common_name = _common_name(transport.get_extra_info("peercert"))
-        inner = self.app
-
-        async def app(scope, receive, send):
-            scope.setdefault("extensions", {})["tls"] = {"client_common_name": common_name}
-            await inner(scope, receive, send)
-
-        self.app = app
 
 
 class SimulatorServer:
@@ -141,19 +117,12 @@ class SimulatorServer:
             clock=self.clock,
             requests=self.requests,
         )
-        return uvicorn.Config(
+        return https_config(
             app,
-            ssl_certfile=str(self.pki.server_cert),
-            ssl_keyfile=str(self.pki.server_key),
-            ssl_ca_certs=str(self.pki.ca_cert) if mtls else None,
-            ssl_cert_reqs=ssl.CERT_REQUIRED if mtls else ssl.CERT_NONE,
-            http=_PeerAwareProtocol,
-            lifespan="off",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=2,
+            certfile=str(self.pki.server_cert),
+            keyfile=str(self.pki.server_key),
+            ca_certs=str(self.pki.ca_cert) if mtls else None,
+            cert_reqs=ssl.CERT_REQUIRED if mtls else ssl.CERT_NONE,
         )
 
     async def start(self) -> None:

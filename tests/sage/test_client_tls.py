@@ -50,13 +50,18 @@ class RecordedSleep:
         self.waits.append(seconds)
 
 
-async def test_good_mtls_reads_health_and_records(mtls_simulator):
-    settings = mtls_settings(mtls_simulator.base_url, mtls_simulator.pki)
+async def test_good_mtls_reads_health_and_records(any_agent):
+    settings = mtls_settings(any_agent.base_url, any_agent.pki)
     async with AgentClient(settings) as agent:
         health = await agent.health()
         first = await anext(agent.list_changes(AP, "ABC", None, page_size=5))
     assert health.companies == ("ABC", "TST")
     assert health.server_now.tzinfo is CHICAGO
+    # the simulator speaks 1.0 (no api_version), the agent 1.1 with the keys listing
+    assert (health.api_version, health.capabilities) in {
+        ("1.0", frozenset()),
+        ("1.1", frozenset({"keys"})),
+    }
     assert len(first.records) == 5 and not first.skipped
 
 
@@ -233,8 +238,8 @@ async def test_get_record_round_trips_an_awkward_key(mtls_simulator):
     assert record.po_no == row["PurchaseOrderNo"].rstrip(" ")
 
 
-async def test_check_passes_every_line_on_a_good_agent(mtls_simulator):
-    settings = mtls_settings(mtls_simulator.base_url, mtls_simulator.pki)
+async def test_check_passes_every_line_on_a_good_agent(any_agent):
+    settings = mtls_settings(any_agent.base_url, any_agent.pki)
     results = await check_agent(replace(settings, companies=("ABC", "TST")))
     assert all(result.ok for result in results), [r.line() for r in results]
     assert len(results) == 2 + 2 * (1 + len(RESOURCES))

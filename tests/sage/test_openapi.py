@@ -11,6 +11,9 @@ import yaml
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from sage.agent.connection import SqliteConnector
+from sage.agent.readers import READERS
+from sage.agent.service import AgentService, CompanyReader
 from sage.client import ERROR_CODES, RETRYABLE_STATUSES
 from sage.resources import RESOURCES
 from sage.simulator import SimulatorData
@@ -94,3 +97,23 @@ def test_a_page_and_an_error_match_their_schemas(spec):
     locked = {"error": {"code": "record_locked", "message": "in use", "retryable": True}}
     assert not list(schema_validator(spec, "ErrorRecordLocked").iter_errors(locked))
     assert list(schema_validator(spec, "ErrorNotFound").iter_errors(locked))
+
+
+def test_the_agents_answers_match_the_schemas(spec, company_files):
+    company = CompanyReader("ABC", SqliteConnector(company_files["ABC"], label="companies.ABC"))
+    service = AgentService({"ABC": company}, agent_version="test", sage_version="2024.1")
+    assert not list(schema_validator(spec, "Health").iter_errors(service.health()))
+    for path, name in SCHEMA_FOR_PATH.items():
+        page = company.changes(READERS[path], None, None, 1000)
+        body = {
+            "company": "ABC",
+            "resource": path,
+            "records": page.records,
+            "next_page_token": None,
+        }
+        assert not list(schema_validator(spec, "Page").iter_errors(body))
+        for row in page.records:
+            assert not list(schema_validator(spec, name).iter_errors(row)), row["RecordKey"]
+        keys = company.keys(READERS[path], None, 1000)
+        body = {"company": "ABC", "resource": path, "keys": keys.records, "next_page_token": None}
+        assert not list(schema_validator(spec, "KeyPage").iter_errors(body))

@@ -1,0 +1,105 @@
+"""Driver values -> the contract's formats, whatever the driver hands back.
+
+ProvideX gives dates as `date` (or NULL with EnforceNullDate), SQL Server as `datetime` with
+1753-01-01 for "empty", SQLite's driver as `date` or text; amounts come as Decimal, float,
+int or a string that lost its scale ("1250" for 1250.00). Out always: "YYYYMMDD" or "",
+decimal strings in the column's own scale, times as unpadded decimal hours with five places,
+text without trailing blanks.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sage.agent.layout import Column, Kind
+
+SQL_EMPTY_DATE = date(1753, 1, 1)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?", re.ASCII)
+_FIVE_PLACES = Decimal("0.00001")
+
+
+def date_text(value: object) -> str:
+    """A date column's value as "YYYYMMDD"; NULL and 1753-01-01 as "". Text the driver could
+    not type is passed on trimmed, so the connector skips that row naming the field."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return (
+            "" if value == SQL_EMPTY_DATE else f"{value.year:04d}{value.month:02d}{value.day:02d}"
+        )
+    text = str(value).strip()
+    match = _ISO_DATE.fullmatch(text)
+    if match:
+        text = "".join(match.groups())
+    return "" if text == "17530101" else text
+
+
+def _decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def amount_text(value: object, scale: int) -> str:
+    """An amount in its column's scale ("1250" -> "1250.00"); NULL is zero, as Sage shows it.
+    Anything that is not a number is passed on trimmed for the connector to refuse."""
+    if value is None:
+        return f"{Decimal(0):.{scale}f}"
+    number = _decimal(value)
+    if number is None:
+        return str(value).strip()
+    quantum = Decimal(1).scaleb(-scale)
+    return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):.{scale}f}"
+
+
+def time_text(value: object) -> str:
+    """Decimal hours as "13.50833" (five places, not padded); NULL or blank -> ""."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if text == "":
+        return ""
+    number = _decimal(value if not isinstance(value, str) else text)
+    if number is None or not 0 <= number < 24:
+        return text
+    return f"{number.quantize(_FIVE_PLACES, rounding=ROUND_HALF_UP):.5f}"
+
+
+def plain_text(value: object) -> str:
+    """Text without the trailing blanks Sage pads fixed-width fields with; NULL -> ""."""
+    if value is None:
+        return ""
+    return str(value).rstrip(" ")
+
+
+def served(column: Column, value: object) -> str:
+    """One column's value as the contract serves it."""
+    if column.kind is Kind.DATE:
+        return date_text(value)
+    if column.kind is Kind.AMOUNT:
+        return amount_text(value, column.scale)
+    if column.kind is Kind.TIME:
+        return time_text(value)
+    return plain_text(value)
+
+
+def hours(text: str) -> Decimal:
+    """A served time as a number for sorting; blank or junk sorts as midnight."""
+    try:
+        return Decimal(text) if text else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
