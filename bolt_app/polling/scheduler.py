@@ -20,14 +20,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey
 from bolt_app.storage.tables import sage_connections, schedules
-from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, CronSchedule, Schedule, parse_schedule
+from bolt_app.workspace.schedule import (
+    DEFAULT_SCHEDULES,
+    CronSchedule,
+    Schedule,
+    cron_trigger,
+    parse_schedule,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +42,9 @@ DEFAULT_RECONCILE_EVERY = timedelta(seconds=30)
 
 
 def trigger_for(schedule: Schedule, zone: ZoneInfo) -> BaseTrigger:
-    """Durations -> an anchored IntervalTrigger; cron lines -> CronTrigger in the agent's zone."""
+    """Durations -> an anchored IntervalTrigger; cron lines -> crontab(5) days in the agent's zone."""
     if isinstance(schedule, CronSchedule):
-        return CronTrigger.from_crontab(schedule.expression, timezone=zone)
+        return cron_trigger(schedule, zone)
     return IntervalTrigger(
         seconds=int(schedule.every.total_seconds()), start_date=INTERVAL_ANCHOR, timezone=zone
     )

@@ -54,6 +54,14 @@ class ApplyOutcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
+NO_WORKSPACE = "No workspace is configured yet; run `ml-connector workspace apply FILE`."
+
+
+def unknown_workspace(team_id: str) -> str:
+    """The one sentence every command gives for a team ID that is not stored."""
+    return f"No workspace with team ID {team_id} is stored (see `workspace show`)."
+
+
 async def list_team_ids(session: AsyncSession) -> list[str]:
     return list(
         (await session.execute(sa.select(workspaces.c.team_id).order_by("team_id"))).scalars()
@@ -141,7 +149,7 @@ async def load_workspaces(
         team_ids = [team]
     configs = [await load_workspace(session, team_id, box) for team_id in team_ids]
     if team is not None and configs[0] is None:
-        raise ConfigError(f"No workspace with team ID {team} is stored (see `workspace show`).")
+        raise ConfigError(unknown_workspace(team))
     return [config for config in configs if config is not None]
 
 

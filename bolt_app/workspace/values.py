@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -135,6 +136,17 @@ def check_certificates(pem: str) -> str:
         x509.load_pem_x509_certificates(pem.encode("utf-8"))
     except ValueError:
         raise ValueError("does not hold a PEM certificate that parses") from None
+    return pem
+
+
+def check_current_certificate(pem: str, now: datetime) -> str:
+    """The first certificate (the client's own) has not expired: the agent would refuse it."""
+    expires = x509.load_pem_x509_certificates(pem.encode("utf-8"))[0].not_valid_after_utc
+    if expires <= now:
+        raise ValueError(
+            f"expired on {expires:%Y-%m-%d %H:%M} UTC, so the agent would refuse it; "
+            "issue a new client certificate"
+        )
     return pem
 
 
