@@ -26,7 +26,8 @@ def test_the_windows_guides_agent_file_is_one_the_agent_reads(tmp_path):
 
     guide = (GUIDE_FOLDER / "agent" / "install-windows.md").read_text(encoding="utf-8")
     section = guide[guide.index("## 7. agent.toml") :]
-    toml = section[section.index("```toml\n") + 8 : section.index("\n```", 8)]
+    start = section.index("```toml\n") + len("```toml\n")
+    toml = section[start : section.index("\n```", start)]
     write_pki(tmp_path / "pki")
     (tmp_path / "ABC.odbc").write_text("Driver={MAS 90 4.0 ODBC Driver};UID=odbcuser;PWD=x")
     (tmp_path / "agent.toml").write_text(toml)
