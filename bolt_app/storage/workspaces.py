@@ -115,6 +115,14 @@ async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
     return list(companies or [])
 
 
+async def stored_zone(session: AsyncSession, team_id: str) -> ZoneInfo | None:
+    """The Sage server's time zone of the team's connection; None until one is configured."""
+    zone = await session.scalar(
+        sa.select(sage_connections.c.timezone).where(sage_connections.c.team_id == team_id)
+    )
+    return None if zone is None else ZoneInfo(zone)
+
+
 async def stored_channels(session: AsyncSession, team_id: str) -> dict[str, str]:
     """Record type (its value) -> the channel ID it is routed to."""
     rows = await session.execute(
