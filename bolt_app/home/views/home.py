@@ -47,6 +47,7 @@ ACTION_TEST_CONNECTION = "test_connection"
 ACTION_EDIT_CONNECTION = "edit_connection"
 ACTION_EDIT_SCHEDULES = "edit_schedules"
 ACTION_MANAGE_RULES = "manage_rules"
+ACTION_MANAGE_REMINDERS = "manage_reminders"
 ACTION_PAUSE = "pause_polling"
 ACTION_RESUME = "resume_polling"
 ACTION_RETRY_DEAD_LETTER = "retry_dead_letter"
@@ -229,7 +230,10 @@ def _rules_panel(rules: Sequence[RoutingRule]) -> list[Block]:
         divider(),
         header(f"Routing rules ({len(rules)})"),
         section(_fit(text)),
-        actions(button("Manage rules", ACTION_MANAGE_RULES)),
+        actions(
+            button("Manage rules", ACTION_MANAGE_RULES),
+            button("Manage reminders", ACTION_MANAGE_REMINDERS),
+        ),
     ]
 
 
