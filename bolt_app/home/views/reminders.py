@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bolt_app.blocks.kit import Block, button, context, divider, modal, plain, section
+from bolt_app.blocks.kit import Block, button, context, divider, input_block, modal, plain, section
 from bolt_app.workspace.reminders import (
     DEFAULT_DUE_WITHIN_DAYS,
     DEFAULT_NEW_AFTER_DAYS,
@@ -123,11 +123,4 @@ def _days(name: str, label: str, default: int) -> Block:
 
 
 def _input(name: str, label: str, element: dict[str, Any], *, optional: bool = True) -> Block:
-    block_id = FIELD_BLOCKS[name]
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "optional": optional,
-        "element": {**element, "action_id": block_id},
-    }
+    return input_block(FIELD_BLOCKS[name], label, element, optional=optional)
