@@ -80,6 +80,19 @@ def button(
     return element
 
 
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True
+) -> Block:
+    """A modal input whose element answers under the same id, as `view.state.values` keys it."""
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "optional": optional,
+        "element": {**element, "action_id": block_id},
+    }
+
+
 def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
     block: Block = {"type": "actions", "elements": list(elements)}
     if block_id is not None:

@@ -34,6 +34,7 @@ from bolt_app.home.admin import FormErrors, load_or_new_workspace
 from bolt_app.home.details import fetch_details_live, register_written_at
 from bolt_app.home.state import load_home_state
 from bolt_app.home.views import home as home_views
+from bolt_app.home.views import reminders as reminder_form
 from bolt_app.home.views import rules as rule_form
 from bolt_app.home.views.connection import (
     CONNECTION_CALLBACK_ID,
@@ -109,6 +110,9 @@ def register(app: AsyncApp, services: HomeServices) -> None:
     app.action(home_views.ACTION_RETRY_ALL_DEAD_LETTERS)(home.retry_all_dead_letters)
     app.action(DETAILS_ACTION_ID)(home.details)
     app.action(OPEN_IN_SAGE_ACTION_ID)(_ack_only)
+    app.action(home_views.ACTION_MANAGE_REMINDERS)(home.manage_reminders)
+    app.view(reminder_form.REMINDERS_CALLBACK_ID)(home.reminder_submitted)
+    app.action(reminder_form.ACTION_REMOVE_REMINDER)(home.remove_reminder)
 
 
 class _HomeListeners:
@@ -484,6 +488,59 @@ class _HomeListeners:
                 f"It did not answer within {self.services.agent_timeout:g} seconds.",
             )
         return build_details_modal(record)
+
+    # ---- reminders ---------------------------------------------------------------------------
+
+    async def reminders_modal(self, team_id: str) -> dict[str, Any]:
+        async with self.services.sessions() as session:
+            config = await load_or_new_workspace(session, team_id, self.services.box)
+        return reminder_form.build_reminders_modal(config.reminders)
+
+    async def manage_reminders(self, ack, body: dict[str, Any], client):
+        if (who := await self._admin_click(ack, body, client)) is None:
+            return
+        view = await self.reminders_modal(who[0])
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def reminder_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
+        if (who := await self._admin_submission(ack, body, client)) is None:
+            return
+        team_id, user_id = who
+        fields = reminder_form.read_reminder_form(view["state"]["values"])
+        try:
+            async with self.services.sessions.begin() as session:
+                reminder = await home_admin.add_reminder(
+                    session,
+                    team_id,
+                    fields,
+                    self.services.box,
+                    user_id=user_id,
+                    now=self.services.now(),
+                )
+        except FormErrors as problems:
+            await ack(response_action="errors", errors=problems.errors)
+            return
+        await ack()
+        notice = f"Reminder saved for <#{reminder.channel}>."
+        await self.publish(client, team_id, user_id, notice=notice)
+
+    async def remove_reminder(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        if (who := await self._admin_click(ack, body, client)) is None:
+            return
+        team_id, user_id = who
+        async with self.services.sessions.begin() as session:
+            await home_admin.remove_reminder(
+                session,
+                team_id,
+                int(action["value"]),
+                self.services.box,
+                user_id=user_id,
+                now=self.services.now(),
+            )
+        await client.views_update(
+            view_id=body["view"]["id"], view=await self.reminders_modal(team_id)
+        )
+        await self.publish(client, team_id, user_id, notice="Reminder removed.")
 
 
 def _record_ref(action: dict[str, Any], body: dict[str, Any]) -> RecordRef | None:

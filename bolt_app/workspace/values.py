@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from bolt_app.workspace.schedule import CronSchedule, parse_schedule
 from sage.client import COMPANY_CODE, normalise_pin
 
 TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
@@ -26,9 +27,24 @@ USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 RECORD_URL_FIELDS = frozenset({"company", "resource", "record_key"})
 
 
-def check_backfill_days(value: object) -> int:
+def check_days(value: object) -> int:
+    """A count of days from 0 to 366 (backfill, reminder thresholds)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
         raise ValueError("must be a whole number of days from 0 to 366")
+    return value
+
+
+def check_cron_line(value: str) -> CronSchedule:
+    """A five-field cron line: something that happens at a time of day, not every few minutes."""
+    schedule = parse_schedule(value)
+    if not isinstance(schedule, CronSchedule):
+        raise ValueError(f"{value!r} is a duration; give a cron line such as '0 8 * * 1-5'")
+    return schedule
+
+
+def check_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
     return value
 
 
