@@ -20,6 +20,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote
 
+from bolt_app.blocks.limits import (
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_VALUE,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_HEADER_TEXT,
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    MAX_URL,
+)
+from bolt_app.blocks.nouns import NOUNS
 from bolt_app.workspace.values import USER_GROUP_ID
 from sage.records import (
     AccountStatus,
@@ -32,15 +44,6 @@ from sage.records import (
     RecordType,
 )
 
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_FIELD_TEXT = 2000
-MAX_FIELDS = 10
-MAX_HEADER_TEXT = 150
-MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
-MAX_URL = 3000
-MAX_CONTEXT_ELEMENTS = 10
 MAX_FALLBACK_TEXT = 3000  # notifications show a line or two; Slack's own cap is 40,000
 MAX_DIGEST_ROWS = 40
 ELLIPSIS = "…"
@@ -56,12 +59,6 @@ RESOURCES = {
     RecordType.PURCHASE_ORDER: "purchase-orders",
     RecordType.GL_ENTRY: "gl-postings",
     RecordType.GL_ACCOUNT: "gl-accounts",
-}
-_NOUNS = {
-    RecordType.AP_INVOICE: ("AP invoice", "AP invoices"),
-    RecordType.PURCHASE_ORDER: ("purchase order", "purchase orders"),
-    RecordType.GL_ENTRY: ("GL register", "GL registers"),
-    RecordType.GL_ACCOUNT: ("GL account", "GL accounts"),
 }
 _ORDER_STATUS = {
     OrderStatus.NEW: "New",
@@ -286,7 +283,7 @@ def _message(
     text: str, blocks: Sequence[dict[str, Any]], metadata: dict[str, Any] | None
 ) -> SlackMessage:
     """Every builder makes a bounded number of blocks (a digest at most MAX_DIGEST_ROWS rows)."""
-    assert len(blocks) <= MAX_BLOCKS, len(blocks)
+    assert len(blocks) <= MAX_MESSAGE_BLOCKS, len(blocks)
     return SlackMessage(truncate(text, MAX_FALLBACK_TEXT), tuple(blocks), metadata)
 
 
@@ -645,7 +642,7 @@ def build_digest_message(
     """One message for a burst: count, total, the first `limit` rows, where to find the rest."""
     if not records:
         raise ValueError("a digest needs at least one record")
-    singular, plural = _NOUNS[record_type]
+    singular, plural = NOUNS[record_type]
     company = records[0].company
     shown = records[: max(0, min(limit, MAX_DIGEST_ROWS))]
     count = _plural(len(records), f"new {singular}", f"new {plural}")
@@ -679,7 +676,7 @@ def build_digest_message(
 
 def build_connected_message(company: str, record_type: RecordType) -> SlackMessage:
     """The one short note a channel gets when polling starts, instead of a flood of history."""
-    plural = _NOUNS[record_type][1]
+    plural = NOUNS[record_type][1]
     line = (
         f"Connected to Sage 100 company *{escape(company)}*. New and changed {plural} "
         f"will be posted here as they happen."

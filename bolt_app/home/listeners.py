@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.blocks.kit import modal, section
 from bolt_app.blocks.messages import DETAILS_ACTION_ID, OPEN_IN_SAGE_ACTION_ID, RecordRef
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home import admin as home_admin
@@ -34,6 +35,7 @@ from bolt_app.home.details import fetch_details_live, register_written_at
 from bolt_app.home.roles import SlackRoles
 from bolt_app.home.state import load_home_state
 from bolt_app.home.views import home as home_views
+from bolt_app.home.views import reminders as reminder_form
 from bolt_app.home.views import rules as rule_form
 from bolt_app.home.views.connection import (
     CONNECTION_CALLBACK_ID,
@@ -50,7 +52,6 @@ from bolt_app.home.views.details import (
 )
 from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.service import PollService
-from bolt_app.status.views import RECORD_TYPE_LABELS
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.workspaces import load_polling_settings, pause_state
 from bolt_app.workspace.rules import RoutingRule
@@ -116,6 +117,9 @@ def register(app: AsyncApp, services: HomeServices) -> None:
     app.action(home_views.ACTION_RETRY_ALL_DEAD_LETTERS)(home.retry_all_dead_letters)
     app.action(DETAILS_ACTION_ID)(home.details)
     app.action(OPEN_IN_SAGE_ACTION_ID)(_ack_only)
+    app.action(home_views.ACTION_MANAGE_REMINDERS)(home.manage_reminders)
+    app.view(reminder_form.REMINDERS_CALLBACK_ID)(home.reminder_submitted)
+    app.action(reminder_form.ACTION_REMOVE_REMINDER)(home.remove_reminder)
 
 
 class _HomeListeners:
@@ -536,6 +540,63 @@ class _HomeListeners:
                 f"It did not answer within {self.services.agent_timeout:g} seconds.",
             )
         return build_details_modal(record)
+
+    # ---- reminders ---------------------------------------------------------------------------
+
+    async def reminders_modal(self, team_id: str) -> dict[str, Any]:
+        async with self.services.sessions() as session:
+            config = await load_or_new_workspace(session, team_id, self.services.box)
+        return reminder_form.build_reminders_modal(config.reminders)
+
+    async def manage_reminders(self, ack, body: dict[str, Any], client):
+        if (who := await self._admin_click(ack, body, client)) is None:
+            return
+        view = await self.reminders_modal(who[0])
+        await self._open_modal(client, body, view)
+
+    async def reminder_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
+        if (who := await self._admin_submission(ack, body, client)) is None:
+            return
+        team_id, user_id = who
+        fields = reminder_form.read_reminder_form(view["state"]["values"])
+        try:
+            async with self.services.sessions.begin() as session:
+                reminder = await home_admin.add_reminder(
+                    session,
+                    team_id,
+                    fields,
+                    self.services.box,
+                    user_id=user_id,
+                    now=self.services.now(),
+                )
+        except FormErrors as problems:
+            await ack(response_action="errors", errors=problems.errors)
+            return
+        await ack()
+        notice = f"Reminder saved for <#{reminder.channel}>."
+        await self.publish(client, team_id, user_id, notice=notice)
+
+    async def remove_reminder(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        position = _button_number(action)
+        if position is None:
+            await self._unreadable_button(ack, body, client, "Remove", "a reminder")
+            return
+        if (who := await self._admin_click(ack, body, client)) is None:
+            return
+        team_id, user_id = who
+        async with self.services.sessions.begin() as session:
+            await home_admin.remove_reminder(
+                session,
+                team_id,
+                position,
+                self.services.box,
+                user_id=user_id,
+                now=self.services.now(),
+            )
+        await client.views_update(
+            view_id=body["view"]["id"], view=await self.reminders_modal(team_id)
+        )
+        await self.publish(client, team_id, user_id, notice="Reminder removed.")
 
 
 def _record_ref(action: dict[str, Any], body: dict[str, Any]) -> RecordRef | None:

@@ -20,6 +20,7 @@ from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.worker import DeliveryWorker, DrainReport
 from bolt_app.metrics import Metrics
 from bolt_app.polling.outcome import PollOutcome
+from bolt_app.polling.reminders import ReminderService
 from bolt_app.polling.scheduler import PollScheduler
 from bolt_app.polling.service import PollService
 from bolt_app.runtime.clock import utc_now
@@ -66,7 +67,9 @@ def build_pipeline(
     service = PollService(sessions, box=box, now=now, owner=worker_id, metrics=metrics)
     return Pipeline(
         service=service,
-        scheduler=PollScheduler(service, sessions, now=now),
+        scheduler=PollScheduler(
+            service, sessions, now=now, reminders=ReminderService(sessions, now=now)
+        ),
         worker=DeliveryWorker(
             sessions,
             slack_client_for_team,

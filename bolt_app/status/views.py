@@ -9,18 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bolt_app.blocks.kit import MAX_MESSAGE_BLOCKS_TEXT, text_length
+from bolt_app.blocks.kit import text_length
+from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT
 from bolt_app.blocks.messages import escape, truncate
-from bolt_app.status.model import WorkspaceStatus
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from sage.records import RecordType
 
-RECORD_TYPE_LABELS = {
-    RecordType.AP_INVOICE: "AP invoices",
-    RecordType.PURCHASE_ORDER: "Purchase orders",
-    RecordType.GL_ENTRY: "GL registers",
-    RecordType.GL_ACCOUNT: "GL accounts",
-}
-MAX_MESSAGE_BLOCKS = 50
 _RESERVED_BLOCKS = 4  # header, queue, overflow note, divider
 _MAX_ERROR_CHARS = 300
 _RESERVED_TEXT = 500  # the overflow note and the queue line
@@ -75,7 +70,7 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
         error = resource.last_error
         fields = [
             f"*Channel*\n<#{resource.channel}>" if resource.channel else "*Channel*\nnot routed",
-            f"*Schedule*\n{escape(resource.schedule or 'not scheduled')}",
+            f"*Schedule*\n{escape(_schedule(resource))}",
             f"*Last poll*\n{_when(resource.last_poll_at)}",
             f"*Next poll*\n{_when(resource.next_poll_at, never='not scheduled')}",
             "*Records seen last poll*\n"
@@ -164,3 +159,9 @@ def build_not_configured_blocks(team_id: str) -> list[dict[str, Any]]:
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": steps}},
     ]
+
+
+def _schedule(resource: ResourceStatus) -> str:
+    if not resource.schedule:
+        return "not scheduled"
+    return resource.schedule_words or resource.schedule

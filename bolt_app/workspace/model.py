@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bolt_app.workspace.reminders import Reminder
 from bolt_app.workspace.rules import RoutingRule
 from bolt_app.workspace.schedule import Schedule
 from sage.connection import ConnectionSettings
@@ -49,3 +50,4 @@ class WorkspaceConfig:
     bot_token: str | None = field(default=None, repr=False)
     rules: tuple[RoutingRule, ...] = ()  # [[rules]]: extra channels and mentions
     backfill_days: int | None = None  # first connection replays this many days
+    reminders: tuple[Reminder, ...] = ()  # [[reminders]]: what is waiting, on a schedule

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from bolt_app.workspace.schedule import CronSchedule, parse_schedule
 from sage.client import COMPANY_CODE, normalise_pin
 from sage.parsing import MAX_AMOUNT_DIGITS
 
@@ -29,9 +31,24 @@ WAREHOUSE_CODE = re.compile(r"[A-Z0-9]{1,3}")
 MAX_MIN_AMOUNT = Decimal(10) ** (MAX_AMOUNT_DIGITS - 2)
 
 
-def check_backfill_days(value: object) -> int:
+def check_days(value: object) -> int:
+    """A count of days from 0 to 366 (backfill, reminder thresholds)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
         raise ValueError("must be a whole number of days from 0 to 366")
+    return value
+
+
+def check_cron_line(value: str) -> CronSchedule:
+    """A five-field cron line: something that happens at a time of day, not every few minutes."""
+    schedule = parse_schedule(value)
+    if not isinstance(schedule, CronSchedule):
+        raise ValueError(f"{value!r} is a duration; give a cron line such as '0 8 * * 1-5'")
+    return schedule
+
+
+def check_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
     return value
 
 
@@ -164,6 +181,17 @@ def check_certificates(pem: str) -> str:
         x509.load_pem_x509_certificates(pem.encode("utf-8"))
     except ValueError:
         raise ValueError("does not hold a PEM certificate that parses") from None
+    return pem
+
+
+def check_current_certificate(pem: str, now: datetime) -> str:
+    """The first certificate (the client's own) has not expired: the agent would refuse it."""
+    expires = x509.load_pem_x509_certificates(pem.encode("utf-8"))[0].not_valid_after_utc
+    if expires <= now:
+        raise ValueError(
+            f"expired on {expires:%Y-%m-%d %H:%M} UTC, so the agent would refuse it; "
+            "issue a new client certificate"
+        )
     return pem
 
 

@@ -22,7 +22,7 @@ from bolt_app.blocks.kit import (
     section,
 )
 from bolt_app.blocks.messages import escape, format_date, format_money
-from bolt_app.status.views import RECORD_TYPE_LABELS
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from sage.records import (
     APInvoice,
     AuditStamps,

@@ -7,6 +7,8 @@ cuts and budgets are what keeps the message within 12,000 characters of block te
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -19,6 +21,7 @@ from bolt_app.blocks.messages import (
     build_gl_register_message,
     build_purchase_order_message,
 )
+from bolt_app.blocks.reminders import PendingGroup, PendingItem, build_reminder_message
 from sage.records import RecordType
 from slack_standin import MAX_BLOCKS_TEXT, blocks_text_length
 from tests.bolt_app.blocks.test_messages import gl_account, posting, register
@@ -40,8 +43,8 @@ def long_text(record):
 
 NO_BUDGET = pytest.mark.xfail(
     strict=True,
-    reason="the record and digest builders in bolt_app/blocks/messages.py cut each field but "
-    "keep no total-text budget; delivery resends such a message as plain text",
+    reason="the record, digest and reminder builders (bolt_app/blocks/messages.py, reminders.py) "
+    "cut each field but keep no total-text budget; delivery resends such a message as plain text",
 )
 
 BUILDERS = {
@@ -61,6 +64,21 @@ BUILDERS = {
     ),
     "change reply": lambda: build_change_reply(ap_invoice(), long_text(ap_invoice())),
     "connected": lambda: build_connected_message(LONG, RecordType.GL_ENTRY),
+    "reminder of long items": pytest.param(
+        lambda: build_reminder_message(
+            [
+                PendingGroup(
+                    f"Waiting group {n}",
+                    50,
+                    Decimal(1),
+                    (PendingItem("ABC", LONG, Decimal(1), None),) * 50,
+                )
+                for n in range(6)
+            ],
+            today=date(2026, 11, 25),
+        ),
+        marks=NO_BUDGET,
+    ),
     "digest of long rows": pytest.param(
         lambda: build_digest_message(
             RecordType.AP_INVOICE, [long_text(ap_invoice())] * 60, limit=100

@@ -35,7 +35,8 @@ from bolt_app.storage.workspaces import (
     store_polling_settings,
 )
 from bolt_app.workspace.model import PollingSettings, WorkspaceConfig
-from bolt_app.workspace.schedule import DEFAULT_SCHEDULES
+from bolt_app.workspace.reminders import Reminder, ReminderSection
+from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, CronSchedule
 from mlc_common.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings
 from sage.parsing import parse_gl_posting
@@ -593,7 +594,9 @@ async def test_a_details_window_slack_would_not_open_is_explained_in_the_channel
     assert slack_standin.calls_to("views.update") == []  # nothing to fill in
 
 
-@pytest.mark.parametrize("action_id", ["edit_connection", "edit_schedules", "manage_rules"])
+@pytest.mark.parametrize(
+    "action_id", ["edit_connection", "edit_schedules", "manage_rules", "manage_reminders"]
+)
 async def test_a_settings_window_slack_would_not_open_is_explained_on_the_home(
     app, slack_standin, seed, action_id
 ):
@@ -710,7 +713,7 @@ async def test_a_rule_value_past_what_sage_holds_is_answered_on_its_field(
         assert (await load_polling_settings(session, TEAM_ID)).rules == ()
 
 
-@pytest.mark.parametrize("action_id", ["retry_dead_letter", "remove_rule"])
+@pytest.mark.parametrize("action_id", ["retry_dead_letter", "remove_rule", "remove_reminder"])
 async def test_a_button_whose_value_names_nothing_gets_an_answer_not_an_error(
     app, slack_standin, seed, action_id
 ):
@@ -795,3 +798,81 @@ async def test_choosing_a_private_channel_without_the_app_says_to_invite_it(
     text = home_text(slack_standin, ADMIN_USER)
     assert "GL accounts now go to <#G0PRIVATE1>" in text
     assert "a private channel the app was not invited to (/invite the app there)" in text
+
+
+def reminder_values(*, include=("due", "on_hold"), always=False, **fields: str) -> dict:
+    values: dict = {
+        "reminder_include": {
+            "reminder_include": {
+                "type": "checkboxes",
+                "selected_options": [{"value": name} for name in include],
+            }
+        },
+        "reminder_always": {
+            "reminder_always": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "always"}] if always else [],
+            }
+        },
+    }
+    for name, value in fields.items():
+        block = f"reminder_{name}"
+        element = (
+            {"type": "conversations_select", "selected_conversation": value}
+            if name == "channel"
+            else {"type": "plain_text_input", "value": value}
+        )
+        values[block] = {block: element}
+    return values
+
+
+async def test_reminders_are_added_validated_and_removed_by_admins(
+    app, slack_standin, seed, sessions, secret_box
+):
+    await seed()
+    bad = reminder_values(channel=AP_CHANNEL, schedule="15m", due_within_days="7")
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_reminders", bad))
+    answer = json.loads(response.body)
+    assert list(answer["errors"]) == ["reminder_schedule"]
+    assert "cron line" in answer["errors"]["reminder_schedule"]
+    bad = reminder_values(channel=AP_CHANNEL, schedule="0 8 * * 1-5", new_after_days="a week")
+    answer = json.loads(
+        (await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_reminders", bad))).body
+    )
+    assert list(answer["errors"]) == ["reminder_new_after_days"]
+
+    good = reminder_values(
+        channel=AP_CHANNEL, schedule="0 8 * * 1-5", due_within_days="3", new_after_days="10"
+    )
+    refused = await dispatch(app, view_submission(TEAM_ID, MEMBER_USER, "home_reminders", good))
+    assert "Nothing was changed" in refused.body
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_reminders", good))
+    assert response.body == ""
+    async with sessions() as session:
+        stored = (await load_workspace(session, TEAM_ID, secret_box)).reminders
+    assert stored == (
+        Reminder(
+            AP_CHANNEL,
+            CronSchedule("0 8 * * 1-5"),
+            include=(ReminderSection.DUE, ReminderSection.ON_HOLD),
+            due_within_days=3,
+            new_after_days=10,
+        ),
+    )
+
+    await click(app, ADMIN_USER, "manage_reminders")
+    stack = await until(lambda: slack_standin.modal_stack(TEAM_ID))
+    assert "0 8 * * 1-5" in json.dumps(stack[-1])
+    remove = block_action(
+        TEAM_ID, ADMIN_USER, {"type": "button", "action_id": "remove_reminder", "value": "0"},
+        view={"id": stack[-1]["id"], "type": "modal"},
+    )  # fmt: skip
+    await dispatch(app, remove)
+    await until(lambda: "No reminders yet" in json.dumps(slack_standin.modal_stack(TEAM_ID)))
+    async with sessions() as session:
+        assert (await load_workspace(session, TEAM_ID, secret_box)).reminders == ()
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    changes = [e for e in events if e.kind == "workspace.updated"]
+    assert [(e.actor, e.details["changed"]) for e in changes] == [
+        (f"slack:{ADMIN_USER}", ["reminders"])
+    ] * 2
