@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -27,8 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bolt_app.polling.reminders import ReminderService
 from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey
-from bolt_app.storage.tables import sage_connections, schedules
-from bolt_app.storage.workspaces import all_reminders
+from bolt_app.storage.workspaces import all_reminders, stored_schedule_texts, stored_zones
 from bolt_app.workspace.schedule import (
     DEFAULT_SCHEDULES,
     CronSchedule,
@@ -96,17 +94,13 @@ async def load_schedules(
     """{team: ({record type: schedule}, agent zone)}, defaults filled in."""
     zones = {
         team: ZoneInfo(zone)
-        for team, zone in await session.execute(
-            sa.select(sage_connections.c.team_id, sage_connections.c.timezone)
-        )
+        for team, zone in (await stored_zones(session)).items()
         if team in team_ids
     }
     stored: dict[str, dict[str, Schedule]] = {
         team: {str(rt): schedule for rt, schedule in DEFAULT_SCHEDULES.items()} for team in zones
     }
-    for team, record_type, text in await session.execute(
-        sa.select(schedules.c.team_id, schedules.c.record_type, schedules.c.schedule)
-    ):
+    for team, record_type, text in await stored_schedule_texts(session):
         if team in stored:
             stored[team][record_type] = parse_schedule(text)
     return {team: (stored[team], zones[team]) for team in zones}

@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
 from bolt_app.errors import MLConnectorError
-from bolt_app.storage.tables import slack_bots, slack_installations, slack_oauth_states, workspaces
+from bolt_app.storage.tables import slack_bots, slack_installations, slack_oauth_states
+from bolt_app.storage.workspaces import stored_bot_token
 
 _INSTALLATION_SECRETS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 _BOT_SECRETS = ("bot_token", "bot_refresh_token")
@@ -238,13 +239,7 @@ class SlackClients:
             if installation is not None and installation.bot_token is not None:
                 return await self._fresh_bot_token(installation)
         async with self._sessions() as session:
-            stored = (
-                await session.execute(
-                    sa.select(workspaces.c.bot_token_encrypted).where(
-                        workspaces.c.team_id == team_id
-                    )
-                )
-            ).scalar_one_or_none()
+            stored = await stored_bot_token(session, team_id)
         if stored is not None:
             return self._box.decrypt(stored)
         if self._default_token is not None:

@@ -115,6 +115,58 @@ async def clear_pause(session: AsyncSession, team_id: str, *, now: datetime) -> 
     return result.rowcount == 1
 
 
+async def ensure_workspace(session: AsyncSession, team_id: str, *, now: datetime) -> str | None:
+    """Create an empty, running workspace for `team_id` unless one exists; returns the existing
+    workspace's pause reason (None when it was created or is running)."""
+    row = (
+        await session.execute(
+            sa.select(workspaces.c.paused_reason).where(workspaces.c.team_id == team_id)
+        )
+    ).one_or_none()
+    if row is None:
+        await session.execute(
+            sa.insert(workspaces).values(
+                team_id=team_id, paused=False, created_at=now, updated_at=now
+            )
+        )
+        return None
+    return row[0]
+
+
+async def forget_bot_token_and_pause(
+    session: AsyncSession, team_id: str, reason: str, *, now: datetime
+) -> None:
+    """The app lost its tokens: drop the workspace file's token and pause with `reason`."""
+    await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .values(paused=True, paused_reason=reason, bot_token_encrypted=None, updated_at=now)
+    )
+
+
+async def stored_bot_token(session: AsyncSession, team_id: str) -> str | None:
+    """The workspace file's bot token as stored (a SecretBox token), or None."""
+    return (
+        await session.execute(
+            sa.select(workspaces.c.bot_token_encrypted).where(workspaces.c.team_id == team_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def stored_zones(session: AsyncSession) -> dict[str, str]:
+    """Team ID -> the Sage server's time zone name, for every team with a Sage connection."""
+    rows = await session.execute(sa.select(sage_connections.c.team_id, sage_connections.c.timezone))
+    return dict(rows.all())
+
+
+async def stored_schedule_texts(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(team ID, record type value, schedule text) of every schedule set explicitly."""
+    rows = await session.execute(
+        sa.select(schedules.c.team_id, schedules.c.record_type, schedules.c.schedule)
+    )
+    return [tuple(row) for row in rows.all()]
+
+
 async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
     """The company codes of the team's Sage connection; none until one is configured."""
     companies = await session.scalar(
