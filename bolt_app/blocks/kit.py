@@ -1,7 +1,7 @@
 """Small Block Kit element constructors and Slack's length limits, shared by the view modules.
 
 Record types are named with `bolt_app.blocks.nouns.RECORD_TYPE_LABELS`, as /sage-status names them;
-Sage text is escaped, cut and formatted with `bolt_app.blocks.messages`' helpers, as messages are.
+Sage text is escaped, cut and formatted with `bolt_app.blocks.text`, as messages are.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bolt_app.blocks.limits import (
     MAX_VIEW_BLOCKS,
     MAX_VIEW_TITLE,
 )
-from bolt_app.blocks.messages import truncate
+from bolt_app.blocks.text import truncate
 
 Block = dict[str, Any]
 

@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from bolt_app.blocks.kit import Block, context, header, section
-from bolt_app.blocks.messages import SlackMessage, escape, format_date, format_money
+from bolt_app.blocks.messages import SlackMessage
+from bolt_app.blocks.text import escape, format_date, format_money
 
 REMINDER_EVENT_TYPE = "sage_reminder"
 MAX_PENDING_OLDEST = 3

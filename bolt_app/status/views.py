@@ -11,8 +11,8 @@ from typing import Any
 
 from bolt_app.blocks.kit import text_length
 from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT
-from bolt_app.blocks.messages import escape, truncate
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.blocks.text import escape, truncate
 from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from sage.records import RecordType
 

@@ -27,9 +27,9 @@ from bolt_app.blocks.kit import (
     section,
     slack_date,
 )
-from bolt_app.blocks.messages import escape, format_money, truncate
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.blocks.reminders import PendingGroup, pending_lines
+from bolt_app.blocks.text import escape, format_money, truncate
 from bolt_app.status.model import ResourceStatus
 from bolt_app.status.views import build_not_configured_blocks
 from bolt_app.workspace.rules import RoutingRule

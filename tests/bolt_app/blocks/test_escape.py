@@ -7,7 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bolt_app.blocks.messages import build_ap_invoice_message, escape
+from bolt_app.blocks.messages import build_ap_invoice_message
+from bolt_app.blocks.text import escape
 from tests.bolt_app.sample_records import ap_invoice
 from tests.fixtures.slack import AP_CHANNEL
 
