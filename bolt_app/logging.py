@@ -2,8 +2,11 @@
 
 `RedactionFilter` sits on the handler, so every record from every logger passes through it:
 it masks the secret values registered with `register_secret` (settings, resolved workspace
-secrets) and anything shaped like a Slack token, a Fernet token or a PEM private key, in the
-message, the exception text and the stack text alike.
+secrets) and anything shaped like a Slack token, a Fernet token, a PEM private key (also
+URL-encoded, as in a form-encoded Slack payload) or the value of a secret-named field
+(`api_key=...`, `"client_secret": "..."`, a modal input `"api_key": {..."value": "..."}`), in
+the message, the exception text and the stack text alike; a message longer than
+`MAX_MESSAGE_CHARS` is cut, so no request body can become a log line.
 """
 
 from __future__ import annotations
@@ -18,14 +21,39 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 REDACTED = "[redacted]"
+MAX_MESSAGE_CHARS = 8_000
 
+_DASHES = r"(?:-|%2D){5}"
+_SPACE = r"(?: |\+|%20)"
+_PEM_LABEL = rf"[A-Z0-9 +%]*?PRIVATE{_SPACE}KEY"
+# A field whose name says it holds a secret, then its value, in JSON, form or key=value text.
+_SECRET_NAME = r"[\w-]*(?:api[_-]?key|client[_-]?key|secret|password|passwd|token|authorization)"
+_QUOTE = r"(?:[\"']|%22|\\\")"
+# `name=` or a quoted `"name":`, not prose such as "no Slack token: install the app".
+_SEPARATOR = rf"(?:=|%3D|{_QUOTE}\s*(?::|%3A))[\s+]*"
+_VALUE = r"(?:[^\"'&\s,;{}%\\]|%(?!22|7B)[0-9A-Fa-f]{2})+"
 _PATTERNS = (
     re.compile(
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-        re.DOTALL,
+        rf"{_DASHES}BEGIN{_SPACE}{_PEM_LABEL}{_DASHES}.*?(?:{_DASHES}END{_SPACE}{_PEM_LABEL}"
+        rf"{_DASHES}|\Z)",
+        re.DOTALL | re.IGNORECASE,
     ),
     re.compile(r"\bx(?:ox[abpers]|app)-[A-Za-z0-9-]+"),
     re.compile(r"\bgAAAAA[A-Za-z0-9_-]{20,}=*"),
+)
+# (pattern, replacement) keeping the field's name: the value alone is masked.
+_FIELD_PATTERNS = (
+    (
+        re.compile(
+            rf"({_SECRET_NAME}{_SEPARATOR}(?:\{{|%7B)[^{{}}]*?value{_SEPARATOR}{_QUOTE}?){_VALUE}",
+            re.IGNORECASE,
+        ),
+        rf"\g<1>{REDACTED}",
+    ),
+    (
+        re.compile(rf"({_SECRET_NAME}{_SEPARATOR}{_QUOTE}?)(?!{_QUOTE}|\+){_VALUE}", re.IGNORECASE),
+        rf"\g<1>{REDACTED}",
+    ),
 )
 # Shorter values would mask ordinary words; real secrets are much longer.
 _MIN_SECRET_LENGTH = 6
@@ -55,14 +83,22 @@ def redact(text: str) -> str:
         text = text.replace(secret, REDACTED)
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
+    for pattern, replacement in _FIELD_PATTERNS:
+        text = pattern.sub(replacement, text)
     return text
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return f"{text[:MAX_MESSAGE_CHARS]}... [{len(text) - MAX_MESSAGE_CHARS} characters cut]"
 
 
 class RedactionFilter(logging.Filter):
     """Rewrites each record in place so no formatter or handler ever sees a secret."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        record.msg = redact(_capped(record.getMessage()))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -102,14 +102,17 @@ def _audit_retention_days(raw: str | None) -> int:
 
 
 def _port(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_PORT
+    return DEFAULT_PORT if raw is None else check_port(raw, "PORT")
+
+
+def check_port(raw: str, name: str) -> int:
+    """A TCP port number from `PORT` or `--port`; ConfigError naming `name` else."""
     try:
         port = int(raw)
     except ValueError:
-        raise ConfigError(f"PORT must be a number from 0 to 65535, not {raw!r}.") from None
+        port = -1
     if not 0 <= port <= 65535:
-        raise ConfigError(f"PORT must be a number from 0 to 65535, not {raw!r}.")
+        raise ConfigError(f"{name} must be a number from 0 to 65535, not {raw!r}.")
     return port
 
 

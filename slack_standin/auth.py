@@ -18,6 +18,8 @@ def identify(state: SlackState, params: dict[str, Any], token: Token) -> Outcome
         "user_id": token.user_id,
         "is_enterprise_install": False,
     }
+    if workspace.enterprise_id is not None:
+        body["enterprise_id"] = workspace.enterprise_id
     if token.kind == "bot":
         body["bot_id"] = workspace.bot_id
     return Outcome(body)

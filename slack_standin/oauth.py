@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_standin.outcome import Outcome
-from slack_standin.state import OAuthGrant, SlackState, Token, TokenState
+from slack_standin.state import OAuthGrant, SlackState, Token, TokenState, Workspace
 
 TOKEN_LIFETIME_SECONDS = 43_200  # what Slack grants a rotating token
 
@@ -104,7 +104,7 @@ def _install(state: SlackState, grant: OAuthGrant) -> Outcome:
             **bot,
             "bot_user_id": workspace.bot_user_id,
             "team": {"id": workspace.team_id, "name": workspace.name},
-            "enterprise": None,
+            "enterprise": _enterprise(workspace),
             "is_enterprise_install": False,
         }
     )
@@ -126,7 +126,7 @@ def _refresh(state: SlackState, refresh_token: str) -> Outcome:
         "refresh_token": refresh_token,
         "expires_in": TOKEN_LIFETIME_SECONDS,
         "team": {"id": workspace.team_id, "name": workspace.name},
-        "enterprise": None,
+        "enterprise": _enterprise(workspace),
         "is_enterprise_install": False,
     }
     if old.kind == "bot":
@@ -134,3 +134,10 @@ def _refresh(state: SlackState, refresh_token: str) -> Outcome:
     else:
         body["user_id"] = old.user_id
     return Outcome(body)
+
+
+def _enterprise(workspace: Workspace) -> dict[str, str] | None:
+    """`enterprise` of an oauth.v2.access answer: the Grid org, or null outside Grid."""
+    if workspace.enterprise_id is None:
+        return None
+    return {"id": workspace.enterprise_id, "name": workspace.enterprise_name or ""}

@@ -92,6 +92,8 @@ class Workspace:
     bot_user_id: str
     bot_id: str
     active: bool = True
+    enterprise_id: str | None = None  # the Enterprise Grid org the workspace belongs to
+    enterprise_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -174,14 +176,19 @@ class SlackState:
         bot_scopes: tuple[str, ...] = DEFAULT_BOT_SCOPES,
         bot_user_id: str | None = None,
         bot_id: str | None = None,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
     ) -> None:
-        """Register a workspace with our app installed (and its bot token, if given)."""
+        """Register a workspace with our app installed (and its bot token, if given); with
+        `enterprise_id` it is one workspace of an Enterprise Grid org."""
         workspace = Workspace(
             team_id=team_id,
             name=name,
             domain=team_id.lower(),
             bot_user_id=bot_user_id or self.new_id("U"),
             bot_id=bot_id or self.new_id("B"),
+            enterprise_id=enterprise_id,
+            enterprise_name=enterprise_name,
         )
         self.workspaces[team_id] = workspace
         self.users[workspace.bot_user_id] = User(
@@ -224,6 +231,13 @@ class SlackState:
 
     def expire_token(self, token: str) -> None:
         self.tokens[token].state = TokenState.EXPIRED
+
+    def revoke_refresh_tokens(self, team_id: str) -> None:
+        """The workspace's refresh tokens answer `invalid_refresh_token` from now on; the access
+        tokens they renewed keep their state (an expired one stays expired)."""
+        for refresh, token in list(self.refresh_tokens.items()):
+            if token.team_id == team_id:
+                del self.refresh_tokens[refresh]
 
     def uninstall(self, team_id: str) -> None:
         """Every token of the workspace answers `token_revoked` from now on."""

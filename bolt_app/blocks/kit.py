@@ -1,7 +1,7 @@
 """Small Block Kit element constructors and Slack's length limits, shared by the view modules.
 
-Record types are named with `bolt_app.status.views.RECORD_TYPE_LABELS`, as /sage-status names them;
-Sage text is escaped, cut and formatted with `bolt_app.blocks.messages`' helpers, as messages are.
+Record types are named with `bolt_app.blocks.nouns.RECORD_TYPE_LABELS`, as /sage-status names them;
+Sage text is escaped, cut and formatted with `bolt_app.blocks.text`, as messages are.
 """
 
 from __future__ import annotations
@@ -9,15 +9,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bolt_app.blocks.messages import truncate
-
-MAX_VIEW_BLOCKS = 100
-MAX_SECTION_TEXT = 3000
-MAX_FIELD_TEXT = 2000
-MAX_BUTTON_TEXT = 75
-MAX_TITLE = 24
+from bolt_app.blocks.limits import (
+    MAX_BUTTON_TEXT,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_HEADER_TEXT,
+    MAX_SECTION_TEXT,
+    MAX_VIEW_BLOCKS,
+    MAX_VIEW_TITLE,
+)
+from bolt_app.blocks.text import truncate
 
 Block = dict[str, Any]
+
+
+def text_length(blocks: Any) -> int:
+    """The characters of every text object in `blocks`: Slack refuses a message whose blocks
+    add up past `limits.MAX_MESSAGE_BLOCKS_TEXT` (`msg_blocks_too_long`)."""
+    if isinstance(blocks, dict):
+        own = blocks.get("text") if blocks.get("type") in ("plain_text", "mrkdwn") else None
+        nested = sum(text_length(value) for value in blocks.values())
+        return nested + (len(own) if isinstance(own, str) else 0)
+    if isinstance(blocks, list | tuple):
+        return sum(text_length(value) for value in blocks)
+    return 0
 
 
 def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
@@ -25,11 +40,12 @@ def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
 
 
 def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, limit)}
+    """`verbatim`: Slack links no bare URL or #channel in Sage text; explicit `<...>` still work."""
+    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": plain(text, 150)}
+    return {"type": "header", "text": plain(text, MAX_HEADER_TEXT)}
 
 
 def section(
@@ -47,7 +63,9 @@ def fields_section(fields: list[tuple[str, str]]) -> Block:
     """A two-column section; Slack allows ten fields of 2000 characters each."""
     return {
         "type": "section",
-        "fields": [mrkdwn(f"*{label}*\n{value}", MAX_FIELD_TEXT) for label, value in fields[:10]],
+        "fields": [
+            mrkdwn(f"*{label}*\n{value}", MAX_FIELD_TEXT) for label, value in fields[:MAX_FIELDS]
+        ],
     }
 
 
@@ -74,6 +92,19 @@ def button(
     return element
 
 
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True
+) -> Block:
+    """A modal input whose element answers under the same id, as `view.state.values` keys it."""
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "optional": optional,
+        "element": {**element, "action_id": block_id},
+    }
+
+
 def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
     block: Block = {"type": "actions", "elements": list(elements)}
     if block_id is not None:
@@ -93,13 +124,13 @@ def modal(
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
-        "title": plain(title, MAX_TITLE),
-        "close": plain(close, MAX_TITLE),
+        "title": plain(title, MAX_VIEW_TITLE),
+        "close": plain(close, MAX_VIEW_TITLE),
         "blocks": blocks[:MAX_VIEW_BLOCKS],
         "private_metadata": private_metadata,
     }
     if submit is not None:
-        view["submit"] = plain(submit, MAX_TITLE)
+        view["submit"] = plain(submit, MAX_VIEW_TITLE)
     return view
 
 

@@ -18,7 +18,7 @@ from bolt_app.runtime.database import open_box, open_database
 from bolt_app.runtime.slack import slack_clients
 from bolt_app.settings import Settings
 from bolt_app.slack.check import check_slack
-from bolt_app.storage.workspaces import load_workspaces, pause_states
+from bolt_app.storage.workspaces import NO_WORKSPACE, load_workspaces, pause_states
 from bolt_app.workspace.model import WorkspaceConfig
 from sage.check import CheckResult, check_agent
 
@@ -81,7 +81,5 @@ async def _check_one(config: WorkspaceConfig) -> list[CheckResult]:
 async def _load(session: AsyncSession, box: SecretBox, team: str | None) -> list[WorkspaceConfig]:
     configs = await load_workspaces(session, box, team)
     if not configs:
-        raise ConfigError(
-            "No workspace is configured yet; run `ml-connector workspace apply FILE`."
-        )
+        raise ConfigError(NO_WORKSPACE)
     return configs

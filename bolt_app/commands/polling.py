@@ -20,8 +20,14 @@ from bolt_app.runtime.database import open_database
 from bolt_app.runtime.graph import open_runtime
 from bolt_app.runtime.process import stop_on_signals
 from bolt_app.settings import Settings
-from bolt_app.status.model import WorkspaceStatus, load_status
-from bolt_app.storage.workspaces import list_team_ids
+from bolt_app.status.model import (
+    ResourceStatus,
+    WorkspaceStatus,
+    load_status,
+    pause_advice,
+    paused_workspaces,
+)
+from bolt_app.storage.workspaces import NO_WORKSPACE, list_team_ids, unknown_workspace
 
 
 def register(subparsers) -> None:
@@ -57,10 +63,20 @@ def _describe(outcome: PollOutcome) -> str:
 async def _poll_once(settings: Settings, team: str | None) -> int:
     async with open_runtime(settings, role="poll") as runtime:
         pipeline = runtime.pipeline
-        if team is not None and not await pipeline.service.targets(team):
+        async with runtime.sessions() as session:
+            known = await list_team_ids(session)
+            paused = await paused_workspaces(session, team)
+        if not known:
+            raise ConfigError(NO_WORKSPACE)
+        if team is not None and team not in known:
+            raise ConfigError(unknown_workspace(team))
+        if team is not None and not paused and not await pipeline.service.targets(team):
             raise ConfigError(f"Workspace {team} has nothing to poll (see `workspace show`).")
         outcomes, report = await pipeline.poll_once(team)
     failures = []
+    for team_id, reason in paused.items():
+        print(pause_advice(team_id, reason), file=sys.stderr)
+        failures.append(f"delivery to {team_id} is paused")
     for outcome in outcomes:
         print(_describe(outcome))
         if outcome.error:
@@ -111,12 +127,9 @@ def run_status(args) -> int:
 
 async def _status(settings: Settings, team: str | None) -> list[WorkspaceStatus]:
     async with open_database(settings) as engine, async_sessionmaker(engine)() as session:
-        if team is not None:
-            teams = [team]
-        else:
-            teams = await list_team_ids(session)
+        teams = [team] if team is not None else await list_team_ids(session)
         if not teams:
-            raise ConfigError("No workspace is configured yet (run `workspace apply FILE`).")
+            raise ConfigError(NO_WORKSPACE)
         now = utc_now()
         return [await load_status(session, team_id, now) for team_id in teams]
 
@@ -125,15 +138,25 @@ def _when(moment) -> str:
     return moment.isoformat(timespec="seconds") if moment else "never"
 
 
+def _next(resource: ResourceStatus) -> str:
+    """On the Sage server's clock, with its zone: a cron line is written against that clock."""
+    moment = resource.next_poll_local
+    if moment is None:
+        return "not scheduled"
+    return f"{moment:%a %Y-%m-%d %H:%M} {resource.zone.key}"
+
+
 def _render(status: WorkspaceStatus) -> str:
     paused = f" (delivery paused: {status.paused_reason or 'no reason recorded'})"
     lines = [f"Workspace {status.team_id}" + (paused if status.paused else "")]
+    if status.pause_advice:
+        lines.append(f"  {status.pause_advice}")
     for resource in status.resources:
         channel = resource.channel or "no channel"
         lines.append(
-            f"  {resource.company} {resource.record_type} -> {channel}, every {resource.schedule}: "
+            f"  {resource.company} {resource.record_type} -> {channel}, {resource.schedule_words}: "
             f"last poll {_when(resource.last_poll_at)}, last success "
-            f"{_when(resource.last_success_at)}, next {_when(resource.next_poll_at)}, "
+            f"{_when(resource.last_success_at)}, next {_next(resource)}, "
             f"{resource.records_seen_last_poll or 0} records seen"
         )
         if resource.last_error:

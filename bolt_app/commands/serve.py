@@ -13,7 +13,7 @@ import asyncio
 from bolt_app.runtime.graph import open_runtime
 from bolt_app.runtime.process import run_process, stop_on_signals
 from bolt_app.runtime.slack import validate_slack_settings
-from bolt_app.settings import Settings
+from bolt_app.settings import Settings, check_port
 
 
 def register(subparsers) -> None:
@@ -22,13 +22,14 @@ def register(subparsers) -> None:
         ("serve", True, "one process: Slack endpoints, scheduler and delivery"),
     ):
         parser = subparsers.add_parser(name, help=text)
-        parser.add_argument("--port", type=int, metavar="N", help="HTTP port (default: PORT)")
+        parser.add_argument("--port", metavar="N", help="HTTP port (default: PORT, else 3000)")
         parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
         parser.set_defaults(handler=run, with_background=with_background)
 
 
 def run(args) -> int:
-    asyncio.run(_serve(args.settings, args.with_background, args.host, args.port))
+    port = None if args.port is None else check_port(args.port, "--port")
+    asyncio.run(_serve(args.settings, args.with_background, args.host, port))
     return 0
 
 

@@ -1,8 +1,10 @@
-"""`ml-connector workspace apply FILE` / `workspace show [--team T]`.
+"""`ml-connector workspace apply FILE` / `workspace show [--team T]` / `workspace resume`.
 
 `apply` reads the environment for the file's `env:` references (the CLI is the only place that
 may) and registers every resolved secret with the log redaction before anything is logged.
 `show` prints the stored configuration in the workspace file's own shape, secrets as "(set)".
+Applying a file whose bot token changed lifts a pause Slack caused by refusing the old token;
+`resume` lifts any pause, the messages held meanwhile then go out at once.
 """
 
 from __future__ import annotations
@@ -15,13 +17,25 @@ import os
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bolt_app.delivery.store import resume_workspace
+from bolt_app.errors import ConfigError
 from bolt_app.logging import register_secret
 from bolt_app.runtime.clock import utc_now
 from bolt_app.runtime.database import open_box, open_database
 from bolt_app.settings import Settings
-from bolt_app.storage.workspaces import apply_workspace, load_workspaces
+from bolt_app.status.model import paused_workspaces
+from bolt_app.storage.workspaces import (
+    NO_WORKSPACE,
+    ApplyOutcome,
+    apply_workspace,
+    list_team_ids,
+    load_workspace,
+    load_workspaces,
+    unknown_workspace,
+)
 from bolt_app.workspace.file import load_workspace_file
-from bolt_app.workspace.model import WorkspaceConfig
+from bolt_app.workspace.model import TOKEN_PAUSE_REASONS, WorkspaceConfig
+from bolt_app.workspace.values import check_current_certificate
 from sage.records import RecordType
 
 log = logging.getLogger(__name__)
@@ -37,37 +51,91 @@ def register(subparsers) -> None:
     show = actions.add_parser("show", help="print the stored configuration, secrets redacted")
     show.add_argument("--team", metavar="T", help="only this team ID")
     show.set_defaults(handler=run_show)
+    resume = actions.add_parser(
+        "resume", help="lift a delivery pause (every paused workspace unless --team)"
+    )
+    resume.add_argument("--team", metavar="T", help="only this team ID")
+    resume.set_defaults(handler=run_resume)
 
 
 def run_apply(args) -> int:
     config = load_workspace_file(args.file, os.environ)
     connection = config.connection
+    if connection is not None and connection.client_cert_pem is not None:
+        try:
+            check_current_certificate(connection.client_cert_pem, utc_now())
+        except ValueError as error:
+            raise ConfigError(f"{args.file}: sage.client_cert: {error}.") from None
     for secret in (
         config.bot_token,
         connection and connection.client_key_pem,
         connection and connection.api_key,
     ):
         register_secret(secret)
-    outcome = asyncio.run(_apply(args.settings, config))
+    outcome, resumed = asyncio.run(_apply(args.settings, config))
     log.info("workspace applied", extra={"team_id": config.team_id, "outcome": str(outcome)})
     print(f"Workspace {config.team_id} {outcome}.")
+    if resumed:
+        print(f"Delivery to {config.team_id} resumed: the new bot token replaces the refused one.")
     return 0
 
 
-async def _apply(settings: Settings, config: WorkspaceConfig):
+async def _apply(settings: Settings, config: WorkspaceConfig) -> tuple[ApplyOutcome, bool]:
+    """The outcome, and whether a new token lifted a pause Slack caused by refusing the old."""
     async with (
         open_database(settings) as engine,
         AsyncSession(engine) as session,
         session.begin(),
     ):
         box = await open_box(session, settings)
-        return await apply_workspace(session, config, box, now=utc_now())
+        existing = await load_workspace(session, config.team_id, box)
+        outcome = await apply_workspace(session, config, box, now=utc_now())
+        token_changed = existing is not None and existing.bot_token != config.bot_token
+        reason = (await paused_workspaces(session, config.team_id)).get(config.team_id)
+        resumed = (
+            token_changed
+            and config.bot_token is not None
+            and reason in TOKEN_PAUSE_REASONS
+            and await resume_workspace(session, config.team_id, now=utc_now(), actor="cli")
+        )
+        return outcome, resumed
+
+
+def run_resume(args) -> int:
+    results = asyncio.run(_resume(args.settings, args.team))
+    if not results:
+        print("No workspace is paused.")
+    for team_id, was_paused in results:
+        if was_paused:
+            print(f"Workspace {team_id} resumed: messages held while paused are due now.")
+        else:
+            print(f"Workspace {team_id} was not paused.")
+    return 0
+
+
+async def _resume(settings: Settings, team: str | None) -> list[tuple[str, bool]]:
+    async with (
+        open_database(settings) as engine,
+        AsyncSession(engine) as session,
+        session.begin(),
+    ):
+        known = await list_team_ids(session)
+        if not known:
+            raise ConfigError(NO_WORKSPACE)
+        if team is not None and team not in known:
+            raise ConfigError(unknown_workspace(team))
+        teams = [team] if team is not None else list(await paused_workspaces(session))
+        now = utc_now()
+        return [
+            (team_id, await resume_workspace(session, team_id, now=now, actor="cli"))
+            for team_id in teams
+        ]
 
 
 def run_show(args) -> int:
     configs = asyncio.run(_show(args.settings, args.team))
     if not configs:
-        print("No workspace is configured yet; run `ml-connector workspace apply FILE`.")
+        print(NO_WORKSPACE)
     print("\n".join(render_workspace(config) for config in configs), end="")
     return 0
 
@@ -133,6 +201,17 @@ def render_workspace(config: WorkspaceConfig) -> str:
         ):
             if setting is not None:
                 lines.append(f"{name} = {value(setting)}")
+    for reminder in config.reminders:
+        lines += [
+            "",
+            "[[reminders]]",
+            f"channel = {value(reminder.channel)}",
+            f"schedule = {value(str(reminder.schedule))}",
+            f"include = {value([str(section) for section in reminder.include])}",
+            f"due_within_days = {reminder.due_within_days}",
+            f"new_after_days = {reminder.new_after_days}",
+            f"always = {value(reminder.always)}",
+        ]
     return "\n".join(lines) + "\n"
 
 

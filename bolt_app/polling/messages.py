@@ -10,17 +10,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bolt_app.blocks.kit import context
+from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS
 from bolt_app.blocks.messages import (
-    MAX_BLOCKS,
     SlackMessage,
     build_ap_invoice_message,
     build_gl_account_message,
     build_gl_register_message,
     build_purchase_order_message,
-    escape,
-    mention_text,
-    truncate,
 )
+from bolt_app.blocks.text import escape, mention_text, truncate
 from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
 
 
@@ -59,7 +57,7 @@ def with_problems(message: SlackMessage, problems: Sequence[str]) -> SlackMessag
         return message
     line = truncate("Some fields could not be read: " + "; ".join(problems) + ".", 2900)
     blocks = message.blocks
-    if len(blocks) < MAX_BLOCKS:
+    if len(blocks) < MAX_MESSAGE_BLOCKS:
         blocks = (*blocks, context(f":warning: {escape(line)}"))
     return replace(message, blocks=blocks)
 
@@ -70,6 +68,6 @@ def with_mentions(message: SlackMessage, group_ids: Sequence[str]) -> SlackMessa
         return message
     line = " ".join(mention_text(group) for group in group_ids)
     blocks = message.blocks
-    if len(blocks) < MAX_BLOCKS:
+    if len(blocks) < MAX_MESSAGE_BLOCKS:
         blocks = ({"type": "section", "text": {"type": "mrkdwn", "text": line}}, *blocks)
     return replace(message, text=f"{line} {message.text}", blocks=blocks)

@@ -8,6 +8,7 @@ import signal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bolt_app.errors import ConfigError
 from bolt_app.runtime.graph import Runtime
 from bolt_app.runtime.housekeeping import refresh_gauges
 from bolt_app.runtime.pipeline import Pipeline
@@ -62,18 +63,25 @@ async def run_process(
         async with runtime.sessions() as session:
             await refresh_gauges(runtime.metrics, session)
 
-    server = http_server(
-        build_web_app(
-            bolt=bolt,
-            engine=runtime.engine,
-            metrics=runtime.metrics,
-            refresh_metrics=refresh_metrics,
-            scheduler_alive=None if background is None else background.scheduler_alive,
-            events_over_http=not socket_mode,
-        ),
-        host=host,
-        port=settings.port if port is None else port,
-    )
+    port = settings.port if port is None else port
+    try:
+        server = http_server(
+            build_web_app(
+                bolt=bolt,
+                engine=runtime.engine,
+                signing_secret=settings.slack_signing_secret or "",
+                metrics=runtime.metrics,
+                refresh_metrics=refresh_metrics,
+                scheduler_alive=None if background is None else background.scheduler_alive,
+                events_over_http=not socket_mode,
+            ),
+            host=host,
+            port=port,
+        )
+    except OSError as error:  # in use, or an address this machine does not have
+        raise ConfigError(
+            f"Cannot listen on {host} port {port}: {error.strerror or error}."
+        ) from None
     tasks = [asyncio.create_task(server.serve_until(stop), name="http")]
     if socket_mode:
         tasks.append(

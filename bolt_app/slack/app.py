@@ -5,11 +5,14 @@
 Bolt itself verifies each HTTP request's signature (HMAC-SHA256 `v0`, 5-minute window) before
 any middleware or listener runs and answers 401 otherwise. Events are acked at once (listeners
 run after the response) and handled once per `event_id` across processes (`claim_event`), so a
-Slack retry (`X-Slack-Retry-Num`) of an event already received changes nothing.
+Slack retry (`X-Slack-Retry-Num`) of an event already received changes nothing. Button clicks
+are claimed the same way by team, user, action and `action_ts` (`interaction_key`), so a
+captured signed click replayed inside the signature's 5-minute window acts only once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -80,6 +83,22 @@ class SlackAppServices:
     load_status: StatusLoader = read_status
 
 
+def interaction_key(body: dict) -> str | None:
+    """The receipt key of a `block_actions` click (fits the receipts' event id column), or
+    None for payloads that are not clicks."""
+    if body.get("type") != "block_actions" or not body.get("actions"):
+        return None
+    action = body["actions"][0]
+    parts = (
+        (body.get("team") or {}).get("id"),
+        (body.get("user") or {}).get("id"),
+        action.get("action_id"),
+        action.get("action_ts"),
+    )
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+    return f"click:{digest[:48]}"
+
+
 def app_home_url(team_id: str | None, app_id: str | None) -> str:
     """Where a fresh install lands: the app's Home tab in the Slack client."""
     return f"slack://app?team={team_id}&id={app_id}&tab=home"
@@ -117,17 +136,16 @@ def build_app(
 
     async def handle_each_event_once(body: dict, next: Callable[[], Awaitable[None]]):
         if body.get("type") == "event_callback" and body.get("event_id"):
+            receipt, team_id = body["event_id"], body.get("team_id")
+        else:
+            receipt, team_id = interaction_key(body), (body.get("team") or {}).get("id")
+        if receipt is not None:
             async with services.sessions.begin() as session:
                 first = await claim_event(
-                    session,
-                    event_id=body["event_id"],
-                    team_id=body.get("team_id"),
-                    now=services.now(),
+                    session, event_id=receipt, team_id=team_id, now=services.now()
                 )
             if not first:
-                logger.info(
-                    "Slack event %s was already handled; acking the retry", body["event_id"]
-                )
+                logger.info("Slack request %s was already handled; acking the repeat", receipt)
                 return BoltResponse(status=200, body="")
         return await next()
 

@@ -14,8 +14,18 @@ from bolt_app.delivery.outbox import QueueCounts, queue_counts
 from bolt_app.errors import ConfigError
 from bolt_app.polling.scheduler import load_schedules, trigger_for
 from bolt_app.polling.store import SkippedRow, poll_states_of, skipped_rows_of
-from bolt_app.storage.workspaces import pause_state, stored_channels, stored_companies
+from bolt_app.storage.workspaces import (
+    pause_state,
+    pause_states,
+    stored_channels,
+    stored_companies,
+    unknown_workspace,
+)
+from bolt_app.workspace.model import TOKEN_PAUSE_REASONS
+from bolt_app.workspace.schedule import CronSchedule, Schedule, describe_schedule
 from sage.records import RecordType
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,15 @@ class ResourceStatus:
     records_seen_last_poll: int | None
     last_error: str | None
     skipped_rows: tuple[SkippedRow, ...] = ()  # rows that did not read, until they do
+    # For people: "every 15 minutes", "weekdays at 18:00 (America/Chicago)"; `schedule` is the
+    # text as stored.
+    schedule_words: str = ""
+    zone: ZoneInfo = UTC_ZONE  # the Sage server's, where cron lines run
+
+    @property
+    def next_poll_local(self) -> datetime | None:
+        """The next poll on the Sage server's clock, the one a cron line is written against."""
+        return None if self.next_poll_at is None else self.next_poll_at.astimezone(self.zone)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -53,6 +72,10 @@ class WorkspaceStatus:
     queue: QueueCounts
     paused_reason: str | None = None  # why delivery is paused (e.g. token_revoked)
 
+    @property
+    def pause_advice(self) -> str | None:
+        return pause_advice(self.team_id, self.paused_reason) if self.paused else None
+
     def to_json(self) -> dict[str, object]:
         """The `status --json` object of INTERFACE.md."""
         return {
@@ -63,6 +86,36 @@ class WorkspaceStatus:
         }
 
 
+def pause_advice(team_id: str, reason: str | None) -> str:
+    """Why delivery is paused and how to lift it, in one sentence."""
+    resume = f"`ml-connector workspace resume --team {team_id}`"
+    if reason in TOKEN_PAUSE_REASONS:
+        return (
+            f"Delivery to {team_id} is paused because Slack refused its bot token ({reason}): "
+            "put a working token in the workspace file and run `ml-connector workspace apply "
+            f"FILE` (or reinstall the app), or run {resume} once the token is fixed."
+        )
+    return (
+        f"Delivery to {team_id} is paused ({reason or 'no reason recorded'}): run {resume} "
+        "or press Resume in the App Home."
+    )
+
+
+async def paused_workspaces(session: AsyncSession, team_id: str | None = None) -> dict[str, str]:
+    """{team: why} for each paused workspace, or only `team_id`; messages wait meanwhile."""
+    return {
+        team: reason
+        for team, (paused, reason) in (await pause_states(session)).items()
+        if paused and team_id in (None, team)
+    }
+
+
+def _schedule_words(schedule: Schedule, zone: ZoneInfo) -> str:
+    """A cron line runs on the Sage server's clock, so its words name that zone."""
+    words = describe_schedule(schedule)
+    return f"{words} ({zone.key})" if isinstance(schedule, CronSchedule) else words
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -71,7 +124,7 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
     """Every company x record type of the workspace; unrouted types show channel None."""
     pause = await pause_state(session, team_id)
     if pause is None:
-        raise ConfigError(f"No workspace {team_id} is configured (run `workspace apply`).")
+        raise ConfigError(unknown_workspace(team_id))
     paused, paused_reason = pause
     companies = await stored_companies(session, team_id)
     channels = await stored_channels(session, team_id)
@@ -80,7 +133,7 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
     skipped = await skipped_rows_of(session, team_id)
     resources = []
     for company in companies or []:
-        schedules, zone = team_schedules.get(team_id, ({}, ZoneInfo("UTC")))
+        schedules, zone = team_schedules.get(team_id, ({}, UTC_ZONE))
         for record_type in RecordType:
             schedule = schedules[str(record_type)]
             channel = channels.get(str(record_type))
@@ -102,6 +155,8 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
                     records_seen_last_poll=state.records_seen_last_poll if state else None,
                     last_error=state.last_error if state else None,
                     skipped_rows=skipped.get((company, str(record_type)), ()),
+                    schedule_words=_schedule_words(schedule, zone),
+                    zone=zone,
                 )
             )
     return WorkspaceStatus(

@@ -9,21 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bolt_app.blocks.messages import escape, truncate
+from bolt_app.blocks.kit import text_length
+from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT
+from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.blocks.text import escape, truncate
 from bolt_app.polling.store import SkippedRow
-from bolt_app.status.model import WorkspaceStatus
+from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from sage.records import RecordType
 
-RECORD_TYPE_LABELS = {
-    RecordType.AP_INVOICE: "AP invoices",
-    RecordType.PURCHASE_ORDER: "Purchase orders",
-    RecordType.GL_ENTRY: "GL registers",
-    RecordType.GL_ACCOUNT: "GL accounts",
-}
-MAX_MESSAGE_BLOCKS = 50
 _RESERVED_BLOCKS = 4  # header, queue, overflow note, divider
 _MAX_ERROR_CHARS = 300
 _MAX_SKIPPED_SHOWN = 3
+_RESERVED_TEXT = 500  # the overflow note and the queue line
 
 
 def _when(moment: datetime | None, *, never: str = "never") -> str:
@@ -58,7 +55,7 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                     "type": "mrkdwn",
                     "text": ":double_vertical_bar: *Polling is paused* for this workspace"
                     + (
-                        f" ({status.paused_reason})."
+                        f" ({truncate(escape(status.paused_reason), _MAX_ERROR_CHARS)})."
                         if getattr(status, "paused_reason", None)
                         else "."
                     ),
@@ -69,11 +66,13 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
     resources = sorted(
         status.resources, key=lambda r: (r.company, list(RecordType).index(r.record_type))
     )
+    budget = MAX_MESSAGE_BLOCKS_TEXT - _RESERVED_TEXT - text_length(blocks)
+    shown = 0
     for resource in resources[:room]:
         error = resource.last_error
         fields = [
             f"*Channel*\n<#{resource.channel}>" if resource.channel else "*Channel*\nnot routed",
-            f"*Schedule*\n{resource.schedule or 'not scheduled'}",
+            f"*Schedule*\n{escape(_schedule(resource))}",
             f"*Last poll*\n{_when(resource.last_poll_at)}",
             f"*Next poll*\n{_when(resource.next_poll_at, never='not scheduled')}",
             "*Records seen last poll*\n"
@@ -83,23 +82,31 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                 else str(resource.records_seen_last_poll)
             ),
             "*Last error*\n"
-            + (f":warning: {error[:_MAX_ERROR_CHARS]}" if error else ":white_check_mark: none"),
+            + (
+                f":warning: {truncate(escape(error), _MAX_ERROR_CHARS)}"
+                if error
+                else ":white_check_mark: none"
+            ),
             *(
                 [f"*Rows that did not read*\n{_skipped(resource.skipped_rows)}"]
                 if resource.skipped_rows
                 else []
             ),
         ]
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{resource.company} · {RECORD_TYPE_LABELS[resource.record_type]}*",
-                },
-                "fields": [{"type": "mrkdwn", "text": field} for field in fields],
-            }
-        )
+        block = {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{escape(resource.company)} · "
+                f"{RECORD_TYPE_LABELS[resource.record_type]}*",
+            },
+            "fields": [{"type": "mrkdwn", "text": field} for field in fields],
+        }
+        budget -= text_length(block)
+        if budget < 0:  # the rest would take the message past Slack's total text
+            break
+        blocks.append(block)
+        shown += 1
     if not resources:
         blocks.append(
             {
@@ -110,14 +117,14 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                 },
             }
         )
-    if len(resources) > room:
+    if len(resources) > shown:
         blocks.append(
             {
                 "type": "context",
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"…and {len(resources) - room} more; "
+                        "text": f"…and {len(resources) - shown} more; "
                         "`ml-connector status` lists them all.",
                     }
                 ],
@@ -167,3 +174,9 @@ def _skipped(rows: tuple[SkippedRow, ...]) -> str:
     if len(rows) > _MAX_SKIPPED_SHOWN:
         lines.append(f"and {len(rows) - _MAX_SKIPPED_SHOWN} more")
     return "\n".join(lines)
+
+
+def _schedule(resource: ResourceStatus) -> str:
+    if not resource.schedule:
+        return "not scheduled"
+    return resource.schedule_words or resource.schedule

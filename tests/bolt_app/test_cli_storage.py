@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -15,6 +16,7 @@ from moto import mock_aws
 from bolt_app.cli import main
 from bolt_app.crypto import generate_key
 from bolt_app.storage.engine import create_engine
+from mlc_common import certs
 from tests.fixtures.workspace import API_KEY, BOT_TOKEN
 
 
@@ -208,3 +210,24 @@ def test_a_database_failure_mid_command_is_one_sentence_without_sql(
         assert err.startswith("ml-connector: The database at DATABASE_URL "), err
         assert "channel_routes" in err and err.count("\n") == 1
         assert "Traceback" not in err and "gAAAA" not in err and "[SQL:" not in err
+
+
+def test_apply_refuses_an_expired_client_certificate_saying_when_it_expired(
+    cli_env, workspace_files, capsys, monkeypatch
+):
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    ca = certs.make_ca("Expired test CA")
+    expired = certs.issue_client_cert(
+        ca, now=datetime(2025, 3, 1, 9, 30, tzinfo=UTC), valid_for=timedelta(days=30)
+    )
+    (workspace_files.directory / "client.pem").write_bytes(expired.cert_pem)
+    (workspace_files.directory / "client.key").write_bytes(expired.key_pem)
+    (workspace_files.directory / "agent-ca.pem").write_bytes(ca.cert_pem)
+    assert main(["workspace", "apply", str(workspace_files.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"ml-connector: {workspace_files.path}: sage.client_cert: expired on 2025-03-31 09:30 "
+        "UTC, so the agent would refuse it; issue a new client certificate.\n"
+    )
+    assert main(["workspace", "show"]) == 0
+    assert "No workspace is configured yet" in capsys.readouterr().out  # nothing was stored

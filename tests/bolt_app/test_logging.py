@@ -1,6 +1,7 @@
 import io
 import json
 import logging
+import urllib.parse
 
 import pytest
 
@@ -59,3 +60,34 @@ def test_log_lines_are_json_with_extras_and_masked_everywhere(log_output):
 def test_short_values_are_not_registered_so_ordinary_words_survive():
     register_secret("abc")
     assert redact("abc def") == "abc def"
+
+
+MODAL_STATE = json.dumps(
+    {"api_key": {"api_key": {"type": "plain_text_input", "value": "sk-live-12345"}}}
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("payload=" + urllib.parse.quote_plus(json.dumps({"key": PEM})), "MHcCAQEEIBd"),
+        ("payload=" + urllib.parse.quote_plus(MODAL_STATE), "sk-live-12345"),
+        (MODAL_STATE, "sk-live-12345"),
+        ("api_key=k3y-value-1&team=T1", "k3y-value-1"),
+        ("{'x-api-key': 'k3y-value-2'}", "k3y-value-2"),
+        ('{"client_secret": "shh-value-3"}', "shh-value-3"),
+    ],
+)
+def test_pasted_credentials_are_masked_by_their_shape(text, secret):
+    assert secret not in redact(text)
+
+
+def test_prose_about_tokens_is_left_alone():
+    sentence = "Workspace T1 has no Slack token: install the app through /slack/install"
+    assert redact(sentence) == sentence
+
+
+def test_a_huge_message_is_cut(log_output):
+    logging.getLogger("test.huge").warning("body %s", "x" * 1_000_000)
+    entry = json.loads(log_output.getvalue().splitlines()[-1])
+    assert len(entry["message"]) < 10_000 and "characters cut" in entry["message"]

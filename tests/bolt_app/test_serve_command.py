@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 
 import httpx
@@ -111,3 +112,24 @@ def test_half_an_oauth_configuration_is_refused():
         validate_slack_settings(
             Settings(slack_signing_secret="s3cret-signing", slack_client_id="111.222")
         )
+
+
+def test_a_port_in_use_or_out_of_range_is_refused_in_one_sentence(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'web.db'}")
+    monkeypatch.setenv("MLC_ENCRYPTION_KEYS", generate_key())
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    assert main(["web", "--port", "99999"]) == 2
+    assert capsys.readouterr().err == (
+        "ml-connector: --port must be a number from 0 to 65535, not '99999'.\n"
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--host", "127.0.0.1", "--port", str(port)]) == 2
+    err = capsys.readouterr().err  # a service logs JSON on stderr first (its schema upgrade)
+    assert err.splitlines()[-1] == (
+        f"ml-connector: Cannot listen on 127.0.0.1 port {port}: Address already in use."
+    )
+    assert "Traceback" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from bolt_app.cli import main
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.storage.tables import workspaces
+from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 
@@ -61,7 +63,22 @@ async def test_poll_once_polls_everything_delivers_and_status_reports_it(
         assert datetime.fromisoformat(resource["last_success_at"]).utcoffset() is not None
 
     assert await cli("status", "--team", TEAM_ID) == 0
-    assert "ABC purchase_order -> C0PO00001, every 15m" in capsys.readouterr().out
+    assert "ABC purchase_order -> C0PO00001, every 15 minutes" in capsys.readouterr().out
+
+
+async def test_status_describes_a_cron_schedule_and_its_next_poll_on_the_sage_servers_clock(
+    polling, cli_environment, capsys
+):
+    schedules = dict(polling.config.schedules)
+    schedules[RecordType.AP_INVOICE] = parse_schedule("0 18 * * 1-5")
+    await polling.apply(schedules=schedules)
+    assert await cli("status", "--team", TEAM_ID) == 0
+    out = capsys.readouterr().out.splitlines()
+    line = next(text for text in out if "ABC ap_invoice" in text)
+    assert "weekdays at 18:00 (America/Chicago)" in line
+    weekday, _date, time, zone = re.search(r"next (\w+) (\S+) (\S+) (\S+?),", line).groups()
+    assert weekday in {"Mon", "Tue", "Wed", "Thu", "Fri"}
+    assert (time, zone) == ("18:00", "America/Chicago")
 
 
 async def test_poll_once_names_the_failures_and_exits_1(polling, cli_environment, capsys):
@@ -116,3 +133,21 @@ async def test_status_names_why_delivery_is_paused(polling, cli_environment, cap
     assert f"Workspace {TEAM_ID} (delivery paused: token_revoked)" in capsys.readouterr().out
     assert await cli("status", "--json") == 0
     assert json.loads(capsys.readouterr().out)["paused"] is True
+
+
+async def test_poll_once_says_delivery_is_paused_why_and_how_to_lift_it(
+    polling, cli_environment, capsys
+):
+    async with polling.sessions.begin() as session:
+        await session.execute(
+            sa.update(workspaces).values(paused=True, paused_reason="token_revoked")
+        )
+    assert await cli("poll", "--once", "--team", TEAM_ID) == 1
+    err = capsys.readouterr().err
+    assert f"Delivery to {TEAM_ID} is paused because Slack refused its bot token" in err
+    assert f"`ml-connector workspace resume --team {TEAM_ID}`" in err
+    assert polling.messages(AP_CHANNEL) == []
+
+    assert await cli("workspace", "resume", "--team", TEAM_ID) == 0
+    assert await cli("poll", "--once", "--team", TEAM_ID) == 0
+    assert len(polling.messages(AP_CHANNEL)) == 1

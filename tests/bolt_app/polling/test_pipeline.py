@@ -10,7 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bolt_app.blocks.messages import CONNECTED_EVENT_TYPE, DIGEST_EVENT_TYPE, escape
+from bolt_app.blocks.messages import CONNECTED_EVENT_TYPE, DIGEST_EVENT_TYPE
+from bolt_app.blocks.text import escape
 from bolt_app.polling.service import PollTuning
 from bolt_app.polling.store import PollKey
 from bolt_app.status.model import load_status
@@ -408,10 +409,14 @@ async def test_posting_a_thousand_entered_invoices_becomes_one_digest_and_bounde
     assert all(polling.slack.thread_replies(AP_CHANNEL, m.ts) == [] for m in originals)
     assert outcome.queued == 51 and draining <= timedelta(minutes=1)
 
-    polling.data.pay_invoice("ABC", str(posted[0]["RecordKey"]), Decimal("1.00"), polling.clock())
+    # An earlier message the burst left alone is updated, with a reply, by a later change.
+    stale = next(m for m in originals if not m.edits)
+    keys = [str(row["RecordKey"]) for row in entered]
+    now_posted = posted[keys.index(stale.metadata["event_payload"]["record_key"])]
+    polling.data.pay_invoice("ABC", str(now_posted["RecordKey"]), Decimal("1.00"), polling.clock())
     polling.clock.advance(minutes=1)
     assert (await polling.poll(RecordType.AP_INVOICE)).changed == 1
-    first = polling.messages(AP_CHANNEL)[1]
-    assert first.edits == 1  # an earlier message left alone by the burst is updated later
-    [reply] = polling.slack.thread_replies(AP_CHANNEL, first.ts)
+    [again] = [m for m in polling.messages(AP_CHANNEL) if m.ts == stale.ts]
+    assert again.edits == 1
+    [reply] = polling.slack.thread_replies(AP_CHANNEL, stale.ts)
     assert "Balance" in reply.text

@@ -55,7 +55,7 @@ def test_the_app_home_reads_a_snapshot_with_blanks_for_what_it_left_out():
 async def test_the_migration_slims_whole_snapshots_and_leaves_registers(tmp_path):
     engine: AsyncEngine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     try:
-        await upgrade_database(engine, "0004_slack")
+        await upgrade_database(engine, "0005_reminders")
         order, invoice = purchase_order(), ap_invoice()
         register = {"L1": {"record_key": "L1", "debit": "10.00"}}
         whole = {

@@ -27,6 +27,7 @@ from tests.fixtures.slack_app import (
     RunningSlackApp,
     command_body,
     event_body,
+    eventually,
     sign_request,
     start_slack_app,
     utc_now,
@@ -61,13 +62,6 @@ async def workspace_row(app: RunningSlackApp):
             .mappings()
             .one_or_none()
         )
-
-
-async def eventually(condition) -> None:
-    """Listeners run after the ack, in the server's task; poll (bounded) for their effect."""
-    async with asyncio.timeout(5):
-        while not await condition():  # noqa: ASYNC110 - the effect is in the database
-            await asyncio.sleep(0.02)
 
 
 def uninstall_event(event_id: str = "Ev0UNINSTALL") -> bytes:
@@ -330,17 +324,23 @@ async def test_tokens_revoked_for_the_bot_pauses_the_workspace(slack_app_server,
     assert (await workspace_row(slack_app_server))["paused_reason"] == "tokens_revoked"
 
 
+async def sage_status_reply(app: RunningSlackApp, response_urls, key: str) -> dict:
+    """An admin types /sage-status; what the app answers at the response_url."""
+    body = command_body(
+        TEAM_ID, ADMIN_USER, response_url=response_urls.url(key), command="/sage-status"
+    )
+    ack = await app.post_signed(body, content_type="application/x-www-form-urlencoded")
+    assert ack.status_code == 200
+    async with asyncio.timeout(5):
+        (reply,) = await response_urls.wait_for(1)
+    return reply
+
+
 async def test_a_workspace_with_a_file_bot_token_is_served_beside_oauth_installs(
     slack_app_server, secret_box, response_urls
 ):
     await apply(slack_app_server, secret_box, configured_workspace())  # bot_token, no OAuth
-    body = command_body(
-        TEAM_ID, ADMIN_USER, response_url=response_urls.url("file"), command="/sage-status"
-    )
-    ack = await slack_app_server.post_signed(body, content_type="application/x-www-form-urlencoded")
-    assert ack.status_code == 200
-    async with asyncio.timeout(5):
-        (reply,) = await response_urls.wait_for(1)
+    reply = await sage_status_reply(slack_app_server, response_urls, "file")
     assert "ABC · AP invoices" in json.dumps(reply["blocks"], ensure_ascii=False)
     assert slack_standin_tokens(slack_app_server) == {BOT_TOKEN}
 
@@ -400,3 +400,17 @@ async def test_sage_status_is_answered_ephemerally_while_the_agent_hangs(
     assert "ABC · AP invoices" in shown and f"<#{AP_CHANNEL}>" in shown
     assert "Queue: *0* pending, *0* failed for good" in shown
     assert hanging_agent.connections == 0
+
+
+async def test_sage_status_shows_a_pause_reason_as_typed_and_pings_nobody(
+    slack_app_server, secret_box, response_urls
+):
+    await apply(slack_app_server, secret_box, configured_workspace())
+    async with slack_app_server.sessions.begin() as session:
+        await session.execute(
+            sa.update(workspaces).values(paused=True, paused_reason="<!channel> & <https://x|y>")
+        )
+    reply = await sage_status_reply(slack_app_server, response_urls, "escaped")
+    shown = json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "&lt;!channel&gt; &amp; &lt;https://x|y&gt;" in shown
+    assert "<!channel>" not in shown

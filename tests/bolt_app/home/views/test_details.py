@@ -109,3 +109,20 @@ def test_loading_and_unreachable_variants():
     assert_within_limits(down)
     assert "could not be reached" in str(down)
     assert "did not answer within 10 seconds" in str(down)
+
+
+def mrkdwn_objects(node):
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            yield node
+        for value in node.values():
+            yield from mrkdwn_objects(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from mrkdwn_objects(item)
+
+
+def test_details_send_sage_text_verbatim_so_urls_and_channels_stay_unlinked():
+    view = build_details_modal(purchase_order(2))
+    texts = list(mrkdwn_objects(view))
+    assert texts and all(text.get("verbatim") is True for text in texts)

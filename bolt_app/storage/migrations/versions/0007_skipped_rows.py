@@ -1,7 +1,7 @@
 """Rows a poll could not read, kept by key until they read cleanly (`status`, App Home).
 
-Revision ID: 0006_skipped_rows
-Revises: 0005_slim_seen_snapshots
+Revision ID: 0007_skipped_rows
+Revises: 0006_slim_seen_snapshots
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_skipped_rows"
-down_revision: str | None = "0005_slim_seen_snapshots"
+revision: str = "0007_skipped_rows"
+down_revision: str | None = "0006_slim_seen_snapshots"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,8 +8,8 @@ which an update rebuilds the register from) are left as they are. Rows are read 
 downgrade leaves the snapshots slim (code before this revision reads only whole ones, so restore
 a backup to go back).
 
-Revision ID: 0005_slim_seen_snapshots
-Revises: 0004_slack
+Revision ID: 0006_slim_seen_snapshots
+Revises: 0005_reminders
 Create Date: 2026-12-01
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_slim_seen_snapshots"
-down_revision: str | None = "0004_slack"
+revision: str = "0006_slim_seen_snapshots"
+down_revision: str | None = "0005_reminders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
