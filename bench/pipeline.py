@@ -33,17 +33,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue_many
 from bolt_app.polling.messages import record_message
 from bolt_app.polling.registers import merge_register, register_key, split_registers
-from bolt_app.polling.tracking import (
-    ap_invoice_fields,
-    ap_invoice_key,
-    classify,
-    gl_account_fields,
-    purchase_order_fields,
-    version_of,
-)
+from bolt_app.polling.tracking import classify, version_of
 from bolt_app.polling.window import PollWindow
+from bolt_app.records.registry import DESCRIPTIONS
 from bolt_app.storage.engine import create_engine, upgrade_database
-from sage.records import APInvoice, GLAccount, GLPosting, PurchaseOrder, RecordType
+from sage.records import GLPosting, RecordType
 from sage.resources import by_record_type
 from sage.simulator.data import SimulatorData
 from sage.simulator.formats import Resource
@@ -115,15 +109,12 @@ def detect(records: dict[RecordType, list], now: datetime) -> list:
             news.append(record)
         seen[key] = version
 
-    for invoice in records[RecordType.AP_INVOICE]:
-        assert isinstance(invoice, APInvoice)
-        judge(ap_invoice_key(invoice), version_of(ap_invoice_fields(invoice)), invoice)
-    for order in records[RecordType.PURCHASE_ORDER]:
-        assert isinstance(order, PurchaseOrder)
-        judge(order.record_key, version_of(purchase_order_fields(order)), order)
-    for account in records[RecordType.GL_ACCOUNT]:
-        assert isinstance(account, GLAccount)
-        judge(account.record_key, version_of(gl_account_fields(account)), account)
+    for description in DESCRIPTIONS:
+        if description.tracked_key is None or description.tracked_fields is None:
+            continue  # registers are judged from their lines below
+        for record in records[description.record_type]:
+            fields = description.tracked_fields(record)
+            judge(description.tracked_key(record), version_of(fields), record)
     lines = [line for line in records[RecordType.GL_ENTRY] if isinstance(line, GLPosting)]
     window = PollWindow(since=None, signpost=now + timedelta(days=1), baseline=False)
     for key, group in split_registers(lines, window).settled:

@@ -33,6 +33,8 @@ from bolt_app.blocks.limits import (
 )
 from bolt_app.blocks.nouns import NOUNS
 from bolt_app.blocks.text import ELLIPSIS, escape, format_date, format_money, truncate
+from bolt_app.records.description import RecordDescription
+from bolt_app.records.registry import describe, description_of
 from sage.records import (
     AccountStatus,
     APInvoice,
@@ -43,6 +45,7 @@ from sage.records import (
     PurchaseOrder,
     RecordType,
 )
+from sage.resources import by_record_type
 
 MAX_FALLBACK_TEXT = 3000  # notifications show a line or two; Slack's own cap is 40,000
 MAX_DIGEST_ROWS = 40
@@ -53,12 +56,6 @@ METADATA_EVENT_TYPE = "sage_record"
 DIGEST_EVENT_TYPE = "sage_digest"
 CONNECTED_EVENT_TYPE = "sage_connected"
 
-RESOURCES = {
-    RecordType.AP_INVOICE: "ap-invoices",
-    RecordType.PURCHASE_ORDER: "purchase-orders",
-    RecordType.GL_ENTRY: "gl-postings",
-    RecordType.GL_ACCOUNT: "gl-accounts",
-}
 _ORDER_STATUS = {
     OrderStatus.NEW: "New",
     OrderStatus.OPEN: "Open",
@@ -160,7 +157,7 @@ def _record_link(record_url: str, ref: RecordRef) -> str:
     """The `record_url` template with URL-encoded placeholders; other braces are left alone."""
     values = {
         "{company}": ref.company,
-        "{resource}": RESOURCES[ref.record_type],
+        "{resource}": by_record_type(ref.record_type).path,
         "{record_key}": ref.record_key,
     }
     return re.sub(
@@ -493,15 +490,8 @@ def describe_change(old: ChangeableRecord, new: ChangeableRecord) -> str:
 
 
 def _ref_of(record: ChangeableRecord) -> RecordRef:
-    match record:
-        case APInvoice():
-            return RecordRef(record.company, RecordType.AP_INVOICE, record.record_key)
-        case PurchaseOrder():
-            return RecordRef(record.company, RecordType.PURCHASE_ORDER, record.record_key)
-        case GLRegister():
-            return RecordRef(record.company, RecordType.GL_ENTRY, record.key)
-        case GLAccount():
-            return RecordRef(record.company, RecordType.GL_ACCOUNT, record.record_key)
+    description = description_of(record)
+    return RecordRef(record.company, description.record_type, description.record_key(record))
 
 
 def build_change_reply(old: ChangeableRecord, new: ChangeableRecord) -> SlackMessage:
@@ -541,19 +531,13 @@ def _digest_row(record: ChangeableRecord) -> str:
             )
 
 
-def _digest_total(records: Sequence[ChangeableRecord]) -> Decimal | None:
-    amounts = []
-    for record in records:
-        match record:
-            case APInvoice():
-                amounts.append(record.amount)
-            case PurchaseOrder():
-                amounts.append(record.total)
-            case GLRegister():
-                amounts.append(record.total_debit)
-            case _:
-                return None
-    return sum(amounts, Decimal(0))
+def _digest_total(
+    description: RecordDescription, records: Sequence[ChangeableRecord]
+) -> Decimal | None:
+    amount = description.amount
+    if amount is None:
+        return None
+    return sum((amount(record) for record in records), Decimal(0))
 
 
 def _pack_rows(rows: Sequence[str], row_limit: int = 300) -> list[dict[str, Any]]:
@@ -632,11 +616,11 @@ def _digest(
         raise ValueError("a digest needs at least one record")
     company = records[0].company
     shown = rows[:MAX_DIGEST_ROWS]
-    total = _digest_total(records)
+    description = describe(record_type)
+    total = _digest_total(description, records)
     summary = f"*{count}* in company {escape(company)}"
     if total is not None:
-        label = "debits" if record_type is RecordType.GL_ENTRY else "total"
-        summary += f", {label} *{format_money(total)}*"
+        summary += f", {description.amount_label} *{format_money(total)}*"
     blocks = [_header(count), section(summary), *_pack_rows(shown)]
     rest = len(records) - len(shown)
     if rest:

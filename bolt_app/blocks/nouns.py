@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from bolt_app.records.registry import DESCRIPTIONS
 from sage.records import RecordType
 
 NOUNS: dict[RecordType, tuple[str, str]] = {  # (singular, plural)
-    RecordType.AP_INVOICE: ("AP invoice", "AP invoices"),
-    RecordType.PURCHASE_ORDER: ("purchase order", "purchase orders"),
-    RecordType.GL_ENTRY: ("GL register", "GL registers"),
-    RecordType.GL_ACCOUNT: ("GL account", "GL accounts"),
+    d.record_type: (d.noun, d.plural) for d in DESCRIPTIONS
 }
 
 # A heading's label: "AP invoices", "Purchase orders", "GL registers", "GL accounts".
-RECORD_TYPE_LABELS: dict[RecordType, str] = {
-    record_type: plural[0].upper() + plural[1:] for record_type, (_, plural) in NOUNS.items()
-}
+RECORD_TYPE_LABELS: dict[RecordType, str] = {d.record_type: d.label for d in DESCRIPTIONS}

@@ -1,7 +1,8 @@
 """Fetching one whole record live from the agent for the "Details" modal.
 
 Most record types are one `get_record` call by the RecordKey the Details button carries
-(`bolt_app.blocks.messages.RecordRef`). A GL register ("GJ-000123") has no endpoint of its own: its
+(`bolt_app.blocks.messages.RecordRef`). A register of lines, a GL register ("GJ-000123"), has no
+endpoint of its own: its
 lines are listed from gl-postings around the stamp of the lines the connector has already seen
 (a batch writes all its lines within a minute or so, and gl-postings are never updated), so
 the modal shows every line the agent has now, late ones included.
@@ -19,6 +20,7 @@ from bolt_app.blocks.messages import RecordRef
 from bolt_app.home.views.details import DetailRecord
 from bolt_app.polling.codec import from_json
 from bolt_app.polling.store import seen_snapshot
+from bolt_app.records.registry import describe
 from sage.client import AgentClient
 from sage.connection import ConnectionSettings
 from sage.errors import NotFoundError
@@ -50,7 +52,7 @@ async def fetch_details(
 ) -> DetailRecord:
     """The record as the agent has it now; SageError when the agent cannot answer."""
     resource = by_record_type(ref.record_type)
-    if ref.record_type is not RecordType.GL_ENTRY:
+    if not describe(ref.record_type).register_lines:
         return await agent.get_record(resource, ref.company, ref.record_key)
     journal, _, register_no = ref.record_key.partition("-")
     if register_written is None:

@@ -52,6 +52,7 @@ from bolt_app.home.views.details import (
 )
 from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.service import PollService
+from bolt_app.records.registry import describe
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.workspaces import load_polling_settings, pause_state
 from bolt_app.workspace.rules import RoutingRule
@@ -525,7 +526,7 @@ class _HomeListeners:
                 ref.record_type, ref.record_key, "No agent connection is set up for this workspace."
             )
         written = None
-        if ref.record_type is RecordType.GL_ENTRY:
+        if describe(ref.record_type).register_lines:
             async with self.services.sessions() as session:
                 written = await register_written_at(session, team_id, ref, settings.timezone)
         try:

@@ -19,6 +19,7 @@ from bolt_app.blocks.messages import (
     build_purchase_order_message,
 )
 from bolt_app.blocks.text import escape, mention_text, truncate
+from bolt_app.records.registry import description_of
 from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
 
 
@@ -40,14 +41,8 @@ def record_message(
         case GLAccount():
             old = previous if isinstance(previous, GLAccount) else None
             message = build_gl_account_message(old, record, record_url=record_url)
-    return with_mentions(with_problems(message, _problems(record)), mentions)
-
-
-def _problems(record: APInvoice | PurchaseOrder | GLRegister | GLAccount) -> tuple[str, ...]:
-    """What could not be read of the record, or of any line of a register."""
-    if isinstance(record, GLRegister):
-        return tuple(problem for line in record.lines for problem in line.problems)
-    return record.problems
+    problems = description_of(record).problems(record)
+    return with_mentions(with_problems(message, problems), mentions)
 
 
 def with_problems(message: SlackMessage, problems: Sequence[str]) -> SlackMessage:

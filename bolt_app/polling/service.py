@@ -67,15 +67,7 @@ from bolt_app.polling.store import (
     remember_skipped,
     save_seen,
 )
-from bolt_app.polling.tracking import (
-    ChangeKind,
-    ap_invoice_fields,
-    ap_invoice_key,
-    classify,
-    gl_account_fields,
-    purchase_order_fields,
-    version_of,
-)
+from bolt_app.polling.tracking import ChangeKind, classify, version_of
 from bolt_app.polling.window import (
     DEFAULT_LOOKBACK,
     DEFAULT_SETTLE_LAG,
@@ -84,6 +76,7 @@ from bolt_app.polling.window import (
     is_due,
     plan_window,
 )
+from bolt_app.records.registry import describe
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
 from bolt_app.storage.workspaces import load_workspace
@@ -281,7 +274,7 @@ class PollService:
                 lookback=self._tuning.lookback,
                 settle_lag=self._tuning.settle_lag,
                 backfill=backfill,
-                whole_baseline=key.record_type is RecordType.GL_ACCOUNT,
+                whole_baseline=describe(key.record_type).whole_baseline,
             )
             records: list[SageRecord] = []
             skipped: list[SkippedRecord] = []
@@ -330,6 +323,7 @@ class _Commit:
         self.now = now
         self.burst_threshold = burst_threshold
         self.burst_updates = burst_updates
+        self.description = describe(key.record_type)
         self.default_channel = config.channels.get(key.record_type)
         self.zone = zone
         self.record_url = config.connection.record_url if config.connection else None
@@ -393,7 +387,7 @@ class _Commit:
 
     async def _items(self, records: list[SageRecord]) -> tuple[list[_Item], datetime | None, int]:
         """Tracked items due now, the stamp to hold the cursor at, and how many wait."""
-        if self.key.record_type is RecordType.GL_ENTRY:
+        if self.description.register_lines:
             lines = [r for r in records if isinstance(r, GLPosting)]
             split = split_registers(lines, self.window)
             items = [
@@ -412,26 +406,23 @@ class _Commit:
         return list(latest.values()), hold_from, len(records) - len(due)
 
     def _lines_pending(self, record: SageRecord) -> bool:
-        """A new order read with a total but no lines yet: the agent can serve a header before
-        its lines, which arrive without a new stamp. It waits (holding the cursor) until it is
-        `REGISTER_QUIET` old, so the first message shows the lines."""
-        if self.window.baseline or not isinstance(record, PurchaseOrder):
+        """A new record read without its lines (an order with a total but no lines: the agent
+        can serve a header before its lines, which arrive without a new stamp). It waits
+        (holding the cursor) until it is `REGISTER_QUIET` old, so the first message shows them."""
+        awaiting_lines = self.description.awaiting_lines
+        if self.window.baseline or awaiting_lines is None:
             return False
         stamp = record.stamps.changed_at
         young = stamp is not None and stamp > self.window.signpost - REGISTER_QUIET
-        return young and record.line_count == 0 and record.total != 0
+        return young and awaiting_lines(record)
 
     def _record_item(self, record: SageRecord) -> _Item:
-        record_type = self.key.record_type
-        if isinstance(record, APInvoice):
-            key, fields = ap_invoice_key(record), ap_invoice_fields(record)
-        elif isinstance(record, PurchaseOrder):
-            key, fields = record.record_key, purchase_order_fields(record)
-        elif isinstance(record, GLAccount):
-            key, fields = record.record_key, gl_account_fields(record)
-        else:
-            raise TypeError(f"{type(record).__name__} is not a {record_type} record")
-        version = version_of(fields)
+        description = self.description
+        if not isinstance(record, description.record_class):
+            raise TypeError(f"{type(record).__name__} is not a {description.record_type} record")
+        assert description.tracked_key is not None and description.tracked_fields is not None
+        key = description.tracked_key(record)
+        version = version_of(description.tracked_fields(record))
         snapshot = record_snapshot(record)
         zone = self.zone
 
@@ -542,7 +533,7 @@ class _Commit:
         reply each); the others keep their delivery id, so a later change still updates them."""
         for send in group:
             send.delivery_id = send.previous.delivery_id if send.previous else None
-        budget = 0 if self.key.record_type is RecordType.GL_ACCOUNT else self.burst_updates
+        budget = 0 if self.description.changes_post_fresh else self.burst_updates
         updated = newest_parents(group, lambda s: s.delivery_id, budget)
         with_parent = sum(1 for send in group if send.delivery_id is not None)
         changes = [
@@ -562,9 +553,9 @@ class _Commit:
 
     def _queue_change(self, send: _Send) -> None:
         """An update in place plus a one-line reply; a fresh post when there is nothing to
-        update (baseline, digest) and for GL accounts, whose changes are events of their own."""
+        update (baseline, digest) and for types whose changes are events of their own."""
         parent = send.previous.delivery_id if send.previous else None
-        if parent is None or self.key.record_type is RecordType.GL_ACCOUNT:
+        if parent is None or self.description.changes_post_fresh:
             message = self._message(send, with_previous=True)
             self._post(self._outbound(send.channel, DeliveryKind.POST, message, send.key), send)
             return

@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bolt_app.errors import ConfigError
+from bolt_app.records.registry import DESCRIPTIONS, describe
 from bolt_app.workspace.values import CHANNEL_ID, USER_GROUP_ID, check_min_amount, check_warehouse
-from sage.records import GLRegister, PurchaseOrder, RecordType
+from sage.records import RecordType
 
 _T = TypeVar("_T")
 _RULE_KEYS = {"record_type", "channel", "warehouse", "min_amount", "mention"}
@@ -32,28 +33,14 @@ class RoutingRule:
     def matches(self, record_type: RecordType, record: object) -> bool:
         if record_type is not self.record_type:
             return False
-        if self.warehouse is not None and self.warehouse not in _warehouses(record):
+        description = describe(record_type)
+        if self.warehouse is not None and (
+            description.warehouses is None or self.warehouse not in description.warehouses(record)
+        ):
             return False
-        if self.min_amount is not None:
-            amount = _amount(record)
-            if amount is None or amount < self.min_amount:
-                return False
-        return True
-
-
-def _warehouses(record: object) -> set[str]:
-    """The order's own warehouse (its header), as Sage users speak of "an EST order"."""
-    if isinstance(record, PurchaseOrder):
-        return {record.warehouse_code.strip()}
-    return set()
-
-
-def _amount(record: object) -> Decimal | None:
-    if isinstance(record, PurchaseOrder):
-        return record.total
-    if isinstance(record, GLRegister):
-        return record.total_debit
-    return getattr(record, "amount", None)
+        return self.min_amount is None or (
+            description.amount is not None and description.amount(record) >= self.min_amount
+        )
 
 
 def parse_rules(raw: object, *, source: str = "workspace file") -> tuple[RoutingRule, ...]:
@@ -86,13 +73,14 @@ def _parse_rule(item: object, where: str) -> RoutingRule:
         raise ConfigError(f"{where} needs a channel, a mention, or both")
     warehouse = _optional_str(item, "warehouse", where)
     if warehouse is not None:
-        if record_type is not RecordType.PURCHASE_ORDER:
-            raise ConfigError(f"{where}.warehouse applies to purchase_order rules only")
+        if describe(record_type).warehouses is None:
+            with_warehouses = ", ".join(d.record_type for d in DESCRIPTIONS if d.warehouses)
+            raise ConfigError(f"{where}.warehouse applies to {with_warehouses} rules only")
         warehouse = _checked(check_warehouse, warehouse, f"{where}.warehouse")
     min_amount = None
     if "min_amount" in item:
-        if record_type is RecordType.GL_ACCOUNT:
-            raise ConfigError(f"{where}.min_amount does not apply to gl_account rules")
+        if describe(record_type).amount is None:
+            raise ConfigError(f"{where}.min_amount does not apply to {record_type} rules")
         min_amount = _checked(check_min_amount, item["min_amount"], f"{where}.min_amount")
     return RoutingRule(record_type, channel, warehouse, min_amount, mention)
 

@@ -18,6 +18,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from bolt_app.records.registry import DESCRIPTIONS
 from sage.records import RecordType
 
 MINIMUM_INTERVAL = timedelta(seconds=30)
@@ -174,8 +175,6 @@ def _describe_days(days: frozenset[int]) -> str | None:
 
 
 DEFAULT_SCHEDULES: dict[RecordType, Schedule] = {
-    RecordType.AP_INVOICE: parse_schedule("15m"),
-    RecordType.PURCHASE_ORDER: parse_schedule("15m"),
-    RecordType.GL_ENTRY: parse_schedule("1h"),
-    RecordType.GL_ACCOUNT: parse_schedule("1h"),
+    description.record_type: parse_schedule(description.default_schedule)
+    for description in DESCRIPTIONS
 }

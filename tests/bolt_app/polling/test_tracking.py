@@ -3,14 +3,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bolt_app.polling.codec import from_json, to_json
-from bolt_app.polling.tracking import (
-    ChangeKind,
-    ap_invoice_fields,
-    ap_invoice_key,
-    classify,
-    purchase_order_fields,
-    version_of,
-)
+from bolt_app.polling.tracking import ChangeKind, classify, version_of
+from bolt_app.records.ap_invoice import ap_invoice_fields, ap_invoice_key
+from bolt_app.records.purchase_order import purchase_order_fields
 from sage.records import APInvoiceSource, OrderStatus
 from tests.bolt_app.sample_records import ap_invoice, purchase_order
 

@@ -1,0 +1,1 @@
+"""One description per record type on the Slack side, one module per type, and their registry."""
