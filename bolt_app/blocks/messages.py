@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -477,15 +477,7 @@ def describe_change(old: ChangeableRecord, new: ChangeableRecord) -> str:
     """One line a person reads in the thread: "Posted", "Status: New → Open", ... (unescaped)."""
     if type(old) is not type(new):
         raise TypeError(f"cannot compare a {type(old).__name__} with a {type(new).__name__}")
-    match new:
-        case APInvoice():
-            changes = _ap_changes(old, new)  # type: ignore[arg-type]
-        case PurchaseOrder():
-            changes = _po_changes(old, new)  # type: ignore[arg-type]
-        case GLRegister():
-            changes = _register_changes(old, new)  # type: ignore[arg-type]
-        case GLAccount():
-            changes = [f"{label}: {b} → {a}" for label, b, a in _account_changes(old, new)]  # type: ignore[arg-type]
+    changes = _wording(new).changes(old, new)
     return "; ".join(changes) or "Details updated"
 
 
@@ -500,35 +492,100 @@ def build_change_reply(old: ChangeableRecord, new: ChangeableRecord) -> SlackMes
     return _message(line, [section(line)], _record_metadata(_ref_of(new)))
 
 
+# ---- digest rows -----------------------------------------------------------------------------
+
+
+def _ap_invoice_row(record: APInvoice) -> str:
+    return (
+        f"• *{escape(record.invoice_no)}* {escape(record.vendor_name)} "
+        f"({escape(record.vendor_display)}): {format_money(record.amount)}, "
+        f"due {format_date(record.due_date)}, {ap_invoice_status(record)}"
+    )
+
+
+def _purchase_order_row(record: PurchaseOrder) -> str:
+    return (
+        f"• *PO {escape(record.po_no)}* {escape(record.vendor_name)} "
+        f"({escape(record.vendor_display)}): {format_money(record.total)}, "
+        f"{_plural(record.line_count, 'line', 'lines')}, {_ORDER_STATUS[record.status]}"
+    )
+
+
+def _gl_register_row(record: GLRegister) -> str:
+    warning = "" if record.is_balanced else " :warning: out of balance"
+    return (
+        f"• *{escape(record.key)}* {format_date(record.posting_date)}: "
+        f"{_plural(len(record.lines), 'line', 'lines')}, "
+        f"debits {format_money(record.total_debit)}{warning}"
+    )
+
+
+def _gl_account_row(record: GLAccount) -> str:
+    return (
+        f"• *{escape(record.account)}* {escape(record.description)} "
+        f"({_ACCOUNT_STATUS[record.status]})"
+    )
+
+
+# ---- each record type's wording -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    """How one record type reads: its full message, its change lines, its digest row."""
+
+    message: Callable[[Any, Any, str | None], SlackMessage]  # (record, previous, record_url)
+    changes: Callable[[Any, Any], list[str]]  # (old, new)
+    digest_row: Callable[[Any], str]
+
+
+def _gl_account_change_lines(old: GLAccount, new: GLAccount) -> list[str]:
+    return [f"{label}: {b} → {a}" for label, b, a in _account_changes(old, new)]
+
+
+_WORDINGS: dict[RecordType, _Wording] = {
+    RecordType.AP_INVOICE: _Wording(
+        lambda record, _, url: build_ap_invoice_message(record, record_url=url),
+        _ap_changes,
+        _ap_invoice_row,
+    ),
+    RecordType.PURCHASE_ORDER: _Wording(
+        lambda record, _, url: build_purchase_order_message(record, record_url=url),
+        _po_changes,
+        _purchase_order_row,
+    ),
+    RecordType.GL_ENTRY: _Wording(
+        lambda record, _, url: build_gl_register_message(record, record_url=url),
+        _register_changes,
+        _gl_register_row,
+    ),
+    RecordType.GL_ACCOUNT: _Wording(
+        lambda record, previous, url: build_gl_account_message(
+            previous if isinstance(previous, GLAccount) else None, record, record_url=url
+        ),
+        _gl_account_change_lines,
+        _gl_account_row,
+    ),
+}
+
+
+def _wording(record: ChangeableRecord) -> _Wording:
+    return _WORDINGS[description_of(record).record_type]
+
+
+def build_record_message(
+    record: ChangeableRecord, *, previous: object | None = None, record_url: str | None = None
+) -> SlackMessage:
+    """The full message of one record; types that word a change themselves (GL accounts) show
+    `previous` -> `record`."""
+    return _wording(record).message(record, previous, record_url)
+
+
 # ---- digest and connection -------------------------------------------------------------------
 
 
 def _digest_row(record: ChangeableRecord) -> str:
-    match record:
-        case APInvoice():
-            return (
-                f"• *{escape(record.invoice_no)}* {escape(record.vendor_name)} "
-                f"({escape(record.vendor_display)}): {format_money(record.amount)}, "
-                f"due {format_date(record.due_date)}, {ap_invoice_status(record)}"
-            )
-        case PurchaseOrder():
-            return (
-                f"• *PO {escape(record.po_no)}* {escape(record.vendor_name)} "
-                f"({escape(record.vendor_display)}): {format_money(record.total)}, "
-                f"{_plural(record.line_count, 'line', 'lines')}, {_ORDER_STATUS[record.status]}"
-            )
-        case GLRegister():
-            warning = "" if record.is_balanced else " :warning: out of balance"
-            return (
-                f"• *{escape(record.key)}* {format_date(record.posting_date)}: "
-                f"{_plural(len(record.lines), 'line', 'lines')}, "
-                f"debits {format_money(record.total_debit)}{warning}"
-            )
-        case GLAccount():
-            return (
-                f"• *{escape(record.account)}* {escape(record.description)} "
-                f"({_ACCOUNT_STATUS[record.status]})"
-            )
+    return _wording(record).digest_row(record)
 
 
 def _digest_total(

@@ -1,4 +1,4 @@
-"""Which builder of `bolt_app.blocks.messages` shows a record type, plus routing-rule mentions.
+"""A record's message as a channel gets it: what did not read, and routing-rule mentions.
 
 Mentions are added here, not by the builders, because they come from routing rules, not from
 Sage: only validated user-group IDs become `<!subteam^ID>`; no Sage text can ping anyone.
@@ -11,13 +11,7 @@ from dataclasses import replace
 
 from bolt_app.blocks.kit import context
 from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS
-from bolt_app.blocks.messages import (
-    SlackMessage,
-    build_ap_invoice_message,
-    build_gl_account_message,
-    build_gl_register_message,
-    build_purchase_order_message,
-)
+from bolt_app.blocks.messages import SlackMessage, build_record_message
 from bolt_app.blocks.text import escape, mention_text, truncate
 from bolt_app.records.registry import description_of
 from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
@@ -30,17 +24,8 @@ def record_message(
     record_url: str | None = None,
     mentions: Sequence[str] = (),
 ) -> SlackMessage:
-    """The full message of one record; GL accounts show `previous` -> `record` when changed."""
-    match record:
-        case APInvoice():
-            message = build_ap_invoice_message(record, record_url=record_url)
-        case PurchaseOrder():
-            message = build_purchase_order_message(record, record_url=record_url)
-        case GLRegister():
-            message = build_gl_register_message(record, record_url=record_url)
-        case GLAccount():
-            old = previous if isinstance(previous, GLAccount) else None
-            message = build_gl_account_message(old, record, record_url=record_url)
+    """The full message of one record, with what did not read and the rules' mentions."""
+    message = build_record_message(record, previous=previous, record_url=record_url)
     problems = description_of(record).problems(record)
     return with_mentions(with_problems(message, problems), mentions)
 

@@ -8,7 +8,7 @@ packed several lines to a section and capped, so a 900-line PO still fits Block 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bolt_app.blocks.kit import (
@@ -23,6 +23,7 @@ from bolt_app.blocks.kit import (
 )
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.blocks.text import escape, format_date, format_money
+from bolt_app.records.registry import description_of
 from sage.records import (
     APInvoice,
     AuditStamps,
@@ -71,15 +72,7 @@ def build_details_unreachable_modal(
 
 
 def build_details_modal(record: DetailRecord) -> dict[str, Any]:
-    match record:
-        case APInvoice():
-            blocks = _ap_invoice(record)
-        case PurchaseOrder():
-            blocks = _purchase_order(record)
-        case GLRegister():
-            blocks = _gl_register(record)
-        case GLAccount():
-            blocks = _gl_account(record)
+    blocks = _DETAILS[description_of(record).record_type](record)
     return modal("Details", blocks[:MAX_VIEW_BLOCKS], callback_id=DETAILS_CALLBACK_ID)
 
 
@@ -182,6 +175,14 @@ def _gl_account(account: GLAccount) -> list[Block]:
         fields_section(fields),
         _footer(account.company, account.record_key, account.stamps),
     ]
+
+
+_DETAILS: dict[RecordType, Callable[[Any], list[Block]]] = {
+    RecordType.AP_INVOICE: _ap_invoice,
+    RecordType.PURCHASE_ORDER: _purchase_order,
+    RecordType.GL_ENTRY: _gl_register,
+    RecordType.GL_ACCOUNT: _gl_account,
+}
 
 
 def _packed(rows: Sequence[str], noun: str) -> list[Block]:
