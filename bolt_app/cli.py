@@ -5,7 +5,8 @@ that adds its parser and sets `handler`, a function taking the parsed args and r
 exit code. The environment is read here once into `args.settings` (a `Settings`), and logging
 is configured once with its secrets registered for redaction. Operator mistakes become one
 sentence on stderr and exit code 2, never a traceback; an agent failure (`SageError`) is one
-sentence and exit code 1.
+sentence and exit code 1. Settings and everything a command runs on are imported only once a
+command runs, so `--help` answers at once.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from bolt_app.commands import COMMAND_MODULES
+from bolt_app.commands.parsing import HelpFormatter
 from bolt_app.errors import MLConnectorError
-from bolt_app.logging import configure_logging
-from bolt_app.settings import Settings
 from sage.errors import SageError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ml-connector", description="See your Sage 100 ERP in Slack."
+        prog="ml-connector",
+        description="See your Sage 100 ERP in Slack. `ml-connector COMMAND --help` describes "
+        "each command, its defaults and the environment variables it reads.",
+        epilog="environment (every command):\n  MLC_LOG_LEVEL  log level (DEBUG, INFO, WARNING, "
+        "ERROR); see docs/configuration.md",
+        formatter_class=HelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -39,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run a parsed command: its errors become one sentence on stderr, a closed stdout
     (`status --json | head -1`) ends it quietly."""
+    from bolt_app.logging import configure_logging
+    from bolt_app.settings import Settings
+
     try:
         args.settings = Settings.from_environ(environ)
         configure_logging(secrets=args.settings.secret_values())
