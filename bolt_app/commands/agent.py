@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     commands = parser.add_subparsers(dest="agent_command", required=True, metavar="COMMAND")
     serve = add_command(commands, "serve", "read Sage 100 and serve the agent API over HTTPS")
     serve.add_argument("--config", type=Path, required=True, metavar="FILE", help="agent.toml")
-    serve.set_defaults(handler=run_serve)
+    serve.set_defaults(handler=run_serve, service=True)
     check = add_command(
         commands, "check", "try each company: driver, login, tables and audit columns, one scan"
     )

@@ -16,7 +16,6 @@ from bolt_app.commands.parsing import DATABASE, SLACK_API, STORE, add_command
 from bolt_app.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bolt_app.polling.outcome import PollOutcome
     from bolt_app.settings import Settings
     from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 
@@ -41,7 +40,7 @@ def register(subparsers) -> None:
         "SIGTERM or Ctrl-C (work in flight finishes).",
         environment=(*STORE, *SLACK_API, "MLC_AUDIT_RETENTION_DAYS"),
     )
-    worker.set_defaults(handler=run_worker)
+    worker.set_defaults(handler=run_worker, service=True)
     status = add_command(
         subparsers,
         "status",
@@ -60,19 +59,6 @@ def register(subparsers) -> None:
 
 def run_poll(args) -> int:
     return asyncio.run(_poll_once(args.settings, args.team))
-
-
-def _describe(outcome: PollOutcome) -> str:
-    key = outcome.key
-    where = f"{key.team_id} {key.company} {key.record_type}"
-    if outcome.error:
-        return f"{where}: failed: {outcome.error}"
-    if not outcome.ran:
-        return f"{where}: skipped, another worker is polling it"
-    return (
-        f"{where}: {outcome.read} read, {outcome.new} new, {outcome.changed} changed, "
-        f"{len(outcome.skipped)} skipped, {outcome.waiting} waiting, {outcome.queued} queued"
-    )
 
 
 async def _poll_once(settings: Settings, team: str | None) -> int:
@@ -97,7 +83,7 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
         print(pause_advice(team_id, reason), file=sys.stderr)
         failures.append(f"delivery to {team_id} is paused")
     for outcome in outcomes:
-        print(_describe(outcome))
+        print(outcome.describe())
         if outcome.error:
             failures.append(f"{outcome.key.company} {outcome.key.record_type}")
     print(f"Delivered {report.sent} message(s); {report.remaining} still queued.")

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
         parser = add_command(subparsers, name, text, description=description, environment=SLACK_APP)
         parser.add_argument("--port", metavar="N", help="HTTP port (default: PORT, else 3000)")
         parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
-        parser.set_defaults(handler=run, with_background=with_background)
+        parser.set_defaults(handler=run, with_background=with_background, service=True)
 
 
 def run(args) -> int:

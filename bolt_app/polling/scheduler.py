@@ -166,8 +166,7 @@ class PollScheduler:
 
     async def _run_job(self, key: PollKey, trigger: BaseTrigger) -> None:
         outcome = await self._service.poll(key, due=due_time(trigger, self._now(), self._grace))
-        if outcome.error:
-            log.warning("poll %s failed: %s", key, outcome.error)
+        log.log(logging.WARNING if outcome.error else logging.INFO, "poll %s", outcome.describe())
 
     async def run(self, stop: asyncio.Event) -> None:
         self._scheduler.start()

@@ -71,20 +71,12 @@ def test_each_command_help_describes_it_with_defaults_and_the_environment_it_rea
 
 
 def test_every_command_has_a_description_of_its_own():
-    from bolt_app.cli import build_parser
+    from bolt_app.cli import _commands, build_parser
 
-    def leaves(parser, path):
-        subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not subparsers:
-            yield path, parser
-        for action in subparsers:
-            for name, child in action.choices.items():
-                yield from leaves(child, (*path, name))
-
-    found = dict(leaves(build_parser(), ()))
-    assert ("workspace", "resume") in found and ("slack-standin",) in found
-    for path, parser in found.items():
-        assert parser.description, f"`{' '.join(path)} --help` has no description"
+    found = {parser.prog: parser for parser in _commands(build_parser())}
+    assert "ml-connector workspace resume" in found and "ml-connector slack-standin" in found
+    for prog, parser in found.items():
+        assert parser.description, f"`{prog} --help` has no description"
 
 
 def test_help_loads_none_of_what_the_commands_run_on():
