@@ -40,6 +40,14 @@ def register(subparsers) -> None:
         "SIGTERM or Ctrl-C (work in flight finishes).",
         environment=(*STORE, *SLACK_API, "MLC_AUDIT_RETENTION_DAYS"),
     )
+    worker.add_argument(
+        "--metrics-port",
+        metavar="N",
+        help="also serve this process's /metrics and /healthz on this HTTP port (default: none)",
+    )
+    worker.add_argument(
+        "--metrics-host", default="0.0.0.0", help="address the metrics port listens on"
+    )
     worker.set_defaults(handler=run_worker, service=True)
     status = add_command(
         subparsers,
@@ -103,13 +111,16 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
 
 
 def run_worker(args) -> int:
-    asyncio.run(_work(args.settings))
+    from bolt_app.settings import check_port
+
+    port = None if args.metrics_port is None else check_port(args.metrics_port, "--metrics-port")
+    asyncio.run(_work(args.settings, args.metrics_host, port))
     return 0
 
 
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, metrics_host: str, metrics_port: int | None) -> None:
     from bolt_app.runtime.graph import open_runtime
-    from bolt_app.runtime.process import stop_on_signals
+    from bolt_app.runtime.process import run_worker, stop_on_signals
 
     stop = asyncio.Event()
     stop_on_signals(stop)
@@ -118,7 +129,7 @@ async def _work(settings: Settings) -> None:
             "Worker started: polling on schedule and delivering; SIGTERM or Ctrl-C stops it.",
             flush=True,
         )
-        await runtime.pipeline.run(stop)
+        await run_worker(runtime, stop=stop, metrics_host=metrics_host, metrics_port=metrics_port)
     print("Worker stopped.")
 
 
