@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: test lint demo bench clean
+.PHONY: venv test lint demo bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -15,6 +15,8 @@ $(UV):
 $(STAMP): uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $(STAMP)
+
+venv: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
