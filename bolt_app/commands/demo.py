@@ -42,6 +42,11 @@ def register(subparsers) -> None:
         default=2,
         help="days of history the first poll replays, so messages appear at once",
     )
+    parser.add_argument(
+        "--builder-links",
+        action="store_true",
+        help="print a Block Kit Builder link (about 2 KB) under each message, to see its layout",
+    )
     parser.set_defaults(handler=run)
 
 

@@ -14,9 +14,10 @@ Everything lives in one state directory (default ./demo-data, git-ignored):
 It starts the simulated agent over mTLS with business activity on, the local Slack stand-in
 (or real Slack when SLACK_BOT_TOKEN and MLC_DEMO_CHANNEL are set), applies the workspace,
 polls every resource once and then on its short schedule with the real scheduler and delivery
-worker, and prints each message Slack accepted as a person reads it, with a Block Kit Builder
-link. What it prints is read back from the database (polls, outbox), so it shows what the
-product did, not what the demo expected. Ctrl-C or SIGTERM stops it cleanly with a summary;
+worker, and prints each message Slack accepted as a person reads it (with a Block Kit Builder
+link under `--builder-links`) and a line per poll saying what was new, changed and queued.
+What it prints is read back from the database (the polls' audit events, the outbox), so it
+shows what the product did, not what the demo expected. Ctrl-C or SIGTERM stops it cleanly with a summary;
 running it again continues from the same database, cursors and company.
 """
 
@@ -31,7 +32,7 @@ import pickle
 import random
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,9 +54,9 @@ from bolt_app.delivery.store import (
 )
 from bolt_app.errors import ConfigError
 from bolt_app.logging import configure_logging
-from bolt_app.polling.store import all_poll_states
 from bolt_app.runtime.graph import build_runtime
 from bolt_app.settings import Settings
+from bolt_app.storage.audit import audit_events_after, last_audit_event_id
 from bolt_app.storage.engine import create_engine, upgrade_database
 from bolt_app.storage.secrets import open_secret_box
 from bolt_app.storage.workspaces import apply_workspace
@@ -78,6 +79,7 @@ STANDIN_CHANNELS = {
     RecordType.GL_ACCOUNT: ("C0DEMOGL01", "general-ledger"),
 }
 WATCH_EVERY = 0.5  # seconds between looks at the database
+POLL_EVENTS = ("poll", "poll.failed")  # the audit events a poll writes, read back for its line
 
 
 # ---- the state directory ---------------------------------------------------------------------
@@ -259,6 +261,8 @@ class Tally:
     polls: int = 0
     failed_polls: int = 0
     records_read: int = 0
+    new: int = 0
+    changed: int = 0
     queued: int = 0
     sent: dict[str, int] = field(default_factory=dict)  # by kind
     dead: int = 0
@@ -279,25 +283,24 @@ class Watcher:
         *,
         say: Callable[[str], None],
         started: float,
+        builder_links: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
         self._names = names
         self._say = say
+        self._builder_links = builder_links
         self._started = started
         self._monotonic = monotonic
         self.tally = Tally()
-        self._polls: dict[tuple[str, str], datetime | None] = {}
+        self._last_poll_event = 0
         self._last_id = 0
         self._reported: set[int] = set()
 
     async def start(self) -> tuple[int, int]:
         """Remember what earlier runs did; returns (messages delivered before, still queued)."""
         async with self._sessions() as session:
-            self._polls = {
-                (row.company, row.record_type): row.last_poll_at
-                for row in await all_poll_states(session)
-            }
+            self._last_poll_event = await last_audit_event_id(session)
             self._last_id = await last_delivery_id(session)
             finished = [(row.id, row.status) for row in await finished_deliveries(session, set())]
         self._reported = {delivery_id for delivery_id, _ in finished}
@@ -313,11 +316,12 @@ class Watcher:
 
     async def look(self) -> None:
         async with self._sessions() as session:
-            polls = await all_poll_states(session)
+            polls = await audit_events_after(session, self._last_poll_event, kinds=POLL_EVENTS)
             new_rows = await deliveries_after(session, self._last_id)
             done = await finished_deliveries(session, self._reported)
-        for row in polls:
-            self._poll(row)
+        for event in polls:
+            self._last_poll_event = event.id
+            self._poll(event.details)
         if new_rows:
             self._queued(new_rows)
         for row in done:
@@ -327,21 +331,26 @@ class Watcher:
     def _stamp(self) -> str:
         return datetime.now(UTC).astimezone().strftime("%H:%M:%S")
 
-    def _poll(self, row: Any) -> None:
-        key = (row.company, row.record_type)
-        if row.last_poll_at is None or self._polls.get(key) == row.last_poll_at:
-            return
-        self._polls[key] = row.last_poll_at
+    def _poll(self, poll: Mapping[str, Any]) -> None:
+        """One line per poll from its audit event: what was new, changed and queued."""
         self.tally.polls += 1
-        if row.last_error and row.last_success_at != row.last_poll_at:
+        where = f"{self._stamp()}  poll {poll['company']} {poll['record_type']}"
+        if poll.get("error"):
             self.tally.failed_polls += 1
-            self._say(
-                f"{self._stamp()}  poll {row.company} {row.record_type}: FAILED: {row.last_error}"
-            )
+            self._say(f"{where}: FAILED: {poll['error']}")
             return
-        read = row.records_seen_last_poll or 0
-        self.tally.records_read += read
-        self._say(f"{self._stamp()}  poll {row.company} {row.record_type}: {read} record(s) read")
+        self.tally.records_read += poll["read"]
+        self.tally.new += poll["new"]
+        self.tally.changed += poll["changed"]
+        later = [
+            f"{count} {label}"
+            for count, label in ((len(poll["skipped"]), "skipped"), (poll["waiting"], "waiting"))
+            if count
+        ]
+        self._say(
+            f"{where}: {poll['read']} read, {poll['new']} new, {poll['changed']} changed, "
+            f"{poll['queued']} queued" + "".join(f", {part}" for part in later)
+        )
 
     def _queued(self, rows: list[Any]) -> None:
         self._last_id = rows[-1].id
@@ -380,7 +389,7 @@ class Watcher:
         self._say("")
         self._say(title + "-" * max(0, 78 - len(title)))
         self._say(render_text(message))
-        if message.blocks:
+        if message.blocks and self._builder_links:
             self._say(f"Block Kit Builder: {block_kit_builder_url(message)}")
         self._say("-" * 78)
 
@@ -390,7 +399,7 @@ class Watcher:
         lines = [
             f"Demo stopped after {elapsed:.0f} s.",
             f"  polls: {tally.polls} ({tally.failed_polls} failed), {tally.records_read} "
-            "record(s) read",
+            f"record(s) read, {tally.new} new, {tally.changed} changed",
             f"  messages: {tally.queued} queued, {tally.delivered} delivered"
             + (f" ({kinds})" if kinds else "")
             + f", {tally.dead} could not be delivered",
@@ -495,7 +504,9 @@ async def _with_database(
             f"type polled every {args.schedule}, first poll replays {args.backfill_days} day(s)"
         )
         restored = await _restore_standin(sessions, slack)
-        watcher = Watcher(sessions, slack.names, say=_say, started=started)
+        watcher = Watcher(
+            sessions, slack.names, say=_say, started=started, builder_links=args.builder_links
+        )
         sent_before, waiting = await watcher.start()
         if sent_before or waiting:
             _say(
