@@ -42,7 +42,7 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        """Read and validate every variable of INTERFACE.md; empty values count as unset."""
+        """Read and validate every variable of docs/configuration.md; empty values count as unset."""
 
         def get(name: str) -> str | None:
             value = environ.get(name, "").strip()

@@ -55,12 +55,12 @@ def register(subparsers) -> None:
         "what /sage-status shows",
         description="Per company and record type: channel, schedule, last poll, last success, "
         "next poll (in the Sage server's zone), records seen, last error; and the delivery "
-        "queue. --json prints the object docs/configuration.md describes.",
+        "queue. --json prints the object docs/interface.md describes.",
         environment=DATABASE,
     )
     status.add_argument("--team", metavar="T", help="only this team ID")
     status.add_argument(
-        "--json", action="store_true", help="machine-readable (see docs/configuration.md)"
+        "--json", action="store_true", help="machine-readable (see docs/interface.md)"
     )
     status.set_defaults(handler=run_status)
 
