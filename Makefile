@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv test lint demo bench clean windows-agent
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -33,6 +33,10 @@ lint: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/ml-connector demo
+
+# On Windows only: dist/ml-connector-agent/, the agent and its service host (docs/agent/install-windows.md).
+windows-agent:
+	powershell -NoProfile -ExecutionPolicy Bypass -File packaging/windows/build.ps1
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench

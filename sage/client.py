@@ -82,6 +82,7 @@ _CLIENT_CERT_REFUSED = {
 }
 
 
+REQUEST_DEADLINE = 60.0  # seconds for one whole request: connect, headers and body
 _HANGUP_WAIT = 1.0  # seconds to listen for an agent hanging up on our client certificate
 
 
@@ -246,7 +247,13 @@ def _certificate_names(certificate: x509.Certificate) -> list[str]:
 
 
 class AgentClient:
-    """One connection's client; use as `async with AgentClient(settings) as agent:`."""
+    """One connection's client; use as `async with AgentClient(settings) as agent:`.
+
+    `read_timeout` bounds each wait for a byte; `deadline` bounds each whole request (connect,
+    headers and body), so an agent that drips one byte every few seconds cannot hold a poll.
+    With the retry policy's `max_total` a call ends within about `max_total + deadline` (three
+    minutes by default), well inside the poller's 15-minute lease on a resource.
+    """
 
     def __init__(
         self,
@@ -258,6 +265,7 @@ class AgentClient:
         clock: Callable[[], float] = time_module.monotonic,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        deadline: float = REQUEST_DEADLINE,
     ) -> None:
         try:
             url = httpx.URL(settings.agent_url)
@@ -280,6 +288,7 @@ class AgentClient:
         self._clock = clock
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
+        self._deadline = deadline
         # Certificates are diagnosed over a second connection only on the real network.
         self._real_network = transport is None
         if transport is None:
@@ -543,16 +552,22 @@ class AgentClient:
     async def _send(self, path: str, params: Mapping[str, str | int]) -> httpx.Response:
         """The one point where httpx and ssl errors become SageErrors; also checks the pin."""
         try:
-            request = self._http.build_request("GET", path, params=params)
-            response = await self._http.send(request, stream=True)
-            try:
-                if self._pin is not None:
-                    self._check_pin(response)
-                await response.aread()
-            finally:
-                await response.aclose()
+            async with asyncio.timeout(self._deadline):
+                request = self._http.build_request("GET", path, params=params)
+                response = await self._http.send(request, stream=True)
+                try:
+                    if self._pin is not None:
+                        self._check_pin(response)
+                    await response.aread()
+                finally:
+                    await response.aclose()
         except httpx.HTTPError as exc:
             raise await self._translate(exc) from None
+        except TimeoutError:
+            raise UnavailableError(
+                f"the agent at {self._host}:{self._port} did not finish answering within "
+                f"{self._deadline:g}s"
+            ) from None
         return response
 
     def _check_pin(self, response: httpx.Response) -> None:

@@ -16,6 +16,7 @@ auth, chat, conversations, users, views, oauth
 
 from slack_standin.blockkit import (
     MAX_ACTIONS_ELEMENTS,
+    MAX_BLOCKS_TEXT,
     MAX_BUTTON_TEXT,
     MAX_BUTTON_VALUE,
     MAX_CONTEXT_ELEMENTS,
@@ -31,6 +32,7 @@ from slack_standin.blockkit import (
     MAX_URL,
     MAX_VIEW_BLOCKS,
     MAX_VIEW_TITLE,
+    blocks_text_length,
     validate_blocks,
 )
 from slack_standin.oauth import TOKEN_LIFETIME_SECONDS
@@ -46,6 +48,7 @@ from slack_standin.state import (
 __all__ = [
     "DEFAULT_BOT_SCOPES",
     "MAX_ACTIONS_ELEMENTS",
+    "MAX_BLOCKS_TEXT",
     "MAX_BUTTON_TEXT",
     "MAX_BUTTON_VALUE",
     "MAX_CONTEXT_ELEMENTS",
@@ -69,5 +72,6 @@ __all__ = [
     "SlackStandIn",
     "StoredMessage",
     "TokenState",
+    "blocks_text_length",
     "validate_blocks",
 ]

@@ -24,6 +24,10 @@ MAX_ID = 255
 MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
 MAX_MARKDOWN_BLOCK_TEXT = 12_000
+# Slack refuses a message whose blocks' text adds up past about 12,000 characters with
+# `msg_blocks_too_long` (its cutoff is undocumented and counts block containers too, so the
+# stand-in holds the documented 12,000 characters of text).
+MAX_BLOCKS_TEXT = 12_000
 
 
 def validate_blocks(blocks: Any, *, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[str]:
@@ -36,6 +40,17 @@ def validate_blocks(blocks: Any, *, max_blocks: int = MAX_MESSAGE_BLOCKS) -> lis
     for index, block in enumerate(blocks):
         errors.extend(_block_errors(block, f"/blocks/{index}"))
     return errors
+
+
+def blocks_text_length(blocks: Any) -> int:
+    """The characters of every text object's text in `blocks`, nested ones included."""
+    if isinstance(blocks, dict):
+        own = blocks.get("text") if blocks.get("type") in ("plain_text", "mrkdwn") else None
+        nested = sum(blocks_text_length(value) for value in blocks.values())
+        return nested + (len(own) if isinstance(own, str) else 0)
+    if isinstance(blocks, list | tuple):
+        return sum(blocks_text_length(value) for value in blocks)
+    return 0
 
 
 def _err(message: str, pointer: str) -> str:

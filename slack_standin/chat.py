@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from slack_standin.blockkit import MAX_MESSAGE_TEXT, validate_blocks
+from slack_standin.blockkit import (
+    MAX_BLOCKS_TEXT,
+    MAX_MESSAGE_TEXT,
+    blocks_text_length,
+    validate_blocks,
+)
 from slack_standin.outcome import Outcome, missing_scope
 from slack_standin.state import Channel, EphemeralMessage, SlackState, StoredMessage, Token
 
@@ -128,6 +133,8 @@ def _content_error(params: Mapping[str, Any]) -> Outcome | None:
             return Outcome.fail(
                 "invalid_blocks", errors=errors, response_metadata={"messages": errors}
             )
+        if blocks_text_length(blocks) > MAX_BLOCKS_TEXT:
+            return Outcome.fail("msg_blocks_too_long")
     metadata = params.get("metadata")
     if metadata is not None and not (
         isinstance(metadata, dict)

@@ -232,6 +232,13 @@ class SlackState:
     def expire_token(self, token: str) -> None:
         self.tokens[token].state = TokenState.EXPIRED
 
+    def revoke_refresh_tokens(self, team_id: str) -> None:
+        """The workspace's refresh tokens answer `invalid_refresh_token` from now on; the access
+        tokens they renewed keep their state (an expired one stays expired)."""
+        for refresh, token in list(self.refresh_tokens.items()):
+            if token.team_id == team_id:
+                del self.refresh_tokens[refresh]
+
     def uninstall(self, team_id: str) -> None:
         """Every token of the workspace answers `token_revoked` from now on."""
         for token in self.tokens.values():

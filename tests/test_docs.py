@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from bolt_app import settings
-from bolt_app.workspace import rules
+from bolt_app.workspace import reminders, rules
 from bolt_app.workspace.file import _SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ def test_every_workspace_file_key_is_documented_and_nothing_else():
     keys = {key for key in _SECTIONS[None] if key not in _SECTIONS}
     keys |= {f"{section}.{key}" for section, names in _SECTIONS.items() if section for key in names}
     keys |= {f"rules.{key}" for key in rules._RULE_KEYS}
+    keys |= {f"reminders.{key}" for key in reminders._FIELDS}
     documented = _table_names(_section("Workspace file"))
     # The section tables themselves are listed at the top level too.
     assert documented == keys | {section for section in _SECTIONS if section}

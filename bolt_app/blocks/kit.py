@@ -1,7 +1,7 @@
 """Small Block Kit element constructors and Slack's length limits, shared by the view modules.
 
 Record types are named with `bolt_app.blocks.nouns.RECORD_TYPE_LABELS`, as /sage-status names them;
-Sage text is escaped, cut and formatted with `bolt_app.blocks.messages`' helpers, as messages are.
+Sage text is escaped, cut and formatted with `bolt_app.blocks.text`, as messages are.
 """
 
 from __future__ import annotations
@@ -18,9 +18,21 @@ from bolt_app.blocks.limits import (
     MAX_VIEW_BLOCKS,
     MAX_VIEW_TITLE,
 )
-from bolt_app.blocks.messages import truncate
+from bolt_app.blocks.text import truncate
 
 Block = dict[str, Any]
+
+
+def text_length(blocks: Any) -> int:
+    """The characters of every text object in `blocks`: Slack refuses a message whose blocks
+    add up past `limits.MAX_MESSAGE_BLOCKS_TEXT` (`msg_blocks_too_long`)."""
+    if isinstance(blocks, dict):
+        own = blocks.get("text") if blocks.get("type") in ("plain_text", "mrkdwn") else None
+        nested = sum(text_length(value) for value in blocks.values())
+        return nested + (len(own) if isinstance(own, str) else 0)
+    if isinstance(blocks, list | tuple):
+        return sum(text_length(value) for value in blocks)
+    return 0
 
 
 def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
@@ -78,6 +90,19 @@ def button(
     if style is not None:
         element["style"] = style
     return element
+
+
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True
+) -> Block:
+    """A modal input whose element answers under the same id, as `view.state.values` keys it."""
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "optional": optional,
+        "element": {**element, "action_id": block_id},
+    }
 
 
 def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:

@@ -15,3 +15,7 @@ MAX_BUTTON_VALUE = 2000
 MAX_URL = 3000
 MAX_CONTEXT_ELEMENTS = 10
 MAX_VIEW_TITLE = 24
+# A message whose blocks' text adds up past this is refused (`msg_blocks_too_long`); Slack's
+# exact cutoff is undocumented (it counts block containers too), 12,000 characters of text is
+# what its markdown block documents.
+MAX_MESSAGE_BLOCKS_TEXT = 12_000

@@ -15,11 +15,11 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from bolt_app.blocks.kit import mrkdwn, section
 from bolt_app.blocks.limits import (
     MAX_BUTTON_TEXT,
     MAX_BUTTON_VALUE,
@@ -32,7 +32,7 @@ from bolt_app.blocks.limits import (
     MAX_URL,
 )
 from bolt_app.blocks.nouns import NOUNS
-from bolt_app.workspace.values import USER_GROUP_ID
+from bolt_app.blocks.text import ELLIPSIS, escape, format_date, format_money, truncate
 from sage.records import (
     AccountStatus,
     APInvoice,
@@ -46,7 +46,6 @@ from sage.records import (
 
 MAX_FALLBACK_TEXT = 3000  # notifications show a line or two; Slack's own cap is 40,000
 MAX_DIGEST_ROWS = 40
-ELLIPSIS = "…"
 
 DETAILS_ACTION_ID = "record_details"
 OPEN_IN_SAGE_ACTION_ID = "record_open"  # a link button still sends an action the app must ack
@@ -79,7 +78,6 @@ _ACCOUNT_STATUS = {
     AccountStatus.INACTIVE: "Inactive",
     AccountStatus.DELETED: "Deleted",
 }
-_CENT = Decimal("0.01")
 
 ChangeableRecord = APInvoice | PurchaseOrder | GLRegister | GLAccount
 
@@ -130,56 +128,11 @@ class RecordRef:
             raise ValueError(f"not a record reference: {value[:100]!r}") from error
 
 
-# ---- text helpers (public: App Home and status replies format Sage text the same way) -------
-
-
-def mention_text(group_id: str) -> str:
-    """Slack's user-group mention; the ID was validated when the rule was parsed."""
-    if not USER_GROUP_ID.match(group_id):
-        raise ValueError(f"not a user group ID: {group_id!r}")
-    return f"<!subteam^{group_id}>"
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters as entities: `<!channel>` becomes inert text.
-
-    A lone surrogate (possible in JSON from the agent) becomes U+FFFD so the text stays UTF-8.
-    """
-    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def truncate(text: str, limit: int) -> str:
-    """Cut already-escaped text to `limit` characters with an ellipsis, never inside an entity."""
-    if len(text) <= limit:
-        return text
-    cut = limit - len(ELLIPSIS)
-    amp = text.rfind("&", max(0, cut - 4), cut)  # entities are at most 5 characters (&amp;)
-    if amp != -1 and text.find(";", amp) >= cut:
-        cut = amp
-    return text[:cut] + ELLIPSIS
-
-
-def format_money(amount: Decimal) -> str:
-    """US dollars as a finance team writes them: $1,250.00 and -$75.10."""
-    cents = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
-    return f"{'-' if cents < 0 else ''}${abs(cents):,.2f}"
-
-
-def format_date(value: date | None) -> str:
-    return f"{value:%b} {value.day}, {value.year}" if value is not None else "—"
-
-
 def _plural(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count == 1 else plural}"
 
 
 # ---- block helpers ---------------------------------------------------------------------------
-
-
-def _mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
-    """`verbatim` stops Slack turning bare URLs, #channel and @mentions in Sage text into links."""
-    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -190,13 +143,9 @@ def _header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": _plain(text, MAX_HEADER_TEXT)}
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
 def _field(label: str, value: str) -> dict[str, Any]:
     """A labelled field; `value` is raw Sage text or our own formatting, escaped here."""
-    return _mrkdwn(f"*{label}*\n{escape(value) or '—'}", MAX_FIELD_TEXT)
+    return mrkdwn(f"*{label}*\n{escape(value) or '—'}", MAX_FIELD_TEXT)
 
 
 def _fields(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -204,7 +153,7 @@ def _fields(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _context(*texts: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(t) for t in texts[:MAX_CONTEXT_ELEMENTS]]}
+    return {"type": "context", "elements": [mrkdwn(t) for t in texts[:MAX_CONTEXT_ELEMENTS]]}
 
 
 def _record_link(record_url: str, ref: RecordRef) -> str:
@@ -273,7 +222,7 @@ def _message(
 
 
 def _comment_block(comment: str) -> list[dict[str, Any]]:
-    return [_section(f"*Comment*\n{escape(comment)}")] if comment.strip() else []
+    return [section(f"*Comment*\n{escape(comment)}")] if comment.strip() else []
 
 
 def _stamped_by(user: str) -> tuple[str, ...]:
@@ -398,7 +347,7 @@ def build_gl_register_message(
     blocks = [_header(f"GL register {register.key} posted")]
     if not register.is_balanced:
         blocks.append(
-            _section(
+            section(
                 f":warning: *Out of balance by {format_money(abs(debit - credit))}*: "
                 f"debits {format_money(debit)}, credits {format_money(credit)}"
             )
@@ -417,7 +366,7 @@ def build_gl_register_message(
     )
     accounts = _largest_accounts(register, top_accounts)
     if accounts:
-        blocks.append(_section("*Largest accounts*\n" + "\n".join(a.line() for a in accounts)))
+        blocks.append(section("*Largest accounts*\n" + "\n".join(a.line() for a in accounts)))
     blocks += [*_actions(ref, record_url), _record_context(ref)]
     balance = "balanced" if register.is_balanced else "OUT OF BALANCE"
     text = escape(
@@ -464,7 +413,7 @@ def build_gl_account_message(
             f"*{label}*: {escape(before) or '—'} → {escape(after) or '—'}"
             for label, before, after in changes
         ]
-        body = _section("\n".join(lines) or "No visible change")
+        body = section("\n".join(lines) or "No visible change")
         text = f"GL account {new.account} changed: " + "; ".join(
             f"{label} {before} → {after}" for label, before, after in changes
         )
@@ -558,7 +507,7 @@ def _ref_of(record: ChangeableRecord) -> RecordRef:
 def build_change_reply(old: ChangeableRecord, new: ChangeableRecord) -> SlackMessage:
     """The one-line thread reply under the original message when a record changes."""
     line = escape(describe_change(old, new))
-    return _message(line, [_section(line)], _record_metadata(_ref_of(new)))
+    return _message(line, [section(line)], _record_metadata(_ref_of(new)))
 
 
 # ---- digest and connection -------------------------------------------------------------------
@@ -613,11 +562,11 @@ def _pack_rows(rows: Sequence[str], row_limit: int = 300) -> list[dict[str, Any]
     current: list[str] = []
     for row in (truncate(r, row_limit) for r in rows):
         if current and len("\n".join([*current, row])) > MAX_SECTION_TEXT:
-            sections.append(_section("\n".join(current)))
+            sections.append(section("\n".join(current)))
             current = []
         current.append(row)
     if current:
-        sections.append(_section("\n".join(current)))
+        sections.append(section("\n".join(current)))
     return sections
 
 
@@ -636,7 +585,7 @@ def build_digest_message(
     if total is not None:
         label = "debits" if record_type is RecordType.GL_ENTRY else "total"
         summary += f", {label} *{format_money(total)}*"
-    blocks = [_header(count), _section(summary), *_pack_rows([_digest_row(r) for r in shown])]
+    blocks = [_header(count), section(summary), *_pack_rows([_digest_row(r) for r in shown])]
     rest = len(records) - len(shown)
     if rest:
         blocks.append(
@@ -671,7 +620,7 @@ def build_connected_message(company: str, record_type: RecordType) -> SlackMessa
         "event_payload": {"record_type": record_type.value, "company": company},
     }
     text = escape(f"Connected to Sage 100 company {company}: {plural} will be posted here.")
-    return _message(text, [_section(line)], metadata)
+    return _message(text, [section(line)], metadata)
 
 
 # ---- reading a message outside Slack ---------------------------------------------------------

@@ -78,42 +78,30 @@ def run_check(args) -> int:
 
 
 def run_serve(args) -> int:
+    from sage.agent.config import AgentConfigError
+
     config = _config(args.config)
-    asyncio.run(_serve(config))
+    try:
+        asyncio.run(_serve(config))
+    except AgentConfigError as error:
+        raise ConfigError(str(error)) from None
     return 0
 
 
 async def _serve(config: AgentConfig) -> None:
-    from sage.agent.server import AgentServer
+    from sage.agent.hosting import serve
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    service = config.service(distribution_version("ml-connector"))
-    with config.listen() as listen:
-        server = AgentServer(service, listen)
-        try:
-            await server.start()
-        except OSError as error:
-            raise ConfigError(
-                f"cannot listen on {config.host}:{config.port}: {error.strerror}"
-            ) from None
-        modes = [
-            name
-            for name, on in (("mTLS", listen.client_ca_file), ("API key", listen.api_keys))
-            if on
-        ]
-        print(
-            f"Sage 100 agent listening on {config.host}:{server.port} ({' and '.join(modes)}); "
-            f"companies {', '.join(service.companies)}; Ctrl-C stops",
-            flush=True,
-        )
-        try:
-            await stop.wait()
-        finally:
-            await server.stop()
-            print("Agent stopped.", flush=True)
+    await serve(
+        config,
+        stop,
+        agent_version=distribution_version("ml-connector"),
+        started=lambda line: print(f"{line}; Ctrl-C stops", flush=True),
+    )
+    print("Agent stopped.", flush=True)
 
 
 def run_certs(args) -> int:

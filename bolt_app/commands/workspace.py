@@ -236,6 +236,17 @@ def render_workspace(config: WorkspaceConfig) -> str:
         ):
             if setting is not None:
                 lines.append(f"{name} = {value(setting)}")
+    for reminder in config.reminders:
+        lines += [
+            "",
+            "[[reminders]]",
+            f"channel = {value(reminder.channel)}",
+            f"schedule = {value(str(reminder.schedule))}",
+            f"include = {value([str(section) for section in reminder.include])}",
+            f"due_within_days = {reminder.due_within_days}",
+            f"new_after_days = {reminder.new_after_days}",
+            f"always = {value(reminder.always)}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from bolt_app.workspace.model import SLACK_AUTH_ERRORS
+from bolt_app.workspace.model import SLACK_AUTH_ERRORS, TOKEN_EXPIRED
 
 TRANSIENT_ERRORS = frozenset(
     {
@@ -25,7 +25,11 @@ TRANSIENT_ERRORS = frozenset(
     }
 )
 RATE_LIMIT_ERRORS = frozenset({"ratelimited", "rate_limited"})
-PLAIN_TEXT_ERRORS = frozenset({"msg_too_long", "invalid_blocks", "invalid_blocks_format"})
+# The blocks are what Slack refused (a field past its limit, text adding up past ~12,000
+# characters): the same message as text alone still reaches the channel.
+PLAIN_TEXT_ERRORS = frozenset(
+    {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"}
+)
 NOT_IN_CHANNEL = "not_in_channel"
 
 
@@ -63,6 +67,7 @@ class Action(StrEnum):
     RETRY = "retry"  # a failure; try again after `delay`
     RETRY_PLAIN_TEXT = "retry_plain_text"  # a failure; resend as text only
     JOIN_THEN_RETRY = "join_then_retry"  # conversations.join, then resend
+    REFRESH_THEN_RETRY = "refresh_then_retry"  # refresh the rotating token, then resend
     DEAD = "dead"  # stop; an admin sees `reason` and may retry
     PAUSE_WORKSPACE = "pause_workspace"  # the token is unusable; hold the queue
 
@@ -81,6 +86,7 @@ class AttemptState:
     failures: int  # failed attempts before this one (rate limits do not count)
     plain_text: bool = False  # this attempt was already the plain-text fallback
     join_tried: bool = False  # conversations.join was already tried for it
+    token_refreshed: bool = False  # this attempt already used a freshly refreshed token
 
 
 class DeliveryPolicy:
@@ -126,6 +132,10 @@ class DeliveryPolicy:
             return Decision(Action.RATE_LIMITED, reason=error, delay=self._retry_after(answer))
         if error in SLACK_AUTH_ERRORS:
             return self.pause_workspace(error)
+        if error == TOKEN_EXPIRED:
+            if state.token_refreshed:
+                return self.pause_workspace(error)
+            return Decision(Action.REFRESH_THEN_RETRY, reason=error)
         if answer.transient:
             return self._retry(error, state)
         if error == NOT_IN_CHANNEL:
@@ -157,6 +167,8 @@ class DeliveryPolicy:
         decision = self.decide(answer, state)
         if decision.action in (Action.RATE_LIMITED, Action.PAUSE_WORKSPACE, Action.RETRY):
             return decision
+        if decision.action is Action.REFRESH_THEN_RETRY:  # the next attempt refreshes first
+            return self._retry(answer.code, state)
         return Decision(Action.DEAD, reason=f"{NOT_IN_CHANNEL} (conversations.join: {answer.code})")
 
     def _retry(self, error: str, state: AttemptState) -> Decision:

@@ -77,13 +77,17 @@ async def _call(request: Awaitable[Any]) -> SlackAnswer:
 def _answer_from_error(error: SlackApiError) -> SlackAnswer:
     response = error.response
     data = response.data if isinstance(response.data, dict) else {}
-    headers = response.headers or {}
     return SlackAnswer(
         ok=False,
         error=str(data.get("error") or ""),
         http_status=response.status_code,
-        retry_after=_seconds(_header(headers, "Retry-After")),
+        retry_after=retry_after(error),
     )
+
+
+def retry_after(error: SlackApiError) -> float | None:
+    """The seconds a 429 asks to wait (`Retry-After`), or None when it says nothing usable."""
+    return _seconds(_header(error.response.headers or {}, "Retry-After"))
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str | None:

@@ -521,6 +521,42 @@ async def latest_deliveries(
     return list(rows)
 
 
+async def prune_sent_deliveries(session: AsyncSession, *, before: datetime) -> int:
+    """Delete messages sent before `before` that nothing can still thread under or update.
+
+    Deleted: sent updates and replies, and posts that a newer post of the same record in the
+    same channel has replaced (digests and notes included). Kept: a record's newest post in a
+    channel, however old (a later change of the record replies to it or updates it), and any
+    post with a message still waiting to go out under it. Returns how many went."""
+    newer = deliveries.alias("newer")
+    child = deliveries.alias("child")
+    replaced = (
+        sa.select(newer.c.id)
+        .where(newer.c.kind == DeliveryKind.POST.value)
+        .where(newer.c.id > deliveries.c.id)
+        .where(newer.c.team_id == deliveries.c.team_id)
+        .where(newer.c.channel_id == deliveries.c.channel_id)
+        .where(newer.c.company == deliveries.c.company)
+        .where(newer.c.record_type == deliveries.c.record_type)
+        .where(newer.c.record_key == deliveries.c.record_key)
+        .exists()
+    )
+    waiting_child = (
+        sa.select(child.c.id)
+        .where(child.c.parent_delivery_id == deliveries.c.id)
+        .where(child.c.status != DeliveryStatus.SENT.value)
+        .exists()
+    )
+    result = await session.execute(
+        sa.delete(deliveries)
+        .where(deliveries.c.status == DeliveryStatus.SENT.value)
+        .where(deliveries.c.sent_at < before)
+        .where(sa.or_(deliveries.c.kind != DeliveryKind.POST.value, replaced))
+        .where(~waiting_child)
+    )
+    return result.rowcount or 0
+
+
 async def sent_posts(session: AsyncSession, channels: set[str]) -> list[Any]:
     """(channel_id, slack_ts, payload) of every message posted to `channels`, oldest first."""
     rows = await session.execute(

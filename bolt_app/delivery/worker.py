@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.delivery import slack, store
-from bolt_app.delivery.policy import Action, AttemptState, DeliveryPolicy, SlackAnswer
+from bolt_app.delivery.policy import Action, AttemptState, Decision, DeliveryPolicy, SlackAnswer
 from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.transitions import settle
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
+from bolt_app.workspace.model import TOKEN_EXPIRED
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,8 @@ class DeliveryWorker:
 
     `pacing_interval` is the minimum gap between two calls to one channel (Slack allows about
     one message per second per channel). `lease` must exceed the Slack client's timeout.
+    `refreshed_client_for_team` gives a client whose rotating token was just refreshed, for a
+    message Slack answered `token_expired`; without it such a message pauses the workspace.
     """
 
     def __init__(
@@ -79,9 +84,11 @@ class DeliveryWorker:
         max_channels: int = 100,
         idle_poll: timedelta = timedelta(milliseconds=500),
         sleep: Sleep = asyncio.sleep,
+        refreshed_client_for_team: SlackClientFactory | None = None,
     ) -> None:
         self._sessions = session_factory
         self._client_for_team = slack_client_for_team
+        self._refreshed_client_for_team = refreshed_client_for_team
         self._policy = policy
         self._clock = clock
         self.worker_id = worker_id
@@ -232,15 +239,10 @@ class DeliveryWorker:
             decision = self._policy.decide(SlackAnswer(ok=False, error="connection_error"), state)
             answer_ts = ""
         else:
-            answer = await slack.send(
-                client,
-                kind=claim.kind,
-                channel_id=claim.channel_id,
-                payload=claim.payload,
-                parent_ts=claim.parent_ts,
-                plain_text=claim.plain_text,
-            )
+            answer = await self._send(client, claim)
             decision = self._policy.decide(answer, state)
+            if decision.action is Action.REFRESH_THEN_RETRY:
+                answer, decision = await self._resend_refreshed(claim, state)
             answer_ts = answer.ts
             if decision.action is Action.JOIN_THEN_RETRY:
                 join_answer = await slack.join(client, claim.channel_id)
@@ -265,6 +267,38 @@ class DeliveryWorker:
         if decision.action is Action.PAUSE_WORKSPACE:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
         return settlement.channel_next_send_at, sent
+
+    async def _send(self, client: AsyncWebClient, claim: store.Claim) -> SlackAnswer:
+        return await slack.send(
+            client,
+            kind=claim.kind,
+            channel_id=claim.channel_id,
+            payload=claim.payload,
+            parent_ts=claim.parent_ts,
+            plain_text=claim.plain_text,
+        )
+
+    async def _resend_refreshed(
+        self, claim: store.Claim, state: AttemptState
+    ) -> tuple[SlackAnswer, Decision]:
+        """After `token_expired`: refresh the token and send again; an expired token that cannot
+        be refreshed (not rotating, refresh refused) pauses the workspace like `invalid_auth`."""
+        expired = SlackAnswer(ok=False, error=TOKEN_EXPIRED)
+        if self._refreshed_client_for_team is None:
+            return expired, self._policy.pause_workspace(TOKEN_EXPIRED)
+        try:
+            client = await self._refreshed_client_for_team(claim.team_id)
+        except MLConnectorError as error:
+            log.warning(
+                "workspace %s: the expired token was not refreshed: %s", claim.team_id, error
+            )
+            return expired, self._policy.pause_workspace(TOKEN_EXPIRED)
+        except (aiohttp.ClientError, TimeoutError):
+            unreachable = SlackAnswer(ok=False, error="connection_error")
+            return unreachable, self._policy.decide(unreachable, state)
+        answer = await self._send(client, claim)
+        refreshed = dataclasses.replace(state, token_refreshed=True)
+        return answer, self._policy.decide(answer, refreshed)
 
     async def _channels_to_serve(self) -> list[tuple[str, str]]:
         async with self._sessions() as session:

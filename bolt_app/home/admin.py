@@ -23,6 +23,7 @@ from bolt_app.crypto import SecretBox
 from bolt_app.delivery.store import resume_workspace
 from bolt_app.errors import ConfigError, MLConnectorError
 from bolt_app.home.views import connection as form_fields
+from bolt_app.home.views import reminders as reminder_form
 from bolt_app.home.views import rules as rule_form
 from bolt_app.home.views.connection import ConnectionForm
 from bolt_app.home.views.home import describe_rule, schedule_block_id
@@ -35,13 +36,14 @@ from bolt_app.storage.workspaces import (
     store_polling_settings,
 )
 from bolt_app.workspace.model import WorkspaceConfig, paused_by
+from bolt_app.workspace.reminders import Reminder, ReminderFieldError, parse_reminder
 from bolt_app.workspace.rules import RoutingRule, parse_rules
 from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.workspace.values import (
+    check_agent_url,
     check_certificates,
     check_channel_id,
     check_company,
-    check_https_url,
     check_key_pair,
     check_pin,
     check_record_url,
@@ -79,7 +81,7 @@ def validate_connection_form(
             errors[name] = _sentence(str(error))
             return None
 
-    agent_url = check(form_fields.FIELD_AGENT_URL, form.agent_url, check_https_url)
+    agent_url = check(form_fields.FIELD_AGENT_URL, form.agent_url, check_agent_url)
     companies = [code for code in _COMPANY_SEPARATORS.split(form.companies) if code]
     if not companies:
         errors[form_fields.FIELD_COMPANIES] = "List at least one company code, such as ABC."
@@ -308,4 +310,59 @@ async def _audit_rules(
         actor=actor_for(user_id),
         summary=summary,
         now=now,
+    )
+
+
+async def add_reminder(
+    session: AsyncSession,
+    team_id: str,
+    fields: Mapping[str, object],
+    box: SecretBox,
+    *,
+    user_id: str,
+    now: datetime,
+) -> Reminder:
+    """Parses one reminder as the workspace file would (FormErrors on the field it names) and
+    stores it, replacing the channel's old one; audited as a workspace change."""
+    try:
+        reminder = parse_reminder(fields)
+    except ReminderFieldError as error:
+        block = reminder_form.FIELD_BLOCKS.get(error.field, reminder_form.FIELD_BLOCKS["channel"])
+        raise FormErrors({block: _sentence(str(error))}) from None
+    config = await load_or_new_workspace(session, team_id, box)
+    kept = tuple(r for r in config.reminders if r.channel != reminder.channel)
+    await _save_reminders(session, config, (*kept, reminder), box, user_id, now)
+    return reminder
+
+
+async def remove_reminder(
+    session: AsyncSession,
+    team_id: str,
+    position: int,
+    box: SecretBox,
+    *,
+    user_id: str,
+    now: datetime,
+) -> None:
+    config = await load_or_new_workspace(session, team_id, box)
+    if not 0 <= position < len(config.reminders):
+        return  # already removed (a double click, or another admin)
+    reminders = config.reminders[:position] + config.reminders[position + 1 :]
+    await _save_reminders(session, config, reminders, box, user_id, now)
+
+
+async def _save_reminders(
+    session: AsyncSession,
+    config: WorkspaceConfig,
+    reminders: tuple[Reminder, ...],
+    box: SecretBox,
+    user_id: str,
+    now: datetime,
+) -> None:
+    await apply_workspace(
+        session,
+        dataclasses.replace(config, reminders=reminders),
+        box,
+        now=now,
+        actor=actor_for(user_id),
     )

@@ -1,9 +1,9 @@
 """App Home, its modals and the "Details" button: the Bolt listeners.
 
 Who may change what is decided here, on every action and every submission, from Slack's own
-answer (`users.info`: workspace admins and owners) and the workspace's stored admins; nothing
-in a view or its private metadata is trusted for it. A refused change re-publishes the user's
-Home with one sentence saying who can make it.
+answer (`users.info`: workspace admins and owners, asked through `home.roles`) and the
+workspace's stored admins; nothing in a view or its private metadata is trusted for it. A
+refused change re-publishes the user's Home with one sentence saying who can make it.
 
 Anything slow (the agent, a poll) runs after `ack()`: modals open at once with a "loading"
 view and are filled through `views.update`, so Slack's 3-second trigger is never missed.
@@ -32,8 +32,10 @@ from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home import admin as home_admin
 from bolt_app.home.admin import FormErrors, load_or_new_workspace
 from bolt_app.home.details import fetch_details_live, register_written_at
+from bolt_app.home.roles import SlackRoles
 from bolt_app.home.state import load_home_state
 from bolt_app.home.views import home as home_views
+from bolt_app.home.views import reminders as reminder_form
 from bolt_app.home.views import rules as rule_form
 from bolt_app.home.views.connection import (
     CONNECTION_CALLBACK_ID,
@@ -65,6 +67,12 @@ SlackCheck = Callable[..., Awaitable[Sequence[CheckResult]]]
 
 _ROUTE_ACTION = re.compile(
     "^" + re.escape(home_views.ROUTE_ACTION_PREFIX) + "(" + "|".join(RecordType) + ")$"
+)
+
+
+ROLE_UNKNOWN = (
+    ":hourglass: Slack did not say in time whether you are a workspace admin. "
+    "Nothing was changed: try again in a moment."
 )
 
 
@@ -109,38 +117,47 @@ def register(app: AsyncApp, services: HomeServices) -> None:
     app.action(home_views.ACTION_RETRY_ALL_DEAD_LETTERS)(home.retry_all_dead_letters)
     app.action(DETAILS_ACTION_ID)(home.details)
     app.action(OPEN_IN_SAGE_ACTION_ID)(_ack_only)
+    app.action(home_views.ACTION_MANAGE_REMINDERS)(home.manage_reminders)
+    app.view(reminder_form.REMINDERS_CALLBACK_ID)(home.reminder_submitted)
+    app.action(reminder_form.ACTION_REMOVE_REMINDER)(home.remove_reminder)
 
 
 class _HomeListeners:
     def __init__(self, services: HomeServices) -> None:
         self.services = services
+        self.roles = SlackRoles(now=services.now)
 
     # ---- shared ------------------------------------------------------------------------------
 
-    async def is_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
-        """Stored admins, or Slack's own word that the user is an admin or owner right now."""
+    async def is_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool | None:
+        """Stored admins, or Slack's own word that the user is an admin or owner right now;
+        None when Slack would not say (rate limited past the click's budget, an error)."""
         async with self.services.sessions() as session:
             config = await load_or_new_workspace(session, team_id, self.services.box)
         if user_id in config.admins:
             return True
-        try:
-            answer = await client.users_info(user=user_id)
-        except SlackApiError as error:
-            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-            return False
-        user = answer.get("user") or {}
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        return await self.roles.is_admin(client, team_id, user_id)
 
     async def publish(
-        self, client: AsyncWebClient, team_id: str, user_id: str, notice: str | None = None
+        self,
+        client: AsyncWebClient,
+        team_id: str,
+        user_id: str,
+        notice: str | None = None,
+        *,
+        is_admin: bool | None = None,
     ) -> None:
-        is_admin = await self.is_admin(client, team_id, user_id)
+        """Draw the user's Home; `is_admin` when already known, else Slack is asked."""
+        if is_admin is None:
+            is_admin = await self.is_admin(client, team_id, user_id)
+        if is_admin is None and notice is None:
+            notice = ROLE_UNKNOWN
         async with self.services.sessions() as session:
             state = await load_home_state(
                 session,
                 team_id,
                 self.services.box,
-                is_admin=is_admin,
+                is_admin=bool(is_admin),
                 now=self.services.now(),
                 notice=notice,
             )
@@ -166,7 +183,11 @@ class _HomeListeners:
         can and None. Checked on every click: the view itself is never trusted."""
         await ack()
         team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
+        is_admin = await self.is_admin(client, team_id, user_id)
+        if is_admin is None:
+            await self.publish(client, team_id, user_id, notice=ROLE_UNKNOWN, is_admin=False)
+            return None
+        if not is_admin:
             await self.refuse(client, team_id, user_id)
             return None
         return team_id, user_id
@@ -175,10 +196,42 @@ class _HomeListeners:
         """(team, user) when the submitter may change settings, else the modal is acked into the
         refusal and None. The caller acks a successful submission itself (errors or close)."""
         team_id, user_id = _who(body)
-        if not await self.is_admin(client, team_id, user_id):
-            await ack(response_action="update", view=_notice_modal(await self.refusal(team_id)))
+        is_admin = await self.is_admin(client, team_id, user_id)
+        if not is_admin:
+            refusal = ROLE_UNKNOWN if is_admin is None else await self.refusal(team_id)
+            await ack(response_action="update", view=_notice_modal(refusal))
             return None
         return team_id, user_id
+
+    async def _unreadable_button(self, ack, body: dict[str, Any], client, label, what) -> None:
+        """A button whose value names nothing (an old or forged view): say so, change nothing."""
+        await ack()
+        team_id, user_id = _who(body)
+        notice = f":warning: This {label} button does not name {what}; nothing was changed."
+        await self.publish(client, team_id, user_id, notice=notice)
+
+    async def _open_modal(
+        self, client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """views.open for the click in `body`; the opened view, or None after telling the user
+        why nothing opened: in the channel of a message's button (an ephemeral message), else on
+        their Home."""
+        try:
+            return (await client.views_open(trigger_id=body["trigger_id"], view=view))["view"]
+        except SlackApiError as error:
+            code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+        log.warning("views.open failed: %s", code)
+        team_id, user_id = _who(body)
+        notice = _modal_failed_notice(code)
+        channel_id = (body.get("channel") or {}).get("id")
+        if (body.get("container") or {}).get("type") == "message" and channel_id:
+            try:
+                await client.chat_postEphemeral(channel=channel_id, user=user_id, text=notice)
+                return None
+            except SlackApiError as ephemeral_error:
+                log.warning("chat.postEphemeral failed: %s", ephemeral_error.response.get("error"))
+        await self.publish(client, team_id, user_id, notice=notice)
+        return None
 
     async def connection(self, team_id: str) -> ConnectionSettings | None:
         async with self.services.sessions() as session:
@@ -265,7 +318,11 @@ class _HomeListeners:
         await self.publish(client, team_id, user_id, notice=poll_summary(outcomes))
 
     async def retry_dead_letter(self, ack, body: dict[str, Any], action: dict[str, Any], client):
-        await self._retry(ack, body, client, [int(action["value"])])
+        delivery_id = _button_number(action)
+        if delivery_id is None:
+            await self._unreadable_button(ack, body, client, "Retry", "a dead letter")
+            return
+        await self._retry(ack, body, client, [delivery_id])
 
     async def retry_all_dead_letters(self, ack, body: dict[str, Any], client):
         await self._retry(ack, body, client, None)
@@ -288,7 +345,7 @@ class _HomeListeners:
             return
         team_id, user_id = who
         current = await self.connection(team_id)
-        await client.views_open(trigger_id=body["trigger_id"], view=build_connection_modal(current))
+        await self._open_modal(client, body, build_connection_modal(current))
 
     async def connection_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
         if (who := await self._admin_submission(ack, body, client)) is None:
@@ -318,13 +375,11 @@ class _HomeListeners:
         if (who := await self._admin_click(ack, body, client)) is None:
             return
         team_id, user_id = who
-        opened = await client.views_open(
-            trigger_id=body["trigger_id"], view=build_test_connection_loading()
-        )
+        opened = await self._open_modal(client, body, build_test_connection_loading())
+        if opened is None:
+            return
         lines = [*await self._agent_lines(team_id), *await self._slack_lines(client, team_id)]
-        await client.views_update(
-            view_id=opened["view"]["id"], view=build_test_connection_result(lines)
-        )
+        await client.views_update(view_id=opened["id"], view=build_test_connection_result(lines))
 
     async def _agent_lines(self, team_id: str) -> list[CheckResult]:
         settings = await self.connection(team_id)
@@ -373,9 +428,7 @@ class _HomeListeners:
             state = await load_home_state(
                 session, team_id, self.services.box, is_admin=True, now=self.services.now()
             )
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=home_views.build_schedules_modal(state.routes)
-        )
+        await self._open_modal(client, body, home_views.build_schedules_modal(state.routes))
 
     async def schedules_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
         if (who := await self._admin_submission(ack, body, client)) is None:
@@ -409,7 +462,7 @@ class _HomeListeners:
             return
         team_id, user_id = who
         view = rule_form.build_rules_modal(await self.rules(team_id))
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self._open_modal(client, body, view)
 
     async def rule_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
         if (who := await self._admin_submission(ack, body, client)) is None:
@@ -431,12 +484,16 @@ class _HomeListeners:
         await self.publish(client, team_id, user_id, notice="Routing rule added.")
 
     async def remove_rule(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        position = _button_number(action)
+        if position is None:
+            await self._unreadable_button(ack, body, client, "Remove", "a routing rule")
+            return
         if (who := await self._admin_click(ack, body, client)) is None:
             return
         team_id, user_id = who
         async with self.services.sessions.begin() as session:
             await home_admin.remove_rule(
-                session, team_id, int(action["value"]), user_id=user_id, now=self.services.now()
+                session, team_id, position, user_id=user_id, now=self.services.now()
             )
         await client.views_update(
             view_id=body["view"]["id"], view=rule_form.build_rules_modal(await self.rules(team_id))
@@ -449,18 +506,17 @@ class _HomeListeners:
         await ack()
         ref = _record_ref(action, body)
         if ref is None:
-            await client.views_open(
-                trigger_id=body["trigger_id"],
-                view=_notice_modal("This message does not say which Sage 100 record it is about."),
-            )
+            notice = _notice_modal("This message does not say which Sage 100 record it is about.")
+            await self._open_modal(client, body, notice)
             return
-        opened = await client.views_open(
-            trigger_id=body["trigger_id"],
-            view=build_details_loading_modal(ref.record_type, ref.record_key),
+        opened = await self._open_modal(
+            client, body, build_details_loading_modal(ref.record_type, ref.record_key)
         )
+        if opened is None:
+            return
         team_id, _ = _who(body)
         view = await self._details_view(team_id, ref)
-        await client.views_update(view_id=opened["view"]["id"], view=view)
+        await client.views_update(view_id=opened["id"], view=view)
 
     async def _details_view(self, team_id: str, ref: RecordRef) -> dict[str, Any]:
         settings = await self.connection(team_id)
@@ -485,6 +541,63 @@ class _HomeListeners:
             )
         return build_details_modal(record)
 
+    # ---- reminders ---------------------------------------------------------------------------
+
+    async def reminders_modal(self, team_id: str) -> dict[str, Any]:
+        async with self.services.sessions() as session:
+            config = await load_or_new_workspace(session, team_id, self.services.box)
+        return reminder_form.build_reminders_modal(config.reminders)
+
+    async def manage_reminders(self, ack, body: dict[str, Any], client):
+        if (who := await self._admin_click(ack, body, client)) is None:
+            return
+        view = await self.reminders_modal(who[0])
+        await self._open_modal(client, body, view)
+
+    async def reminder_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
+        if (who := await self._admin_submission(ack, body, client)) is None:
+            return
+        team_id, user_id = who
+        fields = reminder_form.read_reminder_form(view["state"]["values"])
+        try:
+            async with self.services.sessions.begin() as session:
+                reminder = await home_admin.add_reminder(
+                    session,
+                    team_id,
+                    fields,
+                    self.services.box,
+                    user_id=user_id,
+                    now=self.services.now(),
+                )
+        except FormErrors as problems:
+            await ack(response_action="errors", errors=problems.errors)
+            return
+        await ack()
+        notice = f"Reminder saved for <#{reminder.channel}>."
+        await self.publish(client, team_id, user_id, notice=notice)
+
+    async def remove_reminder(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        position = _button_number(action)
+        if position is None:
+            await self._unreadable_button(ack, body, client, "Remove", "a reminder")
+            return
+        if (who := await self._admin_click(ack, body, client)) is None:
+            return
+        team_id, user_id = who
+        async with self.services.sessions.begin() as session:
+            await home_admin.remove_reminder(
+                session,
+                team_id,
+                position,
+                self.services.box,
+                user_id=user_id,
+                now=self.services.now(),
+            )
+        await client.views_update(
+            view_id=body["view"]["id"], view=await self.reminders_modal(team_id)
+        )
+        await self.publish(client, team_id, user_id, notice="Reminder removed.")
+
 
 def _record_ref(action: dict[str, Any], body: dict[str, Any]) -> RecordRef | None:
     """From the button's value, else the message metadata the blocks builders attach."""
@@ -499,6 +612,13 @@ def _record_ref(action: dict[str, Any], body: dict[str, Any]) -> RecordRef | Non
         )
     except (KeyError, ValueError):
         return None
+
+
+def _button_number(action: dict[str, Any]) -> int | None:
+    """The id or position a button carries, or None when its value is not one (a database
+    integer: at most 18 digits)."""
+    value = str(action.get("value", ""))
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 async def _ack_only(ack) -> None:
@@ -530,6 +650,14 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
     user = body["user"]
     team_id = (body.get("team") or {}).get("id") or user.get("team_id")
     return str(team_id), str(user["id"])
+
+
+def _modal_failed_notice(code: str) -> str:
+    if code == "expired_trigger_id":
+        reason = "Slack's 3 seconds to open it had passed"
+    else:
+        reason = f"Slack answered {code}"
+    return f":warning: The window did not open ({reason}). Click the button again."
 
 
 def _notice_modal(text: str) -> dict[str, Any]:

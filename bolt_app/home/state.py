@@ -5,18 +5,14 @@ The view builders stay pure; this module is the read side: the stored configurat
 the routing rules, the outbox's dead letters and last deliveries (`bolt_app.delivery.store`), and the
 "Pending" read model.
 
-Pending documents come from what the connector has seen (polling's `latest_snapshots`: the last
-snapshot of each record a channel was told about), so they need no call to the agent. A record deleted in
-Sage leaves no trace in the agent's listings, so it stays pending here until Sage shows it
-again in another state; the panel says its figures come from what the connector has seen.
+Pending documents come from what the connector has seen (`bolt_app.polling.waiting`, which
+scheduled reminders use too), so they need no call to the agent; the panel says so.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,20 +24,18 @@ from bolt_app.home.admin import load_or_new_workspace
 from bolt_app.home.views.home import (
     MAX_DEAD_LETTERS_SHOWN,
     MAX_DELIVERIES_SHOWN,
-    MAX_PENDING_OLDEST,
     DeadLetterRow,
     DeliveryRow,
     HomeState,
     PendingGroup,
-    PendingItem,
     RouteRow,
     StatusPanel,
 )
-from bolt_app.polling.codec import from_json
-from bolt_app.polling.store import latest_snapshots
+from bolt_app.polling.waiting import pending_groups, seen_documents
 from bolt_app.status.model import load_status
 from bolt_app.storage.workspaces import load_polling_settings, pause_state
-from sage.records import APInvoice, OrderStatus, PurchaseOrder, RecordType
+from bolt_app.workspace.reminders import ReminderSection
+from sage.records import RecordType
 
 
 async def load_home_state(
@@ -71,7 +65,7 @@ async def load_home_state(
         team_id=team_id,
         is_admin=is_admin,
         status=status,
-        pending=await load_pending(session, team_id, zone),
+        pending=await load_pending(session, team_id, zone, now.astimezone(zone).date()),
         extra_admins=config.admins,
         connection=config.connection,
         notice=notice,
@@ -90,61 +84,14 @@ async def load_home_state(
 
 
 async def load_pending(
-    session: AsyncSession, team_id: str, zone: ZoneInfo
+    session: AsyncSession, team_id: str, zone: ZoneInfo, today: date
 ) -> tuple[PendingGroup, ...]:
     """AP invoices entered but not posted, invoices on hold, POs still New: from seen records."""
-    latest = await latest_snapshots(
-        session, team_id, (RecordType.AP_INVOICE, RecordType.PURCHASE_ORDER)
+    return pending_groups(
+        await seen_documents(session, team_id, zone),
+        today=today,
+        include=(ReminderSection.UNPOSTED, ReminderSection.ON_HOLD, ReminderSection.NEW_ORDERS),
     )
-    invoices: list[APInvoice] = []
-    orders: list[PurchaseOrder] = []
-    for (_, record_type, _), snapshot in latest.items():
-        data = snapshot.get("record") if isinstance(snapshot, dict) else None
-        if data is None:
-            continue
-        if record_type == RecordType.AP_INVOICE.value:
-            invoices.append(from_json(APInvoice, data, zone))
-        else:
-            orders.append(from_json(PurchaseOrder, data, zone))
-    return (
-        _group(
-            "AP invoices entered, not posted",
-            [(i, i.invoice_date, i.amount) for i in invoices if not i.is_posted],
-        ),
-        _group(
-            "AP invoices on hold",
-            [
-                (i, i.invoice_date, i.balance if i.balance is not None else i.amount)
-                for i in invoices
-                if i.on_hold and not i.is_paid
-            ],
-        ),
-        _group(
-            "Purchase orders still New",
-            [(o, o.order_date, o.total) for o in orders if o.status is OrderStatus.NEW],
-        ),
-    )
-
-
-def _group(
-    title: str, entries: Sequence[tuple[APInvoice | PurchaseOrder, date | None, Decimal]]
-) -> PendingGroup:
-    ordered = sorted(entries, key=lambda entry: (entry[1] is None, entry[1] or date.min))
-    return PendingGroup(
-        title=title,
-        count=len(entries),
-        total=sum((amount for _, _, amount in entries), Decimal(0)),
-        oldest=tuple(
-            PendingItem(record.company, _label(record), amount, since)
-            for record, since, amount in ordered[:MAX_PENDING_OLDEST]
-        ),
-    )
-
-
-def _label(record: APInvoice | PurchaseOrder) -> str:
-    if isinstance(record, APInvoice):
-        return f"{record.vendor_display} invoice {record.invoice_no}"
-    return f"PO {record.po_no}, {record.vendor_display}"
 
 
 async def _dead_letters(session: AsyncSession, team_id: str) -> tuple[DeadLetterRow, ...]:

@@ -17,10 +17,8 @@ from bolt_app.blocks.messages import (
     build_gl_account_message,
     build_gl_register_message,
     build_purchase_order_message,
-    escape,
-    mention_text,
-    truncate,
 )
+from bolt_app.blocks.text import escape, mention_text, truncate
 from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
 
 

@@ -4,7 +4,8 @@ Jobs come from the database, not from start-up configuration: `reconcile` re-rea
 routes and pause flags (every 30 seconds by default) and adds, reschedules or removes jobs, so
 `workspace apply` or an App Home change takes effect without a restart. Interval triggers are
 anchored at a fixed instant, so every worker process computes the same due times and the poll
-lease lets exactly one of them run each.
+lease lets exactly one of them run each. Each channel's `[[reminders]]` is a job too
+(`ReminderService.send`), on the same triggers, claimed per due time in the same way.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bolt_app.polling.reminders import ReminderService
 from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey
-from bolt_app.storage.tables import sage_connections, schedules
+from bolt_app.storage.workspaces import all_reminders, stored_schedule_texts, stored_zones
 from bolt_app.workspace.schedule import (
     DEFAULT_SCHEDULES,
     CronSchedule,
@@ -73,23 +74,33 @@ class JobSpec:
         return f"poll:{self.key.team_id}:{self.key.company}:{self.key.record_type}"
 
 
+@dataclass(frozen=True, slots=True)
+class ReminderSpec:
+    """One channel's reminder; its cron line is read in the Sage server's zone, as polls are."""
+
+    team_id: str
+    channel_id: str
+    schedule: Schedule
+    zone: ZoneInfo
+
+    @property
+    def job_id(self) -> str:
+        return f"reminder:{self.team_id}:{self.channel_id}"
+
+
 async def load_schedules(
     session: AsyncSession, team_ids: set[str]
 ) -> dict[str, tuple[dict[str, Schedule], ZoneInfo]]:
     """{team: ({record type: schedule}, agent zone)}, defaults filled in."""
     zones = {
         team: ZoneInfo(zone)
-        for team, zone in await session.execute(
-            sa.select(sage_connections.c.team_id, sage_connections.c.timezone)
-        )
+        for team, zone in (await stored_zones(session)).items()
         if team in team_ids
     }
     stored: dict[str, dict[str, Schedule]] = {
         team: {str(rt): schedule for rt, schedule in DEFAULT_SCHEDULES.items()} for team in zones
     }
-    for team, record_type, text in await session.execute(
-        sa.select(schedules.c.team_id, schedules.c.record_type, schedules.c.schedule)
-    ):
+    for team, record_type, text in await stored_schedule_texts(session):
         if team in stored:
             stored[team][record_type] = parse_schedule(text)
     return {team: (stored[team], zones[team]) for team in zones}
@@ -106,14 +117,16 @@ class PollScheduler:
         reconcile_every: timedelta = DEFAULT_RECONCILE_EVERY,
         grace: timedelta = timedelta(seconds=60),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reminders: ReminderService | None = None,
     ) -> None:
         self._service = service
+        self._reminders = reminders
         self._sessions = session_factory
         self._reconcile_every = reconcile_every
         self._grace = grace
         self._now = now
         self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._specs: dict[str, JobSpec] = {}
+        self._specs: dict[str, JobSpec | ReminderSpec] = {}
 
     @property
     def running(self) -> bool:
@@ -121,7 +134,7 @@ class PollScheduler:
         return self._scheduler.running
 
     @property
-    def specs(self) -> dict[str, JobSpec]:
+    def specs(self) -> dict[str, JobSpec | ReminderSpec]:
         """The jobs currently scheduled, by job id."""
         return dict(self._specs)
 
@@ -129,15 +142,23 @@ class PollScheduler:
         job = self._scheduler.get_job(job_id)
         return None if job is None else job.next_run_time
 
-    async def desired(self) -> dict[str, JobSpec]:
+    async def desired(self) -> dict[str, JobSpec | ReminderSpec]:
         keys = await self._service.targets()
         async with self._sessions() as session:
-            team_schedules = await load_schedules(session, {key.team_id for key in keys})
-        specs = {}
+            reminders = await all_reminders(session) if self._reminders else []
+            team_schedules = await load_schedules(
+                session, {key.team_id for key in keys} | {team for team, _ in reminders}
+            )
+        specs: dict[str, JobSpec | ReminderSpec] = {}
         for key in keys:
             by_type, zone = team_schedules[key.team_id]
             spec = JobSpec(key, by_type[str(key.record_type)], zone)
             specs[spec.job_id] = spec
+        for team, reminder in reminders:
+            if team in team_schedules:  # no zone until Sage is connected
+                zone = team_schedules[team][1]
+                spec = ReminderSpec(team, reminder.channel, reminder.schedule, zone)
+                specs[spec.job_id] = spec
         return specs
 
     async def reconcile(self) -> None:
@@ -151,10 +172,14 @@ class PollScheduler:
             if self._specs.get(job_id) == spec:
                 continue
             trigger = trigger_for(spec.schedule, spec.zone)
+            if isinstance(spec, ReminderSpec):
+                run, args = self._run_reminder, [spec, trigger]
+            else:
+                run, args = self._run_job, [spec.key, trigger]
             self._scheduler.add_job(
-                self._run_job,
+                run,
                 trigger,
-                args=[spec.key, trigger],
+                args=args,
                 id=job_id,
                 replace_existing=True,
                 max_instances=1,
@@ -167,6 +192,11 @@ class PollScheduler:
     async def _run_job(self, key: PollKey, trigger: BaseTrigger) -> None:
         outcome = await self._service.poll(key, due=due_time(trigger, self._now(), self._grace))
         log.log(logging.WARNING if outcome.error else logging.INFO, "poll %s", outcome.describe())
+
+    async def _run_reminder(self, spec: ReminderSpec, trigger: BaseTrigger) -> None:
+        assert self._reminders is not None  # only scheduled with a reminder service
+        due = due_time(trigger, self._now(), self._grace)
+        await self._reminders.send(spec.team_id, spec.channel_id, due=due)
 
     async def run(self, stop: asyncio.Event) -> None:
         self._scheduler.start()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.polling.tables import poll_states, seen_records
+from bolt_app.polling.tables import poll_states, reminder_runs, seen_records
 from sage.records import RecordType
 
 _IN_CHUNK = 500
@@ -259,3 +259,34 @@ async def save_seen(
             **values,
         )
     )
+
+
+async def claim_reminder(
+    session: AsyncSession, team_id: str, channel_id: str, due: datetime
+) -> bool:
+    """True for exactly one caller per (channel, due time): the one that posts the reminder.
+
+    The first claim inserts the row (a second insert fails on the primary key); later ones are
+    one conditional UPDATE, atomic on SQLite and PostgreSQL alike, as the poll lease is.
+    """
+    where = sa.and_(reminder_runs.c.team_id == team_id, reminder_runs.c.channel_id == channel_id)
+    result = await session.execute(
+        sa.update(reminder_runs)
+        .where(where)
+        .where(reminder_runs.c.last_due_at < due)
+        .values(last_due_at=due)
+    )
+    if result.rowcount == 1:
+        return True
+    if await session.scalar(sa.select(sa.func.count()).where(where)):
+        return False
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                sa.insert(reminder_runs).values(
+                    team_id=team_id, channel_id=channel_id, last_due_at=due
+                )
+            )
+    except IntegrityError:
+        return False  # another worker claimed it first
+    return True

@@ -48,3 +48,14 @@ seen_records = sa.Table(
     sa.Column("first_seen_at", AwareDateTime, nullable=False),
     sa.Column("changed_at", AwareDateTime, nullable=False),
 )
+
+# When each channel's reminder last went out (Alembic revision 0005_reminders): claiming a due
+# time here lets exactly one worker post it. Kept apart from the `reminders` configuration,
+# which `workspace apply` rewrites, so re-applying a file never makes a reminder go out twice.
+reminder_runs = sa.Table(
+    "reminder_runs",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("last_due_at", AwareDateTime, nullable=False),
+)

@@ -74,6 +74,9 @@ def build_runtime(
         now=now,
         metrics=metrics,
         audit_retention=timedelta(days=settings.audit_retention_days),
+        slack_refreshed_client_for_team=client_factory(
+            base_url=settings.slack_api_url, token_for_team=slack.refreshed_token_for_team
+        ),
     )
     return Runtime(settings, engine, sessions, box, now, worker_id, metrics, slack, pipeline)
 

@@ -1,5 +1,6 @@
 """What a process does besides polling and delivering: mirror the database into the gauges of
-/metrics, and prune the audit trail past its retention once a day."""
+/metrics, forget expired OAuth states, and once a day prune the audit trail and the messages
+sent before the audit retention."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.delivery.outbox import queue_depth
+from bolt_app.delivery.store import prune_sent_deliveries
 from bolt_app.metrics import Metrics
 from bolt_app.polling.store import last_successes
+from bolt_app.slack.installations import delete_expired_oauth_states
 from bolt_app.storage.audit import prune_audit_events
 
 log = logging.getLogger(__name__)
@@ -27,7 +30,8 @@ async def refresh_gauges(metrics: Metrics, session: AsyncSession) -> None:
 
 
 class Housekeeping:
-    """Every `interval`: refresh the gauges; once a day: prune audit events past `retention`."""
+    """Every `interval`: refresh the gauges and drop expired OAuth states; once a day: prune
+    audit events and sent messages past `audit_retention`."""
 
     def __init__(
         self,
@@ -59,10 +63,18 @@ class Housekeeping:
         async with self._sessions.begin() as session:
             if self._metrics is not None:
                 await refresh_gauges(self._metrics, session)
+            await delete_expired_oauth_states(session, now=now)
             if self.audit_retention is not None and (
                 self._last_prune is None or now - self._last_prune >= timedelta(days=1)
             ):
-                pruned = await prune_audit_events(session, before=now - self.audit_retention)
+                before = now - self.audit_retention
+                events = await prune_audit_events(session, before=before)
+                sent = await prune_sent_deliveries(session, before=before)
                 self._last_prune = now
-                if pruned:
-                    log.info("pruned %d audit events older than %s", pruned, self.audit_retention)
+                if events or sent:
+                    log.info(
+                        "pruned %d audit events and %d sent messages older than %s",
+                        events,
+                        sent,
+                        self.audit_retention,
+                    )

@@ -20,6 +20,7 @@ from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.worker import DeliveryWorker, DrainReport
 from bolt_app.metrics import Metrics
 from bolt_app.polling.outcome import PollOutcome
+from bolt_app.polling.reminders import ReminderService
 from bolt_app.polling.scheduler import PollScheduler
 from bolt_app.polling.service import PollService
 from bolt_app.runtime.clock import utc_now
@@ -61,11 +62,14 @@ def build_pipeline(
     audit_retention: timedelta | None = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS),
     rng: random.Random | None = None,
     pacing_interval: timedelta = timedelta(seconds=1),
+    slack_refreshed_client_for_team: SlackClientFactory | None = None,
 ) -> Pipeline:
     service = PollService(sessions, box=box, now=now, owner=worker_id, metrics=metrics)
     return Pipeline(
         service=service,
-        scheduler=PollScheduler(service, sessions, now=now),
+        scheduler=PollScheduler(
+            service, sessions, now=now, reminders=ReminderService(sessions, now=now)
+        ),
         worker=DeliveryWorker(
             sessions,
             slack_client_for_team,
@@ -74,6 +78,7 @@ def build_pipeline(
             worker_id=worker_id,
             metrics=metrics,
             pacing_interval=pacing_interval,
+            refreshed_client_for_team=slack_refreshed_client_for_team,
         ),
         housekeeping=Housekeeping(
             sessions, clock=now, metrics=metrics, audit_retention=audit_retention

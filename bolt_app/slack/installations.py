@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
@@ -29,12 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
 from bolt_app.errors import MLConnectorError
-from bolt_app.storage.tables import slack_bots, slack_installations, slack_oauth_states, workspaces
+from bolt_app.storage.tables import slack_bots, slack_installations, slack_oauth_states
+from bolt_app.storage.workspaces import stored_bot_token
 
 _INSTALLATION_SECRETS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 _BOT_SECRETS = ("bot_token", "bot_refresh_token")
 # Refresh a rotating token this long before it expires (Bolt's default as well).
 TOKEN_REFRESH_MARGIN_MINUTES = 120
+# A margin longer than any token lives (Slack grants 12 hours): the rotator refreshes at once.
+FORCE_REFRESH_MINUTES = 10 * 365 * 24 * 60
 OAUTH_STATE_SECONDS = 600
 
 
@@ -62,6 +67,17 @@ class _SchemaOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
     @classmethod
     def build_oauth_states_table(cls, metadata: sa.MetaData, table_name: str) -> sa.Table:
         return slack_oauth_states
+
+
+async def delete_expired_oauth_states(session: AsyncSession, *, now: datetime) -> int:
+    """Forget `state` values past Slack's 10-minute window; each unfinished visit to
+    /slack/install leaves one, and nothing else removes it. Returns how many went."""
+    result = await session.execute(
+        sa.delete(slack_oauth_states).where(
+            slack_oauth_states.c.expire_at <= normalize_datetime_for_db(now)
+        )
+    )
+    return result.rowcount or 0
 
 
 def build_state_store(engine: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
@@ -223,13 +239,7 @@ class SlackClients:
             if installation is not None and installation.bot_token is not None:
                 return await self._fresh_bot_token(installation)
         async with self._sessions() as session:
-            stored = (
-                await session.execute(
-                    sa.select(workspaces.c.bot_token_encrypted).where(
-                        workspaces.c.team_id == team_id
-                    )
-                )
-            ).scalar_one_or_none()
+            stored = await stored_bot_token(session, team_id)
         if stored is not None:
             return self._box.decrypt(stored)
         if self._default_token is not None:
@@ -239,18 +249,37 @@ class SlackClients:
             "set bot_token in its workspace file, or set SLACK_BOT_TOKEN."
         )
 
+    async def refreshed_token_for_team(self, team_id: str) -> str:
+        """A new bot token for a workspace whose rotating token Slack answered `token_expired`.
+
+        Refreshed whatever its recorded expiry says: Slack is the judge of that, and the clock
+        that stored the expiry may be off. Raises `SlackTokenRefreshFailed` when the token does
+        not rotate or Slack refuses the refresh token; only a reinstall helps then."""
+        installation = (
+            None
+            if self.installation_store is None
+            else await self.installation_store.find_installation_for_team(team_id)
+        )
+        if installation is None or installation.bot_refresh_token is None or self._rotator is None:
+            raise SlackTokenRefreshFailed(
+                f"The Slack token of workspace {team_id} expired and is not a rotating token "
+                "that can be refreshed; reinstall the app."
+            )
+        return await self._fresh_bot_token(installation, margin_minutes=FORCE_REFRESH_MINUTES)
+
     async def for_team(self, team_id: str) -> AsyncWebClient:
         """A client whose token may post to `team_id` now."""
         return self.client(await self.token_for_team(team_id))
 
-    async def _fresh_bot_token(self, installation: Installation) -> str:
+    async def _fresh_bot_token(
+        self, installation: Installation, *, margin_minutes: int = TOKEN_REFRESH_MARGIN_MINUTES
+    ) -> str:
         """Rotate like Bolt's authorize does, saving the whole installation."""
         if installation.bot_refresh_token is None or self._rotator is None:
             return installation.bot_token
         try:
             refreshed = await self._rotator.perform_token_rotation(
-                installation=installation,
-                minutes_before_expiration=TOKEN_REFRESH_MARGIN_MINUTES,
+                installation=installation, minutes_before_expiration=margin_minutes
             )
         except SlackTokenRotationError as error:
             raise SlackTokenRefreshFailed(

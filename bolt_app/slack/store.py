@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.delivery.store import resume_workspace
 from bolt_app.storage.audit import record_audit_event
-from bolt_app.storage.tables import slack_event_receipts, workspaces
+from bolt_app.storage.tables import slack_event_receipts
+from bolt_app.storage.workspaces import ensure_workspace, forget_bot_token_and_pause
 from bolt_app.workspace.model import TOKEN_PAUSE_REASONS, UNINSTALLED
 
 # Slack retries an event for about an hour; a receipt older than this can no longer matter.
@@ -44,18 +45,7 @@ async def record_install(
     session: AsyncSession, *, team_id: str, installer: str | None, now: datetime
 ) -> None:
     """A workspace installed the app: create it, or resume it if lost tokens had paused it."""
-    paused_reason = (
-        await session.execute(
-            sa.select(workspaces.c.paused_reason).where(workspaces.c.team_id == team_id)
-        )
-    ).one_or_none()
-    if paused_reason is None:
-        await session.execute(
-            sa.insert(workspaces).values(
-                team_id=team_id, paused=False, created_at=now, updated_at=now
-            )
-        )
-    elif paused_reason[0] in TOKEN_PAUSE_REASONS:
+    if await ensure_workspace(session, team_id, now=now) in TOKEN_PAUSE_REASONS:
         await resume_workspace(session, team_id, now=now, actor="slack")
     await record_audit_event(
         session,
@@ -71,11 +61,7 @@ async def record_uninstall(
     session: AsyncSession, *, team_id: str, reason: str, now: datetime
 ) -> None:
     """The app lost its tokens: forget the workspace file's token and pause every poll."""
-    await session.execute(
-        sa.update(workspaces)
-        .where(workspaces.c.team_id == team_id)
-        .values(paused=True, paused_reason=reason, bot_token_encrypted=None, updated_at=now)
-    )
+    await forget_bot_token_and_pause(session, team_id, reason, now=now)
     await record_audit_event(
         session,
         team_id=team_id,

@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS
-from bolt_app.blocks.messages import escape, truncate
+from bolt_app.blocks.kit import text_length
+from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.blocks.text import escape, truncate
 from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from sage.records import RecordType
 
 _RESERVED_BLOCKS = 4  # header, queue, overflow note, divider
 _MAX_ERROR_CHARS = 300
+_RESERVED_TEXT = 500  # the overflow note and the queue line
 
 
 def _when(moment: datetime | None, *, never: str = "never") -> str:
@@ -51,7 +53,7 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                     "type": "mrkdwn",
                     "text": ":double_vertical_bar: *Polling is paused* for this workspace"
                     + (
-                        f" ({escape(status.paused_reason)})."
+                        f" ({truncate(escape(status.paused_reason), _MAX_ERROR_CHARS)})."
                         if getattr(status, "paused_reason", None)
                         else "."
                     ),
@@ -62,6 +64,8 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
     resources = sorted(
         status.resources, key=lambda r: (r.company, list(RecordType).index(r.record_type))
     )
+    budget = MAX_MESSAGE_BLOCKS_TEXT - _RESERVED_TEXT - text_length(blocks)
+    shown = 0
     for resource in resources[:room]:
         error = resource.last_error
         fields = [
@@ -82,17 +86,20 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                 else ":white_check_mark: none"
             ),
         ]
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{escape(resource.company)} · "
-                    f"{RECORD_TYPE_LABELS[resource.record_type]}*",
-                },
-                "fields": [{"type": "mrkdwn", "text": field} for field in fields],
-            }
-        )
+        block = {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{escape(resource.company)} · "
+                f"{RECORD_TYPE_LABELS[resource.record_type]}*",
+            },
+            "fields": [{"type": "mrkdwn", "text": field} for field in fields],
+        }
+        budget -= text_length(block)
+        if budget < 0:  # the rest would take the message past Slack's total text
+            break
+        blocks.append(block)
+        shown += 1
     if not resources:
         blocks.append(
             {
@@ -103,14 +110,14 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                 },
             }
         )
-    if len(resources) > room:
+    if len(resources) > shown:
         blocks.append(
             {
                 "type": "context",
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"…and {len(resources) - room} more; "
+                        "text": f"…and {len(resources) - shown} more; "
                         "`ml-connector status` lists them all.",
                     }
                 ],

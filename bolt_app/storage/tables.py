@@ -247,3 +247,17 @@ polling_settings = sa.Table(
     ),
     sa.Column("backfill_days", sa.Integer, nullable=True),
 )
+
+# The workspace file's `[[reminders]]` (Alembic revision 0005_reminders): one per channel.
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("schedule", sa.String(64), nullable=False),
+    sa.Column("include", sa.JSON, nullable=False),  # section names, in message order
+    sa.Column("due_within_days", sa.Integer, nullable=False),
+    sa.Column("new_after_days", sa.Integer, nullable=False),
+    sa.Column("always", sa.Boolean, nullable=False),
+)

@@ -22,6 +22,7 @@ from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import (
     channel_routes,
     polling_settings,
+    reminders,
     routing_rules,
     sage_connections,
     schedules,
@@ -29,8 +30,9 @@ from bolt_app.storage.tables import (
     workspaces,
 )
 from bolt_app.workspace.model import PollingSettings, WorkspaceConfig
+from bolt_app.workspace.reminders import Reminder, ReminderSection
 from bolt_app.workspace.rules import RoutingRule
-from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
+from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, CronSchedule, parse_schedule
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 
@@ -113,12 +115,72 @@ async def clear_pause(session: AsyncSession, team_id: str, *, now: datetime) -> 
     return result.rowcount == 1
 
 
+async def ensure_workspace(session: AsyncSession, team_id: str, *, now: datetime) -> str | None:
+    """Create an empty, running workspace for `team_id` unless one exists; returns the existing
+    workspace's pause reason (None when it was created or is running)."""
+    row = (
+        await session.execute(
+            sa.select(workspaces.c.paused_reason).where(workspaces.c.team_id == team_id)
+        )
+    ).one_or_none()
+    if row is None:
+        await session.execute(
+            sa.insert(workspaces).values(
+                team_id=team_id, paused=False, created_at=now, updated_at=now
+            )
+        )
+        return None
+    return row[0]
+
+
+async def forget_bot_token_and_pause(
+    session: AsyncSession, team_id: str, reason: str, *, now: datetime
+) -> None:
+    """The app lost its tokens: drop the workspace file's token and pause with `reason`."""
+    await session.execute(
+        sa.update(workspaces)
+        .where(workspaces.c.team_id == team_id)
+        .values(paused=True, paused_reason=reason, bot_token_encrypted=None, updated_at=now)
+    )
+
+
+async def stored_bot_token(session: AsyncSession, team_id: str) -> str | None:
+    """The workspace file's bot token as stored (a SecretBox token), or None."""
+    return (
+        await session.execute(
+            sa.select(workspaces.c.bot_token_encrypted).where(workspaces.c.team_id == team_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def stored_zones(session: AsyncSession) -> dict[str, str]:
+    """Team ID -> the Sage server's time zone name, for every team with a Sage connection."""
+    rows = await session.execute(sa.select(sage_connections.c.team_id, sage_connections.c.timezone))
+    return dict(rows.all())
+
+
+async def stored_schedule_texts(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(team ID, record type value, schedule text) of every schedule set explicitly."""
+    rows = await session.execute(
+        sa.select(schedules.c.team_id, schedules.c.record_type, schedules.c.schedule)
+    )
+    return [tuple(row) for row in rows.all()]
+
+
 async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
     """The company codes of the team's Sage connection; none until one is configured."""
     companies = await session.scalar(
         sa.select(sage_connections.c.companies).where(sage_connections.c.team_id == team_id)
     )
     return list(companies or [])
+
+
+async def stored_zone(session: AsyncSession, team_id: str) -> ZoneInfo | None:
+    """The Sage server's time zone of the team's connection; None until one is configured."""
+    zone = await session.scalar(
+        sa.select(sage_connections.c.timezone).where(sage_connections.c.team_id == team_id)
+    )
+    return None if zone is None else ZoneInfo(zone)
 
 
 async def stored_channels(session: AsyncSession, team_id: str) -> dict[str, str]:
@@ -209,6 +271,7 @@ async def load_workspace(
         bot_token=None if token is None else box.decrypt(token),
         rules=polling.rules,
         backfill_days=polling.backfill_days,
+        reminders=await load_reminders(session, team_id),
     )
 
 
@@ -270,6 +333,7 @@ async def apply_workspace(
     await store_polling_settings(
         session, team_id, PollingSettings(config.rules, config.backfill_days)
     )
+    await store_reminders(session, team_id, config.reminders)
     outcome = ApplyOutcome.CREATED if existing is None else ApplyOutcome.UPDATED
     changed = changed_fields(existing, config)
     await record_audit_event(
@@ -295,6 +359,8 @@ def changed_fields(old: WorkspaceConfig | None, new: WorkspaceConfig) -> list[st
         names.append("rules")
     if old is None or old.backfill_days != new.backfill_days:
         names.append("backfill_days")
+    if old is None or old.reminders != new.reminders:
+        names.append("reminders")
     old_connection = None if old is None else old.connection
     for name in _CONNECTION_FIELDS:
         before = None if old_connection is None else getattr(old_connection, name)
@@ -397,3 +463,53 @@ def _rule_row(team_id: str, position: int, rule: RoutingRule) -> Mapping[str, ob
         "min_amount": None if rule.min_amount is None else str(rule.min_amount),
         "mention": rule.mention,
     }
+
+
+async def load_reminders(session: AsyncSession, team_id: str) -> tuple[Reminder, ...]:
+    rows = await session.execute(
+        sa.select(reminders).where(reminders.c.team_id == team_id).order_by(reminders.c.position)
+    )
+    return tuple(_reminder_from_row(row) for row in rows)
+
+
+async def all_reminders(session: AsyncSession) -> list[tuple[str, Reminder]]:
+    """(team ID, reminder) of every workspace, for the scheduler."""
+    rows = await session.execute(
+        sa.select(reminders).order_by(reminders.c.team_id, reminders.c.position)
+    )
+    return [(row.team_id, _reminder_from_row(row)) for row in rows]
+
+
+async def store_reminders(
+    session: AsyncSession, team_id: str, configured: tuple[Reminder, ...]
+) -> None:
+    """Replaces the team's reminders (workspace apply, App Home)."""
+    await session.execute(sa.delete(reminders).where(reminders.c.team_id == team_id))
+    if configured:
+        await session.execute(
+            sa.insert(reminders),
+            [
+                {
+                    "team_id": team_id,
+                    "channel_id": reminder.channel,
+                    "position": position,
+                    "schedule": str(reminder.schedule),
+                    "include": [str(section) for section in reminder.include],
+                    "due_within_days": reminder.due_within_days,
+                    "new_after_days": reminder.new_after_days,
+                    "always": reminder.always,
+                }
+                for position, reminder in enumerate(configured)
+            ],
+        )
+
+
+def _reminder_from_row(row) -> Reminder:
+    return Reminder(
+        channel=row.channel_id,
+        schedule=CronSchedule(row.schedule),
+        include=tuple(ReminderSection(name) for name in row.include),
+        due_within_days=row.due_within_days,
+        new_after_days=row.new_after_days,
+        always=bool(row.always),
+    )

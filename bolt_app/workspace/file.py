@@ -16,15 +16,16 @@ from typing import Any
 
 from bolt_app.errors import ConfigError
 from bolt_app.workspace.model import WorkspaceConfig
+from bolt_app.workspace.reminders import parse_reminders
 from bolt_app.workspace.rules import parse_rules
 from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
 from bolt_app.workspace.values import (
     check_agent_url,
-    check_backfill_days,
     check_bot_token,
     check_certificates,
     check_channel_id,
     check_company,
+    check_days,
     check_key_pair,
     check_pin,
     check_record_url,
@@ -37,7 +38,17 @@ from sage.records import RecordType
 
 _SECTIONS: dict[str | None, frozenset[str]] = {
     None: frozenset(
-        {"team_id", "bot_token", "admins", "sage", "channels", "schedule", "rules", "backfill_days"}
+        {
+            "team_id",
+            "bot_token",
+            "admins",
+            "sage",
+            "channels",
+            "schedule",
+            "rules",
+            "backfill_days",
+            "reminders",
+        }
     ),
     "sage": frozenset(
         {
@@ -117,9 +128,10 @@ class _Reader:
                 f"schedule.{key}", self.as_str(value, f"schedule.{key}"), parse_schedule
             )
         rules = parse_rules(raw.get("rules"), source=str(self.path))
+        reminders = parse_reminders(raw.get("reminders"), source=str(self.path))
         backfill_days = None
         if "backfill_days" in raw:
-            backfill_days = self.checked("backfill_days", raw["backfill_days"], check_backfill_days)
+            backfill_days = self.checked("backfill_days", raw["backfill_days"], check_days)
         return WorkspaceConfig(
             team_id=team_id,
             connection=connection,
@@ -129,6 +141,7 @@ class _Reader:
             bot_token=bot_token,
             rules=rules,
             backfill_days=backfill_days,
+            reminders=reminders,
         )
 
     def connection(self, sage: dict[str, Any]) -> ConnectionSettings:

@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bolt_app.workspace.reminders import Reminder
 from bolt_app.workspace.rules import RoutingRule
 from bolt_app.workspace.schedule import Schedule
 from sage.connection import ConnectionSettings
 from sage.records import RecordType
 
 # Why a workspace's delivery is paused when Slack refused its token: the app was uninstalled,
-# its tokens revoked, or Slack answered one of these auth errors. A reinstall lifts these.
+# its tokens revoked, Slack answered one of these auth errors, or an expired token could not be
+# refreshed. A reinstall lifts these.
 UNINSTALLED = "uninstalled"
 TOKENS_REVOKED = "tokens_revoked"
+TOKEN_EXPIRED = "token_expired"
 SLACK_AUTH_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
-TOKEN_PAUSE_REASONS = frozenset({UNINSTALLED, TOKENS_REVOKED, *SLACK_AUTH_ERRORS})
+TOKEN_PAUSE_REASONS = frozenset({UNINSTALLED, TOKENS_REVOKED, TOKEN_EXPIRED, *SLACK_AUTH_ERRORS})
 
 
 def paused_by(user_id: str) -> str:
@@ -47,3 +50,4 @@ class WorkspaceConfig:
     bot_token: str | None = field(default=None, repr=False)
     rules: tuple[RoutingRule, ...] = ()  # [[rules]]: extra channels and mentions
     backfill_days: int | None = None  # first connection replays this many days
+    reminders: tuple[Reminder, ...] = ()  # [[reminders]]: what is waiting, on a schedule

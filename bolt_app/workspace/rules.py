@@ -8,14 +8,16 @@ user-group IDs, so no Sage text can ever become a ping.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from bolt_app.errors import ConfigError
-from bolt_app.workspace.values import CHANNEL_ID, USER_GROUP_ID
+from bolt_app.workspace.values import CHANNEL_ID, USER_GROUP_ID, check_min_amount, check_warehouse
 from sage.records import GLRegister, PurchaseOrder, RecordType
 
+_T = TypeVar("_T")
 _RULE_KEYS = {"record_type", "channel", "warehouse", "min_amount", "mention"}
 
 
@@ -83,19 +85,23 @@ def _parse_rule(item: object, where: str) -> RoutingRule:
     if channel is None and mention is None:
         raise ConfigError(f"{where} needs a channel, a mention, or both")
     warehouse = _optional_str(item, "warehouse", where)
-    if warehouse is not None and record_type is not RecordType.PURCHASE_ORDER:
-        raise ConfigError(f"{where}.warehouse applies to purchase_order rules only")
+    if warehouse is not None:
+        if record_type is not RecordType.PURCHASE_ORDER:
+            raise ConfigError(f"{where}.warehouse applies to purchase_order rules only")
+        warehouse = _checked(check_warehouse, warehouse, f"{where}.warehouse")
     min_amount = None
     if "min_amount" in item:
         if record_type is RecordType.GL_ACCOUNT:
             raise ConfigError(f"{where}.min_amount does not apply to gl_account rules")
-        try:
-            min_amount = Decimal(str(item["min_amount"]))
-        except InvalidOperation:
-            raise ConfigError(f"{where}.min_amount must be a number") from None
-        if isinstance(item["min_amount"], bool) or not min_amount.is_finite():
-            raise ConfigError(f"{where}.min_amount must be a number")
+        min_amount = _checked(check_min_amount, item["min_amount"], f"{where}.min_amount")
     return RoutingRule(record_type, channel, warehouse, min_amount, mention)
+
+
+def _checked(checker: Callable[[Any], _T], value: object, where: str) -> _T:
+    try:
+        return checker(value)
+    except ValueError as error:
+        raise ConfigError(f"{where} {error}") from None
 
 
 def _optional_str(item: Mapping, name: str, where: str) -> str | None:

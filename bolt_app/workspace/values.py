@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,18 +18,37 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from bolt_app.workspace.schedule import CronSchedule, parse_schedule
 from sage.client import COMPANY_CODE, normalise_pin
+from sage.parsing import MAX_AMOUNT_DIGITS
 
 TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 RECORD_URL_FIELDS = frozenset({"company", "resource", "record_key"})
+WAREHOUSE_CODE = re.compile(r"[A-Z0-9]{1,3}")
+MAX_MIN_AMOUNT = Decimal(10) ** (MAX_AMOUNT_DIGITS - 2)
 
 
-def check_backfill_days(value: object) -> int:
+def check_days(value: object) -> int:
+    """A count of days from 0 to 366 (backfill, reminder thresholds)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
         raise ValueError("must be a whole number of days from 0 to 366")
+    return value
+
+
+def check_cron_line(value: str) -> CronSchedule:
+    """A five-field cron line: something that happens at a time of day, not every few minutes."""
+    schedule = parse_schedule(value)
+    if not isinstance(schedule, CronSchedule):
+        raise ValueError(f"{value!r} is a duration; give a cron line such as '0 8 * * 1-5'")
+    return schedule
+
+
+def check_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
     return value
 
 
@@ -110,6 +130,31 @@ def check_record_url(value: str) -> str:
             f"unknown placeholder {{{sorted(unknown)[0]}}} (use {{company}}, {{resource}}, {{record_key}})"
         )
     return value
+
+
+def check_warehouse(value: str) -> str:
+    """A Sage 100 warehouse code as records carry it: up to three letters and digits."""
+    if not WAREHOUSE_CODE.fullmatch(value):
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        raise ValueError(
+            f"{shown!r} is not a Sage warehouse code (up to three upper-case letters and "
+            "digits, such as 000 or EST)"
+        )
+    return value
+
+
+def check_min_amount(value: object) -> Decimal:
+    """A rule's minimum amount: a plain number within what a Sage amount can be (18 digits,
+    two of them cents), so it compares, prints and stores like the amounts it is matched to."""
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        amount = None
+    if isinstance(value, bool) or amount is None or not amount.is_finite():
+        raise ValueError("must be a number such as 5000 or 1250.50")
+    if abs(amount) >= MAX_MIN_AMOUNT:
+        raise ValueError(f"must be below {MAX_MIN_AMOUNT:,}, the largest Sage amount")
+    return amount
 
 
 def check_timezone(value: str) -> ZoneInfo:

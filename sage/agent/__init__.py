@@ -9,4 +9,6 @@ service      listings, single records and key listings over the readers, with a 
 server       the HTTPS app (mTLS and/or API keys) on the embedded uvicorn server
 config       agent.toml
 check        `agent check`: one pass/fail line per thing an IT admin can fix
+hosting      `serve` until stopped: for `agent serve` and the Windows service (no pywin32)
+windows_service  the pywin32 service host around hosting.AgentHost (pywin32 passed in)
 """

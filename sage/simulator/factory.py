@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from sage.agent.readers import AP_INVOICES, GL_POSTINGS, record_key
 from sage.simulator.catalog import (
     ACCOUNTS,
     AP,
@@ -27,9 +28,12 @@ from sage.simulator.catalog import (
     Account,
     Vendor,
 )
-from sage.simulator.formats import EMPTY_DATES, TimeStyle, money, sage_date, sage_stamp
+from sage.simulator.formats import TimeStyle, money, sage_date, sage_stamp
 
 TAX_RATE = Decimal("0.0825")
+COMMENT_WIDTH = 30  # AP_InvoiceHeader.Comment and PO_PurchaseOrderHeader.Comment
+_ENTERED, _POSTED = AP_INVOICES.sources
+(_POSTING,) = GL_POSTINGS.sources
 
 
 class RecordFactory:
@@ -53,7 +57,9 @@ class RecordFactory:
         return TimeStyle.PLAIN if roll < 0.95 else TimeStyle.TRIMMED
 
     def empty_date(self) -> str:
-        return self.rng.choice(EMPTY_DATES)
+        """An empty date as the agent serves it: ProvideX gives NULL (EnforceNullDate=1) and
+        SQL Server 1753-01-01, and the agent spells both ""."""
+        return ""
 
     def created(self, local: datetime, *, with_updated: bool = True) -> dict[str, str]:
         """The audit fields of a row first written at `local` (Sage server wall clock)."""
@@ -85,7 +91,7 @@ class RecordFactory:
         return value + " " * self.rng.choice((0, 0, 0, 1, 3, 8)) if value else value
 
     def comment(self) -> str:
-        return self.text(self.rng.choice(COMMENTS))
+        return self.text(self.rng.choice(COMMENTS)[:COMMENT_WIDTH])
 
     def vendor(self, company: str) -> Vendor:
         return self.rng.choice(VENDORS[company])
@@ -127,7 +133,7 @@ class RecordFactory:
             "SourceTable": "AP_InvoiceHeader",
             "APDivisionNo": vendor.division,
             "VendorNo": vendor.number,
-            "VendorName": self.text(vendor.name),
+            "VendorName": vendor.name,  # AP_Vendor's, as the agent looks it up
             "InvoiceNo": invoice_no,
             "InvoiceDate": sage_date(invoice_date),
             "InvoiceDueDate": sage_date(invoice_date + timedelta(days=TERMS[vendor.terms])),
@@ -137,21 +143,16 @@ class RecordFactory:
             "PurchaseOrderNo": "",
             "Comment": self.comment(),
         }
-        row["RecordKey"] = self.entered_invoice_key(company, invoice_no)
+        row["RecordKey"] = invoice_key(_ENTERED, row, f"{self._next(company, 'header-seq', 1):06d}")
         row |= self.created(local)
         return self.posted_invoice(company, row, local) if posted else row
-
-    def entered_invoice_key(self, company: str, invoice_no: str) -> str:
-        return f"{invoice_no:<10}{self._next(company, 'header-seq', 1):06d}"
 
     def posted_invoice(self, company: str, entered: dict[str, str], local: datetime) -> dict:
         """The AP_OpenInvoice row an entered invoice becomes when its batch posts."""
         row = {k: v for k, v in entered.items() if not k.startswith(("Date", "Time", "User"))}
         row["SourceTable"] = "AP_OpenInvoice"
-        row["RecordKey"] = (
-            f"{row['APDivisionNo']}{row['VendorNo']:<7}{row['InvoiceNo']:<10}"
-            f"{self._next(company, 'open-seq', 1):06d}"
-        )
+        # AP_OpenInvoice keeps the header's primary key: only the table tag changes.
+        row["RecordKey"] = invoice_key(_POSTED, row, str(entered["RecordKey"])[-6:])
         row["Balance"] = row["InvoiceAmt"]
         row |= self.created(local)
         return row
@@ -178,6 +179,7 @@ class RecordFactory:
             lines.append(
                 {
                     "LineKey": f"{index:06d}",
+                    "LineSeqNo": f"{index:014d}",
                     "ItemCode": item.code,
                     "ItemCodeDesc": self.text(item.description),
                     "WarehouseCode": warehouse,
@@ -198,7 +200,7 @@ class RecordFactory:
             "VendorNo": vendor.number,
             "PurchaseName": self.text(vendor.name),
             "WarehouseCode": warehouse,
-            "ShipToCode": self.rng.choice(("", "", "MAIN", "DOCK2")),
+            "ShipToCode": self.rng.choice(("", "", "MAIN", "DCK2")),
             "RequiredExpireDate": sage_date(order_date + timedelta(days=self.rng.randint(5, 21))),
             "TaxableAmt": money(taxable),
             "NonTaxableAmt": money(non_taxable),
@@ -231,7 +233,7 @@ class RecordFactory:
             raise ValueError("a register has at least two lines")
         register_no = f"{self._next(company, 'register-' + journal, 100):06d}"
         batch_no = f"{self._next(company, 'batch', 1):05d}"
-        module = {"GJ": "G/L", "AP": "A/P", "PO": "P/O"}.get(journal, "G/L")
+        module = {"AP": "AP", "PO": "PO"}.get(journal, "GL")
         credit_account = {"AP": AP, "PO": PO_CLEARING}.get(journal, CASH)
         expense = [a for a in ACCOUNTS[company] if a.group in ("EXPENSES", "COST OF SALES")]
         if entries is None:
@@ -248,22 +250,23 @@ class RecordFactory:
         for index, (account_no, debit, credit) in enumerate(sides, start=1):
             account = self.account(company, account_no)
             at = local + spread * (index - 1) / max(len(sides) - 1, 1)
-            sequence = f"{index:06d}"
             row = {
-                "RecordKey": f"{journal}{register_no}{sequence}",
                 "AccountKey": self.account_key(company, account),
                 "Account": account.account,
-                "AccountDesc": self.text(account.description),
+                "AccountDesc": account.description,  # GL_Account's, as the agent looks it up
                 "PostingDate": sage_date(posting_date),
                 "SourceJournal": journal,
                 "JournalRegisterNo": register_no,
-                "SequenceNo": sequence,
+                "SequenceNo": f"{index:014d}",
                 "PostingComment": self.text(comment),
                 "DebitAmount": money(debit),
                 "CreditAmount": money(credit),
                 "BatchNo": batch_no,
                 "SourceModule": module,
             }
+            row["RecordKey"] = record_key(
+                _POSTING, {name: str(row[name]) for name in _POSTING.table.key}
+            )
             row |= self.created(at, with_updated=False)
             rows.append(row)
         return rows
@@ -288,6 +291,19 @@ class RecordFactory:
         }
         row |= self.created(local)
         return row
+
+
+def invoice_key(source, row: dict[str, str], header_seq: str) -> str:
+    """The agent's RecordKey for an invoice: the table tag and its primary key."""
+    return record_key(
+        source,
+        {
+            "APDivisionNo": row["APDivisionNo"],
+            "VendorNo": row["VendorNo"],
+            "InvoiceNo": row["InvoiceNo"],
+            "HeaderSeqNo": header_seq,
+        },
+    )
 
 
 def business_moment(rng: random.Random, now_local: datetime, days_back: int) -> datetime:

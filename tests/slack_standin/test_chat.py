@@ -64,6 +64,14 @@ async def test_reply_to_an_unknown_thread_is_refused(slack_client):
         ({"channel": AP_CHANNEL, "text": "x", "blocks": [{"type": "sectionn"}]}, "invalid_blocks"),
         ({"channel": AP_CHANNEL, "text": "x", "blocks": [section("y" * 3001)]}, "invalid_blocks"),
         (
+            {
+                "channel": AP_CHANNEL,
+                "text": "x",
+                "blocks": [section("y" * 3000)] * 4 + [section("z")],
+            },
+            "msg_blocks_too_long",
+        ),
+        (
             {"channel": AP_CHANNEL, "text": "x", "metadata": {"event_type": 3}},
             "invalid_metadata_format",
         ),

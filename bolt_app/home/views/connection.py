@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bolt_app.blocks.kit import Block, context, modal, mrkdwn, plain, section
-from bolt_app.blocks.messages import escape
+from bolt_app.blocks.text import escape
 from sage.check import CheckResult
 from sage.connection import AuthMode, ConnectionSettings
 

@@ -21,8 +21,8 @@ from bolt_app.blocks.kit import (
     modal,
     section,
 )
-from bolt_app.blocks.messages import escape, format_date, format_money
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.blocks.text import escape, format_date, format_money
 from sage.records import (
     APInvoice,
     AuditStamps,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from bolt_app.blocks.kit import (
@@ -28,8 +27,9 @@ from bolt_app.blocks.kit import (
     section,
     slack_date,
 )
-from bolt_app.blocks.messages import escape, format_date, format_money, truncate
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.blocks.reminders import PendingGroup, pending_lines
+from bolt_app.blocks.text import escape, format_money, truncate
 from bolt_app.status.model import ResourceStatus
 from bolt_app.status.views import build_not_configured_blocks
 from bolt_app.workspace.rules import RoutingRule
@@ -41,7 +41,6 @@ MAX_STATUS_COMPANIES = 10
 MAX_RULES_SHOWN = 5
 MAX_DEAD_LETTERS_SHOWN = 5
 MAX_DELIVERIES_SHOWN = 10
-MAX_PENDING_OLDEST = 3
 
 # Action ids the listeners answer; `route_<record_type>` is part of docs/interface.md.
 ACTION_POLL_NOW = "poll_now"
@@ -49,6 +48,7 @@ ACTION_TEST_CONNECTION = "test_connection"
 ACTION_EDIT_CONNECTION = "edit_connection"
 ACTION_EDIT_SCHEDULES = "edit_schedules"
 ACTION_MANAGE_RULES = "manage_rules"
+ACTION_MANAGE_REMINDERS = "manage_reminders"
 ACTION_PAUSE = "pause_polling"
 ACTION_RESUME = "resume_polling"
 ACTION_RETRY_DEAD_LETTER = "retry_dead_letter"
@@ -83,24 +83,6 @@ class StatusPanel:
     queue_pending: int
     queue_dead: int
     paused_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PendingItem:
-    company: str
-    label: str  # e.g. "01-AIRWAY invoice 10045" or "PO 0000184, 01-AIRWAY"
-    amount: Decimal
-    since: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class PendingGroup:
-    """Documents waiting in Sage: how many, for how much, and the oldest few."""
-
-    title: str
-    count: int
-    total: Decimal
-    oldest: tuple[PendingItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +231,10 @@ def _rules_panel(rules: Sequence[RoutingRule]) -> list[Block]:
         divider(),
         header(f"Routing rules ({len(rules)})"),
         section(_fit(text)),
-        actions(button("Manage rules", ACTION_MANAGE_RULES)),
+        actions(
+            button("Manage rules", ACTION_MANAGE_RULES),
+            button("Manage reminders", ACTION_MANAGE_REMINDERS),
+        ),
     ]
 
 
@@ -289,13 +274,7 @@ def _status_line(row: ResourceStatus) -> str:
 def _pending_panel(groups: Sequence[PendingGroup]) -> list[Block]:
     blocks: list[Block] = [divider(), header("Pending in Sage 100")]
     for group in groups:
-        lines = [f"*{escape(group.title)}*: {group.count}, {format_money(group.total)}"]
-        for item in group.oldest[:MAX_PENDING_OLDEST]:
-            since = format_date(item.since) if item.since else "undated"
-            lines.append(
-                f"• {escape(item.company)} {escape(item.label)}, {format_money(item.amount)}, since {since}"
-            )
-        blocks.append(section(_fit("\n".join(lines))))
+        blocks.append(section(_fit("\n".join(pending_lines(group)))))
     blocks.append(context("From the records the connector has seen."))
     return blocks
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bolt_app.blocks.kit import Block, button, context, divider, modal, plain, section
+from bolt_app.blocks.kit import Block, button, context, divider, input_block, modal, plain, section
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.home.views.home import describe_rule
 from bolt_app.workspace.rules import RoutingRule
@@ -54,7 +54,7 @@ def build_rules_modal(rules: Sequence[RoutingRule]) -> dict[str, Any]:
     blocks += [
         divider(),
         section("*Add a rule*: records that match also go to the channel, or mention a group."),
-        _input(
+        input_block(
             RULE_RECORD_TYPE,
             "Record type",
             {
@@ -64,10 +64,10 @@ def build_rules_modal(rules: Sequence[RoutingRule]) -> dict[str, Any]:
                 ],
             },
         ),
-        _input(RULE_CHANNEL, "Also post to", {"type": "conversations_select"}),
-        _input(RULE_WAREHOUSE, "Warehouse (purchase orders)", {"type": "plain_text_input"}),
-        _input(RULE_MIN_AMOUNT, "Minimum amount", {"type": "plain_text_input"}),
-        _input(RULE_MENTION, "Mention user group ID (S…)", {"type": "plain_text_input"}),
+        input_block(RULE_CHANNEL, "Also post to", {"type": "conversations_select"}),
+        input_block(RULE_WAREHOUSE, "Warehouse (purchase orders)", {"type": "plain_text_input"}),
+        input_block(RULE_MIN_AMOUNT, "Minimum amount", {"type": "plain_text_input"}),
+        input_block(RULE_MENTION, "Mention user group ID (S…)", {"type": "plain_text_input"}),
     ]
     return modal(
         "Routing rules", blocks, callback_id=RULES_CALLBACK_ID, submit="Add rule", close="Done"
@@ -88,13 +88,3 @@ def read_rule_form(values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         if str(value).strip():
             found[name] = str(value).strip()
     return found
-
-
-def _input(block_id: str, label: str, element: dict[str, Any]) -> Block:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "optional": True,
-        "element": {**element, "action_id": block_id},
-    }

@@ -25,11 +25,9 @@ from bolt_app.blocks.messages import (
     build_gl_register_message,
     build_purchase_order_message,
     describe_change,
-    escape,
-    format_money,
     render_text,
-    truncate,
 )
+from bolt_app.blocks.text import escape, format_money, truncate
 from sage.records import (
     AccountStatus,
     APInvoiceSource,

@@ -125,3 +125,10 @@ def test_backoff_jitter_comes_from_the_injected_rng():
     b = DeliveryPolicy(rng=random.Random(1)).backoff(4)
     c = DeliveryPolicy(rng=random.Random(2)).backoff(4)
     assert a == b != c
+
+
+def test_an_expired_token_is_refreshed_once_then_pauses_the_workspace():
+    p = policy()
+    assert p.decide(failed("token_expired"), FRESH).action is Action.REFRESH_THEN_RETRY
+    again = p.decide(failed("token_expired"), AttemptState(failures=0, token_refreshed=True))
+    assert (again.action, again.reason) == (Action.PAUSE_WORKSPACE, "token_expired")

@@ -339,3 +339,24 @@ async def test_each_unusable_token_answer_pauses_the_workspace(
         ).one()
     assert tuple(paused) == (True, reason)
     assert {r["status"] for r in (await rows(session_factory)).values()} == {"pending"}
+
+
+async def test_blocks_whose_text_adds_up_past_slacks_limit_are_resent_as_plain_text(
+    slack_standin, make_worker, queue, session_factory
+):
+    sections = tuple(
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{n} " + "y" * 2_900}}
+        for n in range(5)
+    )  # each block within its 3,000 characters, 14,500 together
+    await queue(
+        outbound(AP_CHANNEL, "long", message=SlackMessage(text="AP digest", blocks=sections))
+    )
+
+    report = await make_worker().drain()
+
+    assert report.sent == 1 and report.ok
+    first, second = slack_standin.calls_to("chat.postMessage")
+    assert first.error == "msg_blocks_too_long"
+    assert "blocks" not in second.params and second.ok
+    (message,) = slack_standin.posted_messages(AP_CHANNEL)
+    assert (message.text, message.blocks) == ("AP digest", ())

@@ -35,7 +35,8 @@ from bolt_app.storage.workspaces import (
     store_polling_settings,
 )
 from bolt_app.workspace.model import PollingSettings, WorkspaceConfig
-from bolt_app.workspace.schedule import DEFAULT_SCHEDULES
+from bolt_app.workspace.reminders import Reminder, ReminderSection
+from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, CronSchedule
 from mlc_common.certs import write_pki
 from sage.connection import AuthMode, ConnectionSettings
 from sage.parsing import parse_gl_posting
@@ -323,6 +324,7 @@ async def test_connection_modal_stores_secrets_encrypted(
     ("field", "value", "words"),
     [
         ("agent_url", "http://sage01.corp.example", "is not an https:// URL"),
+        ("agent_url", "https://admin:hunter2@sage01.corp.example", "user name or password"),
         ("companies", "ABC, abcd", "is not a three-character company code"),
         ("client_cert", "-----BEGIN CERTIFICATE-----\nnot base64\n", "PEM certificate"),
         ("client_key", "OTHER_KEY", "does not match the certificate"),
@@ -408,6 +410,43 @@ async def test_pause_and_resume_are_stored_and_audited(app, slack_standin, seed,
     await until(lambda: "Polling resumed." in home_text(slack_standin, ADMIN_USER))
     async with sessions() as session:
         assert await session.scalar(sa.select(workspaces.c.paused)) is False
+
+
+async def paused_now(sessions) -> bool:
+    async with sessions() as session:
+        return await session.scalar(sa.select(workspaces.c.paused))
+
+
+async def test_a_click_asks_users_info_once_even_though_the_home_is_redrawn(
+    app, slack_standin, seed, sessions
+):
+    await seed()
+    await click(app, ADMIN_USER, "pause_polling")
+    await until(lambda: "Polling paused." in home_text(slack_standin, ADMIN_USER))
+    assert len(slack_standin.calls_to("users.info")) == 1
+
+
+async def test_an_admin_is_recognised_through_a_rate_limited_users_info(
+    app, slack_standin, seed, sessions
+):
+    await seed()
+    slack_standin.inject("users.info", status=429, retry_after=1)
+    await click(app, ADMIN_USER, "pause_polling")
+    await until(lambda: "Polling paused." in home_text(slack_standin, ADMIN_USER))
+    assert await paused_now(sessions) is True
+    assert [call.status for call in slack_standin.calls_to("users.info")] == [429, 200]
+
+
+async def test_a_rate_limit_past_the_clicks_budget_changes_nothing_and_says_why(
+    app, slack_standin, seed, sessions
+):
+    await seed()
+    slack_standin.inject("users.info", status=429, retry_after=30)
+    await click(app, ADMIN_USER, "pause_polling")
+    await until(lambda: "Slack did not say in time" in home_text(slack_standin, ADMIN_USER))
+    assert "can change settings here" not in home_text(slack_standin, ADMIN_USER)  # no refusal
+    assert await paused_now(sessions) is False
+    assert len(slack_standin.calls_to("users.info")) == 1  # the Home asked no second time
 
 
 ALL_ROUTED = {
@@ -541,6 +580,37 @@ def details_click(company: str, record_type: RecordType, key: str) -> dict:
     )
 
 
+async def test_a_details_window_slack_would_not_open_is_explained_in_the_channel(
+    app, slack_standin, seed, mtls_simulator
+):
+    await seed(simulator_settings(mtls_simulator))
+    slack_standin.inject("views.open", error="expired_trigger_id")
+    response = await dispatch(app, details_click("ABC", RecordType.PURCHASE_ORDER, "0000150"))
+    assert response.status == 200
+    (note,) = await until(lambda: slack_standin.ephemeral_messages(PO_CHANNEL))
+    assert note.user == MEMBER_USER
+    assert "did not open (Slack's 3 seconds to open it had passed)" in note.text
+    assert "Click the button again" in note.text
+    assert slack_standin.calls_to("views.update") == []  # nothing to fill in
+
+
+@pytest.mark.parametrize(
+    "action_id", ["edit_connection", "edit_schedules", "manage_rules", "manage_reminders"]
+)
+async def test_a_settings_window_slack_would_not_open_is_explained_on_the_home(
+    app, slack_standin, seed, action_id
+):
+    await seed()
+    slack_standin.inject("views.open", error="invalid_trigger_id")
+    await click(app, ADMIN_USER, action_id)
+    await until(
+        lambda: (
+            "did not open (Slack answered invalid_trigger_id)"
+            in home_text(slack_standin, ADMIN_USER)
+        )
+    )
+
+
 async def test_details_modal_for_a_po_shows_its_lines(app, slack_standin, seed, mtls_simulator):
     await seed(simulator_settings(mtls_simulator))
     row = mtls_simulator.data.rows("ABC", "purchase-orders")[0]
@@ -622,6 +692,45 @@ def rule_values(**fields: str) -> dict:
     return values
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("min_amount", "1e309", "Must be below 10,000,000,000,000,000"),
+        ("warehouse", "W" * 10_240, "is not a Sage warehouse code"),
+    ],
+)
+async def test_a_rule_value_past_what_sage_holds_is_answered_on_its_field(
+    app, seed, sessions, field, value, words
+):
+    await seed()
+    values = rule_values(record_type="purchase_order", channel=GL_CHANNEL, **{field: value})
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_rules", values))
+    assert response.status == 200
+    answer = json.loads(response.body)
+    assert list(answer["errors"]) == [f"rule_{field}"]
+    assert words in answer["errors"][f"rule_{field}"]
+    async with sessions() as session:
+        assert (await load_polling_settings(session, TEAM_ID)).rules == ()
+
+
+@pytest.mark.parametrize("action_id", ["retry_dead_letter", "remove_rule", "remove_reminder"])
+async def test_a_button_whose_value_names_nothing_gets_an_answer_not_an_error(
+    app, slack_standin, seed, action_id
+):
+    await seed()
+    response = await dispatch(
+        app,
+        block_action(
+            TEAM_ID,
+            ADMIN_USER,
+            {"type": "button", "action_id": action_id, "value": "1; DROP TABLE deliveries"},
+            view={"type": "home"},
+        ),
+    )
+    assert response.status == 200
+    await until(lambda: "nothing was changed" in home_text(slack_standin, ADMIN_USER))
+
+
 async def test_routing_rules_are_added_validated_and_removed(app, slack_standin, seed, sessions):
     await seed()
     bad = rule_values(record_type="purchase_order", channel=GL_CHANNEL, mention="@finance")
@@ -689,3 +798,81 @@ async def test_choosing_a_private_channel_without_the_app_says_to_invite_it(
     text = home_text(slack_standin, ADMIN_USER)
     assert "GL accounts now go to <#G0PRIVATE1>" in text
     assert "a private channel the app was not invited to (/invite the app there)" in text
+
+
+def reminder_values(*, include=("due", "on_hold"), always=False, **fields: str) -> dict:
+    values: dict = {
+        "reminder_include": {
+            "reminder_include": {
+                "type": "checkboxes",
+                "selected_options": [{"value": name} for name in include],
+            }
+        },
+        "reminder_always": {
+            "reminder_always": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "always"}] if always else [],
+            }
+        },
+    }
+    for name, value in fields.items():
+        block = f"reminder_{name}"
+        element = (
+            {"type": "conversations_select", "selected_conversation": value}
+            if name == "channel"
+            else {"type": "plain_text_input", "value": value}
+        )
+        values[block] = {block: element}
+    return values
+
+
+async def test_reminders_are_added_validated_and_removed_by_admins(
+    app, slack_standin, seed, sessions, secret_box
+):
+    await seed()
+    bad = reminder_values(channel=AP_CHANNEL, schedule="15m", due_within_days="7")
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_reminders", bad))
+    answer = json.loads(response.body)
+    assert list(answer["errors"]) == ["reminder_schedule"]
+    assert "cron line" in answer["errors"]["reminder_schedule"]
+    bad = reminder_values(channel=AP_CHANNEL, schedule="0 8 * * 1-5", new_after_days="a week")
+    answer = json.loads(
+        (await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_reminders", bad))).body
+    )
+    assert list(answer["errors"]) == ["reminder_new_after_days"]
+
+    good = reminder_values(
+        channel=AP_CHANNEL, schedule="0 8 * * 1-5", due_within_days="3", new_after_days="10"
+    )
+    refused = await dispatch(app, view_submission(TEAM_ID, MEMBER_USER, "home_reminders", good))
+    assert "Nothing was changed" in refused.body
+    response = await dispatch(app, view_submission(TEAM_ID, ADMIN_USER, "home_reminders", good))
+    assert response.body == ""
+    async with sessions() as session:
+        stored = (await load_workspace(session, TEAM_ID, secret_box)).reminders
+    assert stored == (
+        Reminder(
+            AP_CHANNEL,
+            CronSchedule("0 8 * * 1-5"),
+            include=(ReminderSection.DUE, ReminderSection.ON_HOLD),
+            due_within_days=3,
+            new_after_days=10,
+        ),
+    )
+
+    await click(app, ADMIN_USER, "manage_reminders")
+    stack = await until(lambda: slack_standin.modal_stack(TEAM_ID))
+    assert "0 8 * * 1-5" in json.dumps(stack[-1])
+    remove = block_action(
+        TEAM_ID, ADMIN_USER, {"type": "button", "action_id": "remove_reminder", "value": "0"},
+        view={"id": stack[-1]["id"], "type": "modal"},
+    )  # fmt: skip
+    await dispatch(app, remove)
+    await until(lambda: "No reminders yet" in json.dumps(slack_standin.modal_stack(TEAM_ID)))
+    async with sessions() as session:
+        assert (await load_workspace(session, TEAM_ID, secret_box)).reminders == ()
+        events = await list_audit_events(session, team_id=TEAM_ID)
+    changes = [e for e in events if e.kind == "workspace.updated"]
+    assert [(e.actor, e.details["changed"]) for e in changes] == [
+        (f"slack:{ADMIN_USER}", ["reminders"])
+    ] * 2

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from bolt_app.blocks.messages import mention_text
+from bolt_app.blocks.text import mention_text
 from bolt_app.errors import ConfigError
 from bolt_app.polling.bursts import collapse_bursts
 from bolt_app.polling.routing import Destination, destinations

@@ -12,7 +12,7 @@ from bolt_app.delivery.outbox import QueueCounts
 from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from bolt_app.status.views import build_status_blocks, status_summary
 from sage.records import RecordType
-from slack_standin import validate_blocks
+from slack_standin import MAX_BLOCKS_TEXT, blocks_text_length, validate_blocks
 
 POLLED = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
@@ -87,5 +87,32 @@ def test_any_number_of_companies_fits_in_one_message(companies):
     blocks = build_status_blocks(status(*resources))
     assert validate_blocks(blocks) == []
     shown = sum(1 for block in blocks if block.get("fields"))
+    if shown < len(resources):
+        assert f"…and {len(resources) - shown} more" in json.dumps(blocks, ensure_ascii=False)
+
+
+@given(
+    companies=st.integers(min_value=1, max_value=40),
+    error=st.sampled_from(["", "The agent did not answer. " * 40, "<!channel> & " * 200]),
+)
+def test_a_long_status_list_stays_within_slacks_total_text(companies, error):
+    """Slack refuses blocks whose text adds up past ~12,000 characters (msg_blocks_too_long)."""
+    resources = [
+        resource(f"C{index:02d}", record_type, last_error=error or None, schedule="0 6 * * 1-5")
+        for index in range(companies)
+        for record_type in RecordType
+    ]
+    paused = WorkspaceStatus(
+        team_id="T0123ABCD",
+        paused=True,
+        resources=tuple(resources),
+        queue=QueueCounts(pending=2, dead=1),
+        paused_reason=error or None,
+    )
+    blocks = build_status_blocks(paused)
+    assert validate_blocks(blocks) == []
+    assert blocks_text_length(blocks) <= MAX_BLOCKS_TEXT
+    shown = sum(1 for block in blocks if block.get("fields"))
+    assert shown >= min(len(resources), 10)
     if shown < len(resources):
         assert f"…and {len(resources) - shown} more" in json.dumps(blocks, ensure_ascii=False)

@@ -37,11 +37,13 @@ def test_a_full_agent_file_is_read_with_env_and_file_values(tmp_path, simulator_
         '[companies.ABC]\nodbc = "env:SAGE_ABC_ODBC"\n[companies.TST]\nsqlite = "tst.db"\n',
         'api_keys = ["env:KEY"]\nsage_version = "2024.1"\nscan_cache_seconds = 5\n',
     )
-    config = load_agent_config(path, {"SAGE_ABC_ODBC": "Driver={X};PWD=hunter2", "KEY": "k1"})
+    config = load_agent_config(
+        path, {"SAGE_ABC_ODBC": "Driver={X};PWD=hunter2", "KEY": "agent-api-key-never-shown"}
+    )
     assert [c.code for c in config.companies] == ["ABC", "TST"]
-    assert config.api_keys == ("k1",) and config.scan_cache_seconds == 5.0
+    assert config.api_keys == ("agent-api-key-never-shown",) and config.scan_cache_seconds == 5.0
     assert config.companies[1].sqlite == tmp_path / "tst.db"
-    assert "hunter2" not in repr(config) and "k1" not in repr(config)
+    assert "hunter2" not in repr(config) and "agent-api-key-never-shown" not in repr(config)
 
 
 @pytest.mark.parametrize(

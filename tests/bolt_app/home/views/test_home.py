@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bolt_app.blocks.reminders import PendingGroup, PendingItem
 from bolt_app.home.views.home import (
     ACTION_PAUSE,
     ACTION_POLL_NOW,
@@ -10,8 +11,6 @@ from bolt_app.home.views.home import (
     DeadLetterRow,
     DeliveryRow,
     HomeState,
-    PendingGroup,
-    PendingItem,
     RouteRow,
     StatusPanel,
     build_home_view,
