@@ -77,7 +77,7 @@ class WorkspaceStatus:
         return pause_advice(self.team_id, self.paused_reason) if self.paused else None
 
     def to_json(self) -> dict[str, object]:
-        """The `status --json` object of INTERFACE.md."""
+        """The `status --json` object of docs/interface.md."""
         return {
             "team_id": self.team_id,
             "paused": self.paused,
