@@ -96,21 +96,23 @@ class Metrics:
 @dataclass(frozen=True, slots=True)
 class Health:
     database: bool
-    scheduler: bool
+    scheduler: bool | None  # None: this process runs no scheduler (the web role)
 
     @property
     def ok(self) -> bool:
-        return self.database and self.scheduler
+        return self.database and self.scheduler is not False
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "database": self.database, "scheduler": self.scheduler}
+        """What this process runs and whether it works: no "scheduler" where none runs."""
+        answer: dict[str, object] = {"ok": self.ok, "database": self.database}
+        if self.scheduler is not None:
+            answer["scheduler"] = self.scheduler
+        return answer
 
 
-async def healthz(engine: AsyncEngine, *, scheduler_alive: bool) -> Health:
-    """What /healthz reports: can we reach the database, and is the scheduler running.
-
-    A web-only process has no scheduler; it passes `scheduler_alive=True` for that reason.
-    """
+async def healthz(engine: AsyncEngine, *, scheduler_alive: bool | None) -> Health:
+    """What /healthz reports: can we reach the database, and is the scheduler running (None
+    where this process runs none)."""
     return Health(database=await _database_reachable(engine), scheduler=scheduler_alive)
 
 

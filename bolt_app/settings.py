@@ -18,6 +18,7 @@ DEFAULT_DATABASE_URL = "sqlite:///ml_connector.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
 DEFAULT_AUDIT_RETENTION_DAYS = 90
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 _TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
@@ -37,10 +38,11 @@ class Settings:
     port: int = DEFAULT_PORT
     demo_channel: str | None = None
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    log_level: str | None = None  # None: the command's own default (services INFO, else WARNING)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        """Read and validate every variable of INTERFACE.md; empty values count as unset."""
+        """Read and validate every variable of docs/configuration.md; empty values count as unset."""
 
         def get(name: str) -> str | None:
             value = environ.get(name, "").strip()
@@ -77,6 +79,7 @@ class Settings:
             port=_port(get("PORT")),
             demo_channel=demo_channel,
             audit_retention_days=_audit_retention_days(get("MLC_AUDIT_RETENTION_DAYS")),
+            log_level=_log_level(get("MLC_LOG_LEVEL")),
         )
 
     def secret_values(self) -> tuple[str, ...]:
@@ -99,6 +102,14 @@ def _audit_retention_days(raw: str | None) -> int:
             f"MLC_AUDIT_RETENTION_DAYS must be a whole number of days (1 or more), not {raw!r}."
         )
     return int(raw)
+
+
+def _log_level(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if raw.upper() not in LOG_LEVELS:
+        raise ConfigError(f"MLC_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}.")
+    return raw.upper()
 
 
 def _port(raw: str | None) -> int:

@@ -8,6 +8,7 @@ that depend on a failed one say they were not tried.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -82,19 +83,38 @@ async def _run(client: AgentClient, settings: ConnectionSettings) -> list[CheckR
         if company not in valid:
             detail = f"{company!r} is not a company code (three upper-case letters or digits)"
             results.append(CheckResult(f"company {company}", False, detail))
-            results += [
-                CheckResult(f"{company} {resource.path}", False, "not tried: bad company code")
-                for resource in RESOURCES
-            ]
+            results += _not_tried_resources(company, "bad company code")
+            continue
+        if health is not None and company not in health.companies:
+            served = ", ".join(health.companies) or "none"
+            detail = f"the agent does not serve {company}; it serves {served}"
+            results.append(CheckResult(f"company {company}", False, detail))
+            results += _not_tried_resources(company, f"company {company} failed")
             continue
         reads = {RESOURCES[0]: probe} if company == valid[0] and probe is not None else {}
         for resource in RESOURCES:
             if resource not in reads:
                 reads[resource] = await _read(client, resource, company)
-        results.append(_company_result(company, health, reads))
-        for resource, outcome in reads.items():
-            results.append(_resource_result(company, resource, outcome))
+            if _refuses_company(reads[resource]):
+                break  # said once on the company's line, not again on every resource's
+        company_line = _company_result(company, reads)
+        results.append(company_line)
+        for resource in RESOURCES:
+            outcome = reads.get(resource)
+            if outcome is None:
+                results += _not_tried_resources(company, f"company {company} failed", [resource])
+            elif _refuses_company(outcome):
+                results.append(
+                    CheckResult(f"{company} {resource.path}", False, "refused: see above")
+                )
+            else:
+                results.append(_resource_result(company, resource, outcome))
     return results
+
+
+def _refuses_company(outcome: str | SageError) -> bool:
+    """403 or 404 for the company itself (not for one resource): its every resource would be."""
+    return isinstance(outcome, AuthError | NotFoundError) and outcome.code != "unknown_resource"
 
 
 async def _read(client: AgentClient, resource: Resource, company: str) -> str | SageError:
@@ -110,20 +130,11 @@ async def _read(client: AgentClient, resource: Resource, company: str) -> str | 
     return "readable"
 
 
-def _company_result(
-    company: str, health: AgentHealth | None, reads: dict[Resource, str | SageError]
-) -> CheckResult:
+def _company_result(company: str, reads: dict[Resource, str | SageError]) -> CheckResult:
     name = f"company {company}"
-    refusals = [
-        outcome
-        for outcome in reads.values()
-        if isinstance(outcome, AuthError | NotFoundError) and outcome.code != "unknown_resource"
-    ]
+    refusals = [outcome for outcome in reads.values() if _refuses_company(outcome)]
     if refusals:
         return CheckResult(name, False, str(refusals[0]))
-    if health is not None and company not in health.companies:
-        served = ", ".join(health.companies) or "none"
-        return CheckResult(name, False, f"the agent does not list {company} (it serves {served})")
     return CheckResult(name, True, "served by the agent")
 
 
@@ -140,6 +151,15 @@ def _tls_detail(settings: ConnectionSettings) -> str:
     if settings.pin_sha256:
         detail += ", pin matches"
     return detail
+
+
+def _not_tried_resources(
+    company: str, because: str, resources: Sequence[Resource] = RESOURCES
+) -> list[CheckResult]:
+    return [
+        CheckResult(f"{company} {resource.path}", False, f"not tried: {because}")
+        for resource in resources
+    ]
 
 
 def _not_tried(settings: ConnectionSettings, first: str | None, because: str) -> list[CheckResult]:

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 
 class RecordType(StrEnum):
-    """The record types a workspace routes to channels (INTERFACE.md)."""
+    """The record types a workspace routes to channels (docs/interface.md)."""
 
     AP_INVOICE = "ap_invoice"
     PURCHASE_ORDER = "purchase_order"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from bolt_app import settings
@@ -39,3 +40,39 @@ def test_every_workspace_file_key_is_documented_and_nothing_else():
     documented = _table_names(_section("Workspace file"))
     # The section tables themselves are listed at the top level too.
     assert documented == keys | {section for section in _SECTIONS if section}
+
+
+def _tracked_text_files() -> list[Path]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    suffixes = {".md", ".py", ".toml", ".service", ".example", ".yml", ".yaml", ""}
+    return [
+        ROOT / name for name in listed if Path(name).suffix in suffixes and (ROOT / name).is_file()
+    ]
+
+
+def test_the_repository_stands_alone_with_no_reference_to_files_outside_it():
+    outside = re.compile(r"\.\./shared|/work/shared|\bINTERFACE\.md\b")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in _tracked_text_files()
+        if path != Path(__file__)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert offenders == []
+
+
+def test_every_relative_link_in_the_readme_and_docs_names_a_file_that_exists():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert broken == []

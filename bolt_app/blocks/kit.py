@@ -6,6 +6,8 @@ Sage text is escaped, cut and formatted with `bolt_app.blocks.text`, as messages
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +16,12 @@ from bolt_app.blocks.limits import (
     MAX_FIELD_TEXT,
     MAX_FIELDS,
     MAX_HEADER_TEXT,
+    MAX_MESSAGE_BLOCKS_TEXT,
     MAX_SECTION_TEXT,
     MAX_VIEW_BLOCKS,
     MAX_VIEW_TITLE,
 )
-from bolt_app.blocks.text import truncate
+from bolt_app.blocks.text import ELLIPSIS, truncate
 
 Block = dict[str, Any]
 
@@ -33,6 +36,44 @@ def text_length(blocks: Any) -> int:
     if isinstance(blocks, list | tuple):
         return sum(text_length(value) for value in blocks)
     return 0
+
+
+def within_text_budget(
+    blocks: Sequence[Block], budget: int = MAX_MESSAGE_BLOCKS_TEXT
+) -> list[Block]:
+    """A copy of `blocks` whose text adds up to at most `budget` characters.
+
+    Only the longest texts are cut, all to one common length (with an ellipsis, never inside an
+    entity), so a few huge Sage fields cannot push a message past Slack's total while every
+    short field, label and button stays whole.
+    """
+    blocks = copy.deepcopy(list(blocks))
+    if text_length(blocks) <= budget:
+        return blocks
+    texts = list(_text_objects(blocks))
+    lengths = sorted(len(text["text"]) for text in texts)
+    remaining, cap = budget, 0
+    for position, length in enumerate(lengths):
+        left = len(lengths) - position
+        if length * left > remaining:
+            cap = remaining // left
+            break
+        remaining -= length
+    for text in texts:
+        if len(text["text"]) > cap:
+            text["text"] = truncate(text["text"], max(cap, len(ELLIPSIS)))
+    return blocks
+
+
+def _text_objects(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        if value.get("type") in ("plain_text", "mrkdwn") and isinstance(value.get("text"), str):
+            yield value
+        for nested in value.values():
+            yield from _text_objects(nested)
+    elif isinstance(value, list | tuple):
+        for nested in value:
+            yield from _text_objects(nested)
 
 
 def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:

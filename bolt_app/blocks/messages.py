@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from bolt_app.blocks.kit import mrkdwn, section
+from bolt_app.blocks.kit import mrkdwn, section, within_text_budget
 from bolt_app.blocks.limits import (
     MAX_BUTTON_TEXT,
     MAX_BUTTON_VALUE,
@@ -213,9 +213,12 @@ def _record_context(ref: RecordRef, *extra: str) -> dict[str, Any]:
 def _message(
     text: str, blocks: Sequence[dict[str, Any]], metadata: dict[str, Any] | None
 ) -> SlackMessage:
-    """Every builder makes a bounded number of blocks (a digest at most MAX_DIGEST_ROWS rows)."""
+    """Every builder makes a bounded number of blocks (a digest at most MAX_DIGEST_ROWS rows),
+    and their text is held to Slack's total for one message."""
     assert len(blocks) <= MAX_MESSAGE_BLOCKS, len(blocks)
-    return SlackMessage(truncate(text, MAX_FALLBACK_TEXT), tuple(blocks), metadata)
+    return SlackMessage(
+        truncate(text, MAX_FALLBACK_TEXT), tuple(within_text_budget(blocks)), metadata
+    )
 
 
 def _comment_block(comment: str) -> list[dict[str, Any]]:

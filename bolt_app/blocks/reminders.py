@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from bolt_app.blocks.kit import Block, context, header, section
+from bolt_app.blocks.kit import Block, context, header, section, within_text_budget
 from bolt_app.blocks.messages import SlackMessage
 from bolt_app.blocks.text import escape, format_date, format_money
 
@@ -69,4 +69,4 @@ def build_reminder_message(groups: Sequence[PendingGroup], *, today: date) -> Sl
             "groups": {group.title: group.count for group in waiting},
         },
     }
-    return SlackMessage(text, tuple(blocks), metadata)
+    return SlackMessage(text, tuple(within_text_budget(blocks)), metadata)

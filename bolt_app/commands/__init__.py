@@ -1,4 +1,9 @@
-"""One module per `ml-connector` command group; each has `register(subparsers)`."""
+"""One module per `ml-connector` command group; each has `register(subparsers)`.
+
+Registering imports only argparse-level code: each module imports what its command runs on
+(SQLAlchemy, Bolt, httpx, the simulator) inside its handlers, so `--help` and a mistyped
+command answer at once instead of after loading the whole product.
+"""
 
 from bolt_app.commands import (
     agent,
@@ -10,6 +15,7 @@ from bolt_app.commands import (
     polling,
     serve,
     simulator,
+    standin,
     version,
     workspace,
 )
@@ -24,6 +30,7 @@ COMMAND_MODULES = [
     audit,
     serve,
     simulator,
+    standin,
     demo,
     agent,
 ]

@@ -13,29 +13,36 @@ import socket
 from datetime import date
 from importlib.metadata import version as distribution_version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bolt_app.commands.parsing import add_command
 from bolt_app.errors import ConfigError
-from sage.agent.certs import write_agent_certs
-from sage.agent.check import check_agent_file
-from sage.agent.config import AgentConfig, AgentConfigError, load_agent_config
-from sage.agent.hosting import serve
+
+if TYPE_CHECKING:
+    from sage.agent.config import AgentConfig
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("agent", help="the Sage 100 agent (on the Sage server)")
+    parser = add_command(
+        subparsers,
+        "agent",
+        "the Sage 100 agent (on the Sage server)",
+        description="The Sage 100 agent, run on the Sage server (docs/agent.md); agent.toml "
+        "may read secrets from the environment (env:NAME).",
+    )
     commands = parser.add_subparsers(dest="agent_command", required=True, metavar="COMMAND")
-    serve = commands.add_parser("serve", help="read Sage 100 and serve the agent API over HTTPS")
+    serve = add_command(commands, "serve", "read Sage 100 and serve the agent API over HTTPS")
     serve.add_argument("--config", type=Path, required=True, metavar="FILE", help="agent.toml")
-    serve.set_defaults(handler=run_serve)
-    check = commands.add_parser(
-        "check", help="try each company: driver, login, tables and audit columns, one scan"
+    serve.set_defaults(handler=run_serve, service=True)
+    check = add_command(
+        commands, "check", "try each company: driver, login, tables and audit columns, one scan"
     )
     check.add_argument("--config", type=Path, required=True, metavar="FILE", help="agent.toml")
     check.set_defaults(handler=run_check)
-    certs = commands.add_parser(
-        "certs", help="write a CA, the agent's server certificate and a connector certificate"
+    certs = add_command(
+        commands, "certs", "write a CA, the agent's server certificate and a connector certificate"
     )
-    certs.add_argument("directory", type=Path, metavar="DIR")
+    certs.add_argument("directory", type=Path, metavar="DIR", help="where the files are written")
     certs.add_argument(
         "--host",
         action="append",
@@ -49,6 +56,8 @@ def register(subparsers) -> None:
 
 
 def _config(path: Path) -> AgentConfig:
+    from sage.agent.config import AgentConfigError, load_agent_config
+
     try:
         return load_agent_config(path, os.environ)
     except AgentConfigError as error:
@@ -56,6 +65,8 @@ def _config(path: Path) -> AgentConfig:
 
 
 def run_check(args) -> int:
+    from sage.agent.check import check_agent_file
+
     service = _config(args.config).service(distribution_version("ml-connector"))
     try:
         results = check_agent_file(service, date.today())
@@ -67,6 +78,8 @@ def run_check(args) -> int:
 
 
 def run_serve(args) -> int:
+    from sage.agent.config import AgentConfigError
+
     config = _config(args.config)
     try:
         asyncio.run(_serve(config))
@@ -76,6 +89,8 @@ def run_serve(args) -> int:
 
 
 async def _serve(config: AgentConfig) -> None:
+    from sage.agent.hosting import serve
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -90,6 +105,8 @@ async def _serve(config: AgentConfig) -> None:
 
 
 def run_certs(args) -> int:
+    from sage.agent.certs import write_agent_certs
+
     hosts = args.hosts or [socket.getfqdn()]
     try:
         _, guide = write_agent_certs(args.directory, hosts, args.port)

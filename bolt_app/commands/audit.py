@@ -7,17 +7,25 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bolt_app.commands.parsing import DATABASE, add_command
 from bolt_app.errors import ConfigError
-from bolt_app.runtime.database import open_database
-from bolt_app.settings import Settings
-from bolt_app.storage.audit import AuditEvent, events_as_csv, events_as_json, list_audit_events
+
+if TYPE_CHECKING:
+    from bolt_app.settings import Settings
+    from bolt_app.storage.audit import AuditEvent
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("audit", help="export the audit trail (CSV or JSON)")
+    parser = add_command(
+        subparsers,
+        "audit",
+        "export the audit trail (CSV or JSON)",
+        description="Export the audit trail on stdout, oldest first: polls and what they found, "
+        "delivery attempts given up on, configuration changes, pauses and resumptions.",
+        environment=DATABASE,
+    )
     parser.add_argument("--team", metavar="T", help="only this team ID")
     parser.add_argument(
         "--since",
@@ -29,6 +37,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from bolt_app.storage.audit import events_as_csv, events_as_json
+
     since = parse_since(args.since)
     events = asyncio.run(_events(args.settings, args.team, since))
     render = events_as_json if args.format == "json" else events_as_csv
@@ -49,5 +59,10 @@ def parse_since(raw: str | None) -> datetime | None:
 
 
 async def _events(settings: Settings, team: str | None, since: datetime | None) -> list[AuditEvent]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bolt_app.runtime.database import open_database
+    from bolt_app.storage.audit import list_audit_events
+
     async with open_database(settings) as engine, AsyncSession(engine) as session:
         return await list_audit_events(session, team_id=team, since=since)

@@ -9,25 +9,29 @@ stored workspace, or of one with --team. Exit code 0 when every line passes, 1 w
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bolt_app.crypto import SecretBox
+from bolt_app.commands.parsing import SLACK_API, STORE, add_command
 from bolt_app.errors import ConfigError
-from bolt_app.runtime.database import open_box, open_database
-from bolt_app.runtime.slack import slack_clients
-from bolt_app.settings import Settings
-from bolt_app.slack.check import check_slack
-from bolt_app.storage.workspaces import NO_WORKSPACE, load_workspaces, pause_states
-from bolt_app.workspace.model import WorkspaceConfig
-from sage.check import CheckResult, check_agent
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bolt_app.crypto import SecretBox
+    from bolt_app.settings import Settings
+    from bolt_app.workspace.model import WorkspaceConfig
+    from sage.check import CheckResult
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "check",
-        help="try the agent (TLS, certificate, credentials, companies, resources) and Slack "
+        "try the agent (TLS, certificate, credentials, companies, resources) and Slack "
         "(token, channels)",
+        description="A PASS or FAIL line for each thing that must work, agent first, then "
+        "Slack; exit code 0 when all pass, 1 when any fails.",
+        environment=(*STORE, *SLACK_API),
     )
     parser.add_argument("--team", metavar="T", help="only this team ID")
     parser.set_defaults(handler=run)
@@ -46,6 +50,13 @@ async def check_workspaces(
     settings: Settings, team: str | None
 ) -> list[tuple[str, list[CheckResult]]]:
     """(team ID, check lines) for each workspace asked for, in team ID order."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from bolt_app.runtime.database import open_box, open_database
+    from bolt_app.runtime.slack import slack_clients
+    from bolt_app.slack.check import check_slack
+    from bolt_app.storage.workspaces import pause_states
+
     async with open_database(settings) as engine:
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         async with sessions.begin() as session:
@@ -69,6 +80,8 @@ async def check_workspaces(
 
 
 async def _check_one(config: WorkspaceConfig) -> list[CheckResult]:
+    from sage.check import CheckResult, check_agent
+
     if config.connection is None:
         return [
             CheckResult(
@@ -79,6 +92,8 @@ async def _check_one(config: WorkspaceConfig) -> list[CheckResult]:
 
 
 async def _load(session: AsyncSession, box: SecretBox, team: str | None) -> list[WorkspaceConfig]:
+    from bolt_app.storage.workspaces import NO_WORKSPACE, load_workspaces
+
     configs = await load_workspaces(session, box, team)
     if not configs:
         raise ConfigError(NO_WORKSPACE)

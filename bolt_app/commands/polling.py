@@ -10,36 +10,58 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
+from bolt_app.commands.parsing import DATABASE, SLACK_API, STORE, add_command
 from bolt_app.errors import ConfigError
-from bolt_app.polling.outcome import PollOutcome
-from bolt_app.runtime.clock import utc_now
-from bolt_app.runtime.database import open_database
-from bolt_app.runtime.graph import open_runtime
-from bolt_app.runtime.process import stop_on_signals
-from bolt_app.settings import Settings
-from bolt_app.status.model import (
-    ResourceStatus,
-    WorkspaceStatus,
-    load_status,
-    pause_advice,
-    paused_workspaces,
-)
-from bolt_app.storage.workspaces import NO_WORKSPACE, list_team_ids, unknown_workspace
+
+if TYPE_CHECKING:
+    from bolt_app.settings import Settings
+    from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 
 
 def register(subparsers) -> None:
-    poll = subparsers.add_parser("poll", help="poll every configured resource now and deliver")
+    poll = add_command(
+        subparsers,
+        "poll",
+        "poll every configured resource now and deliver",
+        description="Poll every configured resource now and deliver what is queued; exit code "
+        "0 only if every poll and delivery ended well, else 1 naming the failures.",
+        environment=(*STORE, *SLACK_API),
+    )
     poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     poll.add_argument("--team", metavar="T", help="only this team ID")
     poll.set_defaults(handler=run_poll)
-    worker = subparsers.add_parser("worker", help="run the scheduler and delivery until stopped")
-    worker.set_defaults(handler=run_worker)
-    status = subparsers.add_parser("status", help="what /sage-status shows")
+    worker = add_command(
+        subparsers,
+        "worker",
+        "run the scheduler and delivery until stopped",
+        description="The worker role: the poll scheduler and the delivery worker, until "
+        "SIGTERM or Ctrl-C (work in flight finishes).",
+        environment=(*STORE, *SLACK_API, "MLC_AUDIT_RETENTION_DAYS"),
+    )
+    worker.add_argument(
+        "--metrics-port",
+        metavar="N",
+        help="also serve this process's /metrics and /healthz on this HTTP port (default: none)",
+    )
+    worker.add_argument(
+        "--metrics-host", default="0.0.0.0", help="address the metrics port listens on"
+    )
+    worker.set_defaults(handler=run_worker, service=True)
+    status = add_command(
+        subparsers,
+        "status",
+        "what /sage-status shows",
+        description="Per company and record type: channel, schedule, last poll, last success, "
+        "next poll (in the Sage server's zone), records seen, last error; and the delivery "
+        "queue. --json prints the object docs/interface.md describes.",
+        environment=DATABASE,
+    )
     status.add_argument("--team", metavar="T", help="only this team ID")
-    status.add_argument("--json", action="store_true", help="machine-readable (INTERFACE.md)")
+    status.add_argument(
+        "--json", action="store_true", help="machine-readable (see docs/interface.md)"
+    )
     status.set_defaults(handler=run_status)
 
 
@@ -47,20 +69,11 @@ def run_poll(args) -> int:
     return asyncio.run(_poll_once(args.settings, args.team))
 
 
-def _describe(outcome: PollOutcome) -> str:
-    key = outcome.key
-    where = f"{key.team_id} {key.company} {key.record_type}"
-    if outcome.error:
-        return f"{where}: failed: {outcome.error}"
-    if not outcome.ran:
-        return f"{where}: skipped, another worker is polling it"
-    return (
-        f"{where}: {outcome.read} read, {outcome.new} new, {outcome.changed} changed, "
-        f"{len(outcome.skipped)} skipped, {outcome.waiting} waiting, {outcome.queued} queued"
-    )
-
-
 async def _poll_once(settings: Settings, team: str | None) -> int:
+    from bolt_app.runtime.graph import open_runtime
+    from bolt_app.status.model import pause_advice, paused_workspaces
+    from bolt_app.storage.workspaces import NO_WORKSPACE, list_team_ids, unknown_workspace
+
     async with open_runtime(settings, role="poll") as runtime:
         pipeline = runtime.pipeline
         async with runtime.sessions() as session:
@@ -78,7 +91,7 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
         print(pause_advice(team_id, reason), file=sys.stderr)
         failures.append(f"delivery to {team_id} is paused")
     for outcome in outcomes:
-        print(_describe(outcome))
+        print(outcome.describe())
         if outcome.error:
             failures.append(f"{outcome.key.company} {outcome.key.record_type}")
     print(f"Delivered {report.sent} message(s); {report.remaining} still queued.")
@@ -98,11 +111,17 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
 
 
 def run_worker(args) -> int:
-    asyncio.run(_work(args.settings))
+    from bolt_app.settings import check_port
+
+    port = None if args.metrics_port is None else check_port(args.metrics_port, "--metrics-port")
+    asyncio.run(_work(args.settings, args.metrics_host, port))
     return 0
 
 
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, metrics_host: str, metrics_port: int | None) -> None:
+    from bolt_app.runtime.graph import open_runtime
+    from bolt_app.runtime.process import run_worker, stop_on_signals
+
     stop = asyncio.Event()
     stop_on_signals(stop)
     async with open_runtime(settings, role="worker") as runtime:
@@ -110,7 +129,7 @@ async def _work(settings: Settings) -> None:
             "Worker started: polling on schedule and delivering; SIGTERM or Ctrl-C stops it.",
             flush=True,
         )
-        await runtime.pipeline.run(stop)
+        await run_worker(runtime, stop=stop, metrics_host=metrics_host, metrics_port=metrics_port)
     print("Worker stopped.")
 
 
@@ -126,6 +145,13 @@ def run_status(args) -> int:
 
 
 async def _status(settings: Settings, team: str | None) -> list[WorkspaceStatus]:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from bolt_app.runtime.clock import utc_now
+    from bolt_app.runtime.database import open_database
+    from bolt_app.status.model import load_status
+    from bolt_app.storage.workspaces import NO_WORKSPACE, list_team_ids
+
     async with open_database(settings) as engine, async_sessionmaker(engine)() as session:
         teams = [team] if team is not None else await list_team_ids(session)
         if not teams:

@@ -10,12 +10,14 @@ import argparse
 import asyncio
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bolt_app.commands.parsing import add_command
 from bolt_app.errors import ConfigError
-from mlc_common.certs import DEFAULT_DNS_NAMES, write_pki
-from sage.connection import AuthMode
-from sage.simulator import Faults, SimulatorServer
+
+if TYPE_CHECKING:
+    from sage.simulator import SimulatorServer
 
 
 def _rate(text: str) -> float:
@@ -26,7 +28,13 @@ def _rate(text: str) -> float:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("simulator", help="run the simulated Sage 100 agent")
+    parser = add_command(
+        subparsers,
+        "simulator",
+        "run the simulated Sage 100 agent",
+        description="Run the simulated Sage 100 agent (docs/simulator.md) until Ctrl-C or "
+        "SIGTERM, writing or reusing its certificates in --certs.",
+    )
     parser.add_argument("--port", type=int, default=8443, help="port to listen on (0: any free)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -63,6 +71,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from mlc_common.certs import DEFAULT_DNS_NAMES, write_pki
+    from sage.connection import AuthMode
+    from sage.simulator import Faults, SimulatorServer
+
     try:
         timezone = ZoneInfo(args.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -2,9 +2,11 @@
 
 from importlib.metadata import version as distribution_version
 
+from bolt_app.commands.parsing import add_command
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("version", help="print the installed version")
+    parser = add_command(subparsers, "version", "print the installed version")
     parser.set_defaults(handler=run)
 
 

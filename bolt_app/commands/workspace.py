@@ -13,52 +13,62 @@ import asyncio
 import json
 import logging
 import os
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bolt_app.delivery.store import resume_workspace
+from bolt_app.commands.parsing import DATABASE, STORE, add_command
 from bolt_app.errors import ConfigError
-from bolt_app.logging import register_secret
-from bolt_app.runtime.clock import utc_now
-from bolt_app.runtime.database import open_box, open_database
-from bolt_app.settings import Settings
-from bolt_app.status.model import paused_workspaces
-from bolt_app.storage.workspaces import (
-    NO_WORKSPACE,
-    ApplyOutcome,
-    apply_workspace,
-    list_team_ids,
-    load_workspace,
-    load_workspaces,
-    unknown_workspace,
-)
-from bolt_app.workspace.file import load_workspace_file
-from bolt_app.workspace.model import TOKEN_PAUSE_REASONS, WorkspaceConfig
-from bolt_app.workspace.values import check_current_certificate
-from sage.records import RecordType
+
+if TYPE_CHECKING:
+    from bolt_app.settings import Settings
+    from bolt_app.storage.workspaces import ApplyOutcome
+    from bolt_app.workspace.model import WorkspaceConfig
 
 log = logging.getLogger(__name__)
 SET = "(set)"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("workspace", help="workspace configuration")
+    parser = add_command(subparsers, "workspace", "workspace configuration")
     actions = parser.add_subparsers(dest="workspace_command", required=True, metavar="ACTION")
-    apply = actions.add_parser("apply", help="create or update a workspace from a TOML file")
-    apply.add_argument("file", metavar="FILE")
+    apply = add_command(
+        actions,
+        "apply",
+        "create or update a workspace from a TOML file",
+        description="Create or update a workspace from a TOML file (docs/configuration.md); "
+        "`env:NAME` values are read from the environment, `file:PATH` values from files. "
+        "A new bot token lifts a pause Slack caused by refusing the old one.",
+        environment=STORE,
+    )
+    apply.add_argument("file", metavar="FILE", help="the workspace file")
     apply.set_defaults(handler=run_apply)
-    show = actions.add_parser("show", help="print the stored configuration, secrets redacted")
+    show = add_command(
+        actions,
+        "show",
+        "print the stored configuration, secrets redacted",
+        description="Print the stored configuration in the workspace file's shape, each secret "
+        "as (set).",
+        environment=STORE,
+    )
     show.add_argument("--team", metavar="T", help="only this team ID")
     show.set_defaults(handler=run_show)
-    resume = actions.add_parser(
-        "resume", help="lift a delivery pause (every paused workspace unless --team)"
+    resume = add_command(
+        actions,
+        "resume",
+        "lift a delivery pause (every paused workspace unless --team)",
+        description="Lift a delivery pause (every paused workspace unless --team); the "
+        "messages held meanwhile go out at once.",
+        environment=DATABASE,
     )
     resume.add_argument("--team", metavar="T", help="only this team ID")
     resume.set_defaults(handler=run_resume)
 
 
 def run_apply(args) -> int:
+    from bolt_app.logging import register_secret
+    from bolt_app.runtime.clock import utc_now
+    from bolt_app.workspace.file import load_workspace_file
+    from bolt_app.workspace.values import check_current_certificate
+
     config = load_workspace_file(args.file, os.environ)
     connection = config.connection
     if connection is not None and connection.client_cert_pem is not None:
@@ -82,6 +92,15 @@ def run_apply(args) -> int:
 
 async def _apply(settings: Settings, config: WorkspaceConfig) -> tuple[ApplyOutcome, bool]:
     """The outcome, and whether a new token lifted a pause Slack caused by refusing the old."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bolt_app.delivery.store import resume_workspace
+    from bolt_app.runtime.clock import utc_now
+    from bolt_app.runtime.database import open_box, open_database
+    from bolt_app.status.model import paused_workspaces
+    from bolt_app.storage.workspaces import apply_workspace, load_workspace
+    from bolt_app.workspace.model import TOKEN_PAUSE_REASONS
+
     async with (
         open_database(settings) as engine,
         AsyncSession(engine) as session,
@@ -114,6 +133,14 @@ def run_resume(args) -> int:
 
 
 async def _resume(settings: Settings, team: str | None) -> list[tuple[str, bool]]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bolt_app.delivery.store import resume_workspace
+    from bolt_app.runtime.clock import utc_now
+    from bolt_app.runtime.database import open_database
+    from bolt_app.status.model import paused_workspaces
+    from bolt_app.storage.workspaces import NO_WORKSPACE, list_team_ids, unknown_workspace
+
     async with (
         open_database(settings) as engine,
         AsyncSession(engine) as session,
@@ -133,6 +160,8 @@ async def _resume(settings: Settings, team: str | None) -> list[tuple[str, bool]
 
 
 def run_show(args) -> int:
+    from bolt_app.storage.workspaces import NO_WORKSPACE
+
     configs = asyncio.run(_show(args.settings, args.team))
     if not configs:
         print(NO_WORKSPACE)
@@ -141,6 +170,11 @@ def run_show(args) -> int:
 
 
 async def _show(settings: Settings, team: str | None) -> list[WorkspaceConfig]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bolt_app.runtime.database import open_box, open_database
+    from bolt_app.storage.workspaces import load_workspaces
+
     async with (
         open_database(settings) as engine,
         AsyncSession(engine) as session,
@@ -151,6 +185,7 @@ async def _show(settings: Settings, team: str | None) -> list[WorkspaceConfig]:
 
 def render_workspace(config: WorkspaceConfig) -> str:
     """The configuration in workspace-file TOML, secrets replaced by "(set)"."""
+    from sage.records import RecordType
 
     def value(item: object) -> str:
         return json.dumps(item)
@@ -217,6 +252,8 @@ def render_workspace(config: WorkspaceConfig) -> str:
 
 def _describe_certificate(pem: str) -> str:
     """Subject and expiry of the first certificate: what an operator checks."""
+    from cryptography import x509
+
     certificate = x509.load_pem_x509_certificates(pem.encode("utf-8"))[0]
     expires = certificate.not_valid_after_utc.date().isoformat()
     return f"{certificate.subject.rfc4514_string()}, expires {expires}"

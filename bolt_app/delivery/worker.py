@@ -45,6 +45,7 @@ Sleep = Callable[[float], Awaitable[None]]
 class ChannelResult:
     claims: int
     retry_at: datetime | None  # when the channel may next have work; None: nothing queued
+    sent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,8 @@ class DeliveryWorker:
         finally:
             if self._tasks:
                 await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+                for key, task in self._tasks.items():
+                    _result_of(key, task)
             self._tasks.clear()
 
     async def drain(
@@ -174,7 +177,7 @@ class DeliveryWorker:
     ) -> ChannelResult:
         """Send the channel's messages one by one while the next is due within `linger`."""
         ahead = min(self.pacing_interval / 2, MAX_CLAIM_AHEAD)
-        claims = 0
+        claims = sent = 0
         while not stop.is_set():
             async with self._write() as session:
                 claim = await store.claim_next(
@@ -188,16 +191,17 @@ class DeliveryWorker:
                 )
             if isinstance(claim, store.NotReady):
                 if claim.retry_at is None or claim.retry_at - self._clock() > linger:
-                    return ChannelResult(claims, claim.retry_at)
+                    return ChannelResult(claims, claim.retry_at, sent)
                 await self._sleep_until(claim.retry_at - ahead, stop)
                 continue
             claims += 1
             await self._sleep_until(claim.send_at)  # holding a claim: send even if stopping
-            next_send_at = await self._deliver(claim)
+            next_send_at, was_sent = await self._deliver(claim)
+            sent += was_sent
             if next_send_at - self._clock() > linger:
-                return ChannelResult(claims, next_send_at)
+                return ChannelResult(claims, next_send_at, sent)
             await self._sleep_until(next_send_at - ahead, stop)
-        return ChannelResult(claims, None)
+        return ChannelResult(claims, None, sent)
 
     async def _sleep_until(self, moment: datetime, stop: asyncio.Event | None = None) -> None:
         """Never wakes early (a send must not come before its slot), only when `stop` is set."""
@@ -219,8 +223,9 @@ class DeliveryWorker:
             sleeping.cancel()
             stopping.cancel()
 
-    async def _deliver(self, claim: store.Claim) -> datetime:
-        """Send one claimed message and settle it; returns when the channel may be sent to next."""
+    async def _deliver(self, claim: store.Claim) -> tuple[datetime, bool]:
+        """Send one claimed message and settle it; returns when the channel may be sent to next,
+        and whether Slack took the message."""
         state = AttemptState(
             failures=claim.attempts, plain_text=claim.plain_text, join_tried=claim.join_tried
         )
@@ -255,13 +260,13 @@ class DeliveryWorker:
                 slack_ts=answer_ts,
                 join_tried=joined,
             )
-        if kept and decision.action is Action.SENT:
-            self._sent += 1
+        sent = kept and decision.action is Action.SENT
+        self._sent += sent
         if self._metrics is not None:
             self._metrics.record_delivery(settlement.outcome)
         if decision.action is Action.PAUSE_WORKSPACE:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
-        return settlement.channel_next_send_at
+        return settlement.channel_next_send_at, sent
 
     async def _send(self, client: AsyncWebClient, claim: store.Claim) -> SlackAnswer:
         return await slack.send(
@@ -317,9 +322,13 @@ class DeliveryWorker:
 
 
 def _result_of(key: tuple[str, str], task: asyncio.Task[ChannelResult]) -> ChannelResult | None:
+    """The finished channel task's result, its deliveries logged in one line (or its failure)."""
     if task.cancelled():
         return None
     if task.exception() is not None:
         log.error("delivery to %s/%s failed", *key, exc_info=task.exception())
         return None
-    return task.result()
+    result = task.result()
+    if result.claims:
+        log.info("delivery to %s/%s: %d of %d message(s) sent", *key, result.sent, result.claims)
+    return result

@@ -25,3 +25,16 @@ class PollOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def describe(self) -> str:
+        """One line a person reads: which resource, and what the poll found and queued."""
+        key = self.key
+        where = f"{key.team_id} {key.company} {key.record_type}"
+        if self.error:
+            return f"{where}: failed: {self.error}"
+        if not self.ran:
+            return f"{where}: skipped, another worker is polling it"
+        return (
+            f"{where}: {self.read} read, {self.new} new, {self.changed} changed, "
+            f"{len(self.skipped)} skipped, {self.waiting} waiting, {self.queued} queued"
+        )

@@ -191,8 +191,7 @@ class PollScheduler:
 
     async def _run_job(self, key: PollKey, trigger: BaseTrigger) -> None:
         outcome = await self._service.poll(key, due=due_time(trigger, self._now(), self._grace))
-        if outcome.error:
-            log.warning("poll %s failed: %s", key, outcome.error)
+        log.log(logging.WARNING if outcome.error else logging.INFO, "poll %s", outcome.describe())
 
     async def _run_reminder(self, spec: ReminderSpec, trigger: BaseTrigger) -> None:
         assert self._reminders is not None  # only scheduled with a reminder service

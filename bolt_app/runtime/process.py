@@ -1,12 +1,18 @@
-"""`web` and `serve`: HTTP or Socket Mode, plus (for `serve`) the pipeline, until SIGTERM."""
+"""`web`, `serve` and `worker`: HTTP or Socket Mode and/or the pipeline, until SIGTERM.
+
+Each process serves the metrics it records: `web` and `serve` on their HTTP port, a separate
+`worker` on its own `--metrics-port`, so scraping every role sees every counter.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
 
 from bolt_app.errors import ConfigError
 from bolt_app.runtime.graph import Runtime
@@ -14,6 +20,7 @@ from bolt_app.runtime.housekeeping import refresh_gauges
 from bolt_app.runtime.pipeline import Pipeline
 from bolt_app.runtime.slack import build_slack_app
 from bolt_app.slack.web import build_web_app, http_server, run_socket_mode
+from mlc_common.serving import EmbeddedServer
 
 log = logging.getLogger(__name__)
 
@@ -59,29 +66,16 @@ async def run_process(
     background = Background(runtime.pipeline) if with_background else None
     socket_mode = settings.slack_app_token is not None
 
-    async def refresh_metrics() -> None:
-        async with runtime.sessions() as session:
-            await refresh_gauges(runtime.metrics, session)
-
-    port = settings.port if port is None else port
-    try:
-        server = http_server(
-            build_web_app(
-                bolt=bolt,
-                engine=runtime.engine,
-                signing_secret=settings.slack_signing_secret or "",
-                metrics=runtime.metrics,
-                refresh_metrics=refresh_metrics,
-                scheduler_alive=None if background is None else background.scheduler_alive,
-                events_over_http=not socket_mode,
-            ),
-            host=host,
-            port=port,
-        )
-    except OSError as error:  # in use, or an address this machine does not have
-        raise ConfigError(
-            f"Cannot listen on {host} port {port}: {error.strerror or error}."
-        ) from None
+    app = build_web_app(
+        bolt=bolt,
+        engine=runtime.engine,
+        signing_secret=settings.slack_signing_secret or "",
+        metrics=runtime.metrics,
+        refresh_metrics=_metrics_refresher(runtime),
+        scheduler_alive=None if background is None else background.scheduler_alive,
+        events_over_http=not socket_mode,
+    )
+    server = _listen(app, host, settings.port if port is None else port)
     tasks = [asyncio.create_task(server.serve_until(stop), name="http")]
     if socket_mode:
         tasks.append(
@@ -104,6 +98,53 @@ async def run_process(
         "Socket Mode" if socket_mode else "HTTP",
         " with scheduler and delivery" if background else "",
     )
+    await _until_done(tasks, stop)
+
+
+async def run_worker(
+    runtime: Runtime,
+    *,
+    stop: asyncio.Event,
+    metrics_host: str = "0.0.0.0",
+    metrics_port: int | None = None,
+) -> None:
+    """`worker`: the scheduler, delivery and housekeeping until `stop`; with `metrics_port`,
+    this process's /metrics and /healthz on HTTP too."""
+    background = Background(runtime.pipeline)
+    tasks = [asyncio.create_task(background.run(stop), name="background")]
+    if metrics_port is not None:
+        app = build_web_app(
+            bolt=None,
+            engine=runtime.engine,
+            metrics=runtime.metrics,
+            refresh_metrics=_metrics_refresher(runtime),
+            scheduler_alive=background.scheduler_alive,
+        )
+        server = _listen(app, metrics_host, metrics_port)
+        tasks.append(asyncio.create_task(server.serve_until(stop), name="metrics"))
+        log.info("metrics on %s port %d (/metrics, /healthz)", metrics_host, server.port)
+    await _until_done(tasks, stop)
+
+
+def _metrics_refresher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    async def refresh_metrics() -> None:
+        async with runtime.sessions() as session:
+            await refresh_gauges(runtime.metrics, session)
+
+    return refresh_metrics
+
+
+def _listen(app: Starlette, host: str, port: int) -> EmbeddedServer:
+    try:
+        return http_server(app, host=host, port=port)
+    except OSError as error:  # in use, or an address this machine does not have
+        raise ConfigError(
+            f"Cannot listen on {host} port {port}: {error.strerror or error}."
+        ) from None
+
+
+async def _until_done(tasks: list[asyncio.Task], stop: asyncio.Event) -> None:
+    """Wait for every task; one that fails stops the others gracefully before it is raised."""
     try:
         await asyncio.gather(*tasks)
     finally:

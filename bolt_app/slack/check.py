@@ -7,7 +7,9 @@ to this workspace (auth.test), then for each routed channel whether the app can 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -61,7 +63,7 @@ async def check_slack(
         results.append(CheckResult(TOKEN, False, f"{reason}: {_TOKEN_ADVICE.get(reason, reason)}"))
         return results + _not_tried(channels, "the token failed")
     except (aiohttp.ClientError, TimeoutError) as error:
-        results.append(CheckResult(TOKEN, False, f"Slack cannot be reached ({error!r})"))
+        results.append(CheckResult(TOKEN, False, _unreachable(client, error)))
         return results + _not_tried(channels, "Slack cannot be reached")
     if identity.get("team_id") != team_id:
         results.append(
@@ -92,7 +94,7 @@ async def _check_channel(
         reason = error.response.get("error", "unknown_error")
         return CheckResult(name, False, _CHANNEL_ADVICE.get(reason, reason))
     except (aiohttp.ClientError, TimeoutError) as error:
-        return CheckResult(name, False, f"Slack cannot be reached ({error!r})")
+        return CheckResult(name, False, _unreachable(client, error))
     label = f"#{channel.get('name', channel_id)}"
     if channel.get("is_archived"):
         return CheckResult(name, False, f"{label} is archived; route {record_type} elsewhere")
@@ -100,6 +102,21 @@ async def _check_channel(
         return CheckResult(name, False, f"{label} is private; /invite the app there")
     how = "the app is a member" if channel.get("is_member") else "public, posted to without joining"
     return CheckResult(name, True, f"{label}: {how}")
+
+
+def _unreachable(client: AsyncWebClient, error: Exception) -> str:
+    """Why Slack could not be reached, in one sentence (never the aiohttp exception's repr)."""
+    host = urlsplit(client.base_url).hostname or client.base_url
+    fix = "check the network, a proxy, or SLACK_API_URL"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return f"Slack cannot be reached: the host name {host} does not resolve; {fix}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        code = error.os_error.errno
+        reason = os.strerror(code).lower() if code else "the connection failed"
+        return f"Slack cannot be reached at {host} port {error.port}: {reason}; {fix}"
+    if isinstance(error, TimeoutError):
+        return f"Slack did not answer within {client.timeout} seconds; {fix}"
+    return f"Slack cannot be reached at {host}: {error or type(error).__name__}; {fix}"
 
 
 def _not_tried(channels: Mapping[RecordType, str], because: str) -> list[CheckResult]:

@@ -3,7 +3,8 @@
     POST /slack/events          events, slash commands, interactivity (signature-verified)
     GET  /slack/install         OAuth start (multi-workspace installs only)
     GET  /slack/oauth_redirect  OAuth finish: stores the installation, opens the App Home
-    GET  /healthz               200 when the database answers and the scheduler (if any) runs
+    GET  /healthz               200 when the database answers and the scheduler (if any) runs;
+                                "scheduler" is reported only by a process that runs one
     GET  /metrics               Prometheus text
 
 Socket Mode (`SLACK_APP_TOKEN`) replaces the Slack paths with an outbound websocket; the same
@@ -117,7 +118,7 @@ def build_web_app(
 
     async def healthz(request: Request) -> Response:
         health = await check_health(
-            engine, scheduler_alive=True if scheduler_alive is None else scheduler_alive()
+            engine, scheduler_alive=None if scheduler_alive is None else scheduler_alive()
         )
         return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 

@@ -61,7 +61,7 @@ class ResourceStatus:
             "next_poll_at": _iso(self.next_poll_at),
             "records_seen_last_poll": self.records_seen_last_poll,
             "last_error": self.last_error,
-        }  # `skipped_rows` stay out: the keys of INTERFACE.md are fixed
+        }  # `skipped_rows` stay out: the keys of docs/interface.md are fixed
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class WorkspaceStatus:
         return pause_advice(self.team_id, self.paused_reason) if self.paused else None
 
     def to_json(self) -> dict[str, object]:
-        """The `status --json` object of INTERFACE.md."""
+        """The `status --json` object of docs/interface.md."""
         return {
             "team_id": self.team_id,
             "paused": self.paused,

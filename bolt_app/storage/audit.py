@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,6 +52,24 @@ async def record_audit_event(
             details=dict(details or {}),
         )
     )
+
+
+async def last_audit_event_id(session: AsyncSession) -> int:
+    """The newest event's id (0 when there is none), to follow the trail from here on."""
+    return (await session.execute(sa.select(sa.func.max(audit_events.c.id)))).scalar() or 0
+
+
+async def audit_events_after(
+    session: AsyncSession, after_id: int, *, kinds: Collection[str]
+) -> list[AuditEvent]:
+    """Events of these kinds written since event `after_id`, oldest first (the demo follows
+    the polls this way)."""
+    query = (
+        sa.select(audit_events)
+        .where(audit_events.c.id > after_id, audit_events.c.kind.in_(kinds))
+        .order_by(audit_events.c.id)
+    )
+    return [AuditEvent(**row) for row in (await session.execute(query)).mappings().all()]
 
 
 async def list_audit_events(

@@ -1,4 +1,4 @@
-"""The workspace file of `ml-connector workspace apply` (INTERFACE.md): parse, resolve, validate.
+"""The workspace file of `ml-connector workspace apply` (docs/configuration.md): parse, resolve, validate.
 
 `load_workspace_file` turns the TOML into a `WorkspaceConfig` or raises one `ConfigError`
 naming the file and the field (`sage.companies[0]`), never echoing a secret. The per-value

@@ -1,6 +1,7 @@
 """The database commands as an operator runs them: real processes, real files, no tracebacks."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -52,7 +53,8 @@ def test_apply_keeps_every_secret_out_of_the_database_file_and_the_logs(
     workspace_files.write(text)
     env = {"DATABASE_URL": f"sqlite:///{database}", "MLC_ENCRYPTION_KEYS": key}
     env |= workspace_files.environ
-    applied = run_cli("workspace", "apply", str(workspace_files.path), env=env, cwd=tmp_path)
+    path = str(workspace_files.path)
+    applied = run_cli("workspace", "apply", path, "--verbose", env=env, cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout == "Workspace T0123ABCD created.\n"
     # The mTLS variant stores the client key; apply it too so its bytes can be looked for.
@@ -68,6 +70,7 @@ def test_apply_keeps_every_secret_out_of_the_database_file_and_the_logs(
     env_mtls = env | {"DATABASE_URL": f"sqlite:///{mtls_database}"}
     mtls = run_cli("workspace", "apply", str(workspace_files.path), env=env_mtls, cwd=tmp_path)
     assert mtls.returncode == 0, mtls.stderr
+    assert mtls.stderr == ""  # a one-shot command logs nothing unless asked
     shown = run_cli("workspace", "show", env=env_mtls, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert 'client_key = "(set)"' in shown.stdout and 'bot_token = "(set)"' in shown.stdout
@@ -103,6 +106,26 @@ def test_apply_twice_is_unchanged_and_show_redacts(
     subject = x509.load_pem_x509_certificate(test_pki.client_cert_pem.encode()).subject
     assert f'client_cert = "{subject.rfc4514_string()}, expires' in out
     assert BOT_TOKEN not in out and "PRIVATE KEY" not in out
+
+
+def test_one_shot_commands_print_for_a_person_and_log_only_when_asked(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'mlc.db'}"}
+    quiet = run_cli("db", "upgrade", env=env, cwd=tmp_path)
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    assert quiet.stdout == f"Database sqlite:///{tmp_path / 'mlc.db'} is up to date.\n"
+
+    fresh = {"DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}", "MLC_LOG_LEVEL": "info"}
+    asked = run_cli("db", "upgrade", env=fresh, cwd=tmp_path)
+    assert asked.returncode == 0 and asked.stdout.endswith("is up to date.\n")
+    logged = [json.loads(line) for line in asked.stderr.splitlines()]
+    assert logged and all(entry["level"] == "info" for entry in logged)
+
+    wrong = run_cli("db", "upgrade", env=env | {"MLC_LOG_LEVEL": "loud"}, cwd=tmp_path)
+    assert wrong.returncode == 2
+    assert wrong.stderr == (
+        "ml-connector: MLC_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, "
+        "not 'loud'.\n"
+    )
 
 
 def test_keys_rotate_lets_the_old_key_go(cli_env, workspace_files, capsys, monkeypatch):

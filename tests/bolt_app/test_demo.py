@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -83,7 +85,8 @@ def test_demo_shows_a_posted_message_then_stops_cleanly_and_continues_on_the_nex
     run_demo, tmp_path
 ):
     demo = run_demo()
-    demo.wait_for(BUILDER_LINK, FIRST_MESSAGE_TIMEOUT)
+    demo.wait_for("--- #", FIRST_MESSAGE_TIMEOUT)
+    demo.wait_for("-" * 78, FIRST_MESSAGE_TIMEOUT)  # the end of that message
     code, stderr = demo.interrupt()
 
     assert code == 0, stderr
@@ -97,6 +100,11 @@ def test_demo_shows_a_posted_message_then_stops_cleanly_and_continues_on_the_nex
         heading + 2
     ].startswith("===")
     assert "Demo stopped after" in output
+    assert BUILDER_LINK not in output  # only with --builder-links
+    polls = [line for line in demo.lines if re.search(r"  poll ABC \w+: ", line)]
+    assert polls and all(
+        re.search(r": \d+ read, \d+ new, \d+ changed, \d+ queued", line) for line in polls
+    ), polls
     state = tmp_path / "demo-data"
     assert {"fernet.key", "demo.db", "simulator.pickle", "workspace.toml", "pki"} <= {
         path.name for path in state.iterdir()
@@ -111,3 +119,28 @@ def test_demo_shows_a_posted_message_then_stops_cleanly_and_continues_on_the_nex
     assert "generated an encryption key" not in second
     assert "continuing the last run's company" in second
     assert "message(s) delivered by earlier runs" in second
+
+
+def test_the_block_kit_builder_link_is_printed_only_when_asked():
+    from bolt_app.commands.demo_session import Watcher
+
+    delivered = SimpleNamespace(
+        channel_id="C0DEMOAP01",
+        status="sent",
+        kind="post",
+        record_type="ap_invoice",
+        record_key="0000123",
+        last_error=None,
+        payload={
+            "text": "AP invoice 0000123",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": "AP invoice 0000123"}}
+            ],
+        },
+    )
+    for asked in (False, True):
+        lines: list[str] = []
+        watcher = Watcher(None, {}, say=lines.append, started=0.0, builder_links=asked)
+        watcher._finished(delivered)
+        assert any(line.startswith(BUILDER_LINK) for line in lines) is asked
+        assert "AP invoice 0000123" in "\n".join(lines)

@@ -30,7 +30,7 @@ def log_output():
         "xapp-1-A01-123-abc",
         PEM,
         "-----BEGIN PRIVATE KEY-----\nMIIEv",  # even a truncated block
-        SecretBox([generate_key()]).encrypt("anything"),
+        pytest.param(SecretBox([generate_key()]).encrypt("anything"), id="fernet-token"),
         "registered-secret-value",
     ],
 )

@@ -34,17 +34,21 @@ def environment(tmp_path, slack_standin, **extra: str) -> dict[str, str]:
     }
 
 
-async def start(command: str, env: dict[str, str]):
+async def start(command: str, env: dict[str, str], *, ready: str = "listening on"):
+    """The started process and the port its `ready` log line names."""
+    options = (
+        ("--metrics-host", "127.0.0.1", "--metrics-port", "0")
+        if command == "worker"
+        else ("--host", "127.0.0.1", "--port", "0")
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bolt_app",
         command,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
+        *options,
         env=env,
+        stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
     async with asyncio.timeout(30):
@@ -52,7 +56,7 @@ async def start(command: str, env: dict[str, str]):
             line = await process.stderr.readline()
             assert line, "the process ended before it listened"
             message = json.loads(line).get("message", "")
-            if message.startswith("listening on"):
+            if message.startswith(ready):
                 return process, int(message.split(" port ")[1].split()[0])
 
 
@@ -88,6 +92,37 @@ async def test_serve_runs_slack_scheduler_and_delivery_and_stops_on_sigterm(
         async with asyncio.timeout(15):
             code = await process.wait()
     assert code == 0
+
+
+@pytest.mark.slow
+async def test_split_roles_each_report_what_they_run_and_scraping_both_sees_every_metric(
+    tmp_path, slack_standin
+):
+    env = environment(tmp_path, slack_standin)
+    web, web_port = await start("web", env)
+    worker, worker_port = await start("worker", env, ready="metrics on")
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            web_health = await http.get(f"http://127.0.0.1:{web_port}/healthz")
+            worker_health = await http.get(f"http://127.0.0.1:{worker_port}/healthz")
+            assert web_health.json() == {"ok": True, "database": True}
+            assert worker_health.status_code == 200
+            assert worker_health.json() == {"ok": True, "database": True, "scheduler": True}
+            worker_metrics = (await http.get(f"http://127.0.0.1:{worker_port}/metrics")).text
+            web_metrics = (await http.get(f"http://127.0.0.1:{web_port}/metrics")).text
+    finally:
+        for process in (web, worker):
+            process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            codes = [await web.wait(), await worker.wait()]
+    assert codes == [0, 0]
+    for family in (
+        "mlc_delivery_attempts",
+        "mlc_poll_duration_seconds",
+        "mlc_delivery_queue_depth",
+    ):
+        assert f"# TYPE {family}" in worker_metrics
+    assert "# TYPE mlc_delivery_queue_depth" in web_metrics
 
 
 def test_web_without_a_signing_secret_is_refused_in_one_sentence(tmp_path, monkeypatch, capsys):

@@ -77,8 +77,31 @@ async def test_a_healthy_agent_passes_every_line_but_the_unknown_company():
         ("XYZ gl-accounts", False),
     ]
     assert "agent 2.3.1, Sage 2024.1" in results[0].detail
-    assert "unknown_company" in results[7].detail
+    # Said once, with the companies the agent does serve; not again on every resource.
+    assert results[7].detail == "the agent does not serve XYZ; it serves ABC"
+    assert {r.detail for r in results[8:]} == {"not tried: company XYZ failed"}
     assert results[2].line() == "PASS  company ABC: served by the agent"
+
+
+async def test_a_company_the_agent_refuses_is_said_once_and_asked_once():
+    requests = []
+
+    def handler(request):
+        requests.append(request.url.path)
+        if request.url.path == "/v1/health":
+            return error(401, "unauthenticated")  # this agent answers health only when asked right
+        if "/XYZ/" in request.url.path:
+            return error(403, "forbidden")
+        return agent().handle_request(request)
+
+    results = await check_agent(SETTINGS, transport=httpx.MockTransport(handler))
+    xyz = [r for r in results if "XYZ" in r.name]
+    assert [(r.name, r.ok) for r in xyz][0] == ("company XYZ", False)
+    assert "not allowed to read XYZ" in xyz[0].detail
+    assert [r.detail for r in xyz[1:]] == ["refused: see above"] + [
+        "not tried: company XYZ failed"
+    ] * 3
+    assert sum("/XYZ/" in path for path in requests) == 1
 
 
 async def test_a_wrong_api_key_fails_credentials_and_skips_the_rest():

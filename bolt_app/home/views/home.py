@@ -42,7 +42,7 @@ MAX_RULES_SHOWN = 5
 MAX_DEAD_LETTERS_SHOWN = 5
 MAX_DELIVERIES_SHOWN = 10
 
-# Action ids the listeners answer; `route_<record_type>` is part of INTERFACE.md.
+# Action ids the listeners answer; `route_<record_type>` is part of docs/interface.md.
 ACTION_POLL_NOW = "poll_now"
 ACTION_TEST_CONNECTION = "test_connection"
 ACTION_EDIT_CONNECTION = "edit_connection"

@@ -192,6 +192,7 @@ async def test_healthz_reports_the_database_and_the_scheduler(engine):
         "scheduler": True,
     }
     assert not (await healthz(engine, scheduler_alive=False)).ok
+    assert (await healthz(engine, scheduler_alive=None)).as_dict() == {"ok": True, "database": True}
     unreachable = create_engine("postgresql://nobody@127.0.0.1:1/nothing")  # refused at once
     try:
         health = await healthz(unreachable, scheduler_alive=True)

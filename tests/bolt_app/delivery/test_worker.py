@@ -280,6 +280,23 @@ async def test_a_stopped_worker_stops_between_messages_and_leaves_the_rest_queue
     assert statuses == ["sent", "pending", "pending"]
 
 
+async def test_the_running_worker_logs_what_it_delivered_to_each_channel_in_one_line(
+    slack_standin, make_worker, queue, caplog
+):
+    await queue(*(outbound(AP_CHANNEL, f"k{i}") for i in range(2)))
+    worker = make_worker(pacing_interval=timedelta(milliseconds=10))
+    stop = asyncio.Event()
+    with caplog.at_level("INFO", logger="bolt_app.delivery.worker"):
+        running = asyncio.create_task(worker.run(stop))
+        async with asyncio.timeout(10):
+            await slack_standin.wait_for_messages(AP_CHANNEL, 2)
+        stop.set()
+        async with asyncio.timeout(10):
+            await running
+    lines = [r.getMessage() for r in caplog.records if r.name == "bolt_app.delivery.worker"]
+    assert lines == [f"delivery to {TEAM_ID}/{AP_CHANNEL}: 2 of 2 message(s) sent"]
+
+
 async def test_a_network_failure_while_getting_the_token_is_retried(
     slack_standin, make_worker, queue, session_factory
 ):

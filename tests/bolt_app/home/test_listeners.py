@@ -78,9 +78,9 @@ def simulator_settings(server) -> ConnectionSettings:
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:
+def database_url(sqlite_database_url) -> str:
     """SQLite only: these are Slack scenarios; the storage they use is tested on both backends."""
-    return f"sqlite:///{tmp_path / 'ml_connector.db'}"
+    return sqlite_database_url
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -93,6 +94,19 @@ async def test_an_on_demand_poll_does_not_make_a_scheduled_poll_skip(polling):
     assert await on_demand(timedelta(seconds=60.1))
     assert await scheduled(timedelta(seconds=61))  # the 60 s job, fired late after "Poll now"
     assert not await scheduled(timedelta(seconds=62))  # still the 60 s due time: done
+
+
+async def test_each_scheduled_poll_logs_what_it_found_and_queued_in_one_line(polling, caplog):
+    scheduler = PollScheduler(polling.service(), polling.sessions, now=polling.clock)
+    key = PollKey(TEAM_ID, "ABC", RecordType.AP_INVOICE)
+    with caplog.at_level("INFO", logger="bolt_app.polling.scheduler"):
+        await scheduler._run_job(key, trigger_for(parse_schedule("15m"), SAGE_ZONE))
+    (line,) = [record.getMessage() for record in caplog.records]
+    assert re.fullmatch(
+        rf"poll {TEAM_ID} ABC ap_invoice: \d+ read, \d+ new, \d+ changed, \d+ skipped, "
+        r"\d+ waiting, \d+ queued",
+        line,
+    ), line
 
 
 async def test_two_workers_firing_the_same_due_time_poll_once(polling):

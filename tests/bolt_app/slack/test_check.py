@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bolt_app.slack.check import check_slack
@@ -10,14 +12,16 @@ from sage.records import RecordType
 from tests.fixtures.slack import AP_CHANNEL, BOT_TOKEN, GL_CHANNEL, TEAM_ID
 
 
-async def run_check(standin, *, token=BOT_TOKEN, channels=None, paused=False, reason=None):
+async def run_check(
+    standin, *, token=BOT_TOKEN, channels=None, paused=False, reason=None, api_url=None
+):
     async def token_for_team(team_id: str) -> str:
         if token is None:
             raise WorkspaceNotInstalled(f"Workspace {team_id} has no Slack token.")
         return token
 
     results = await check_slack(
-        lambda value: AsyncWebClient(token=value, base_url=standin.api_url, timeout=5),
+        lambda value: AsyncWebClient(token=value, base_url=api_url or standin.api_url, timeout=5),
         token_for_team,
         team_id=TEAM_ID,
         channels=channels if channels is not None else {RecordType.AP_INVOICE: AP_CHANNEL},
@@ -92,3 +96,27 @@ async def test_channel_problems_are_named_with_the_fix(slack_standin):
         "FAIL  Slack channel for gl_account (C0NOSUCH1): not found: a wrong ID, or a private "
         "channel the app was not invited to (/invite the app there)",
     ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_slack_unreachable_is_one_sentence_naming_the_host_and_the_fix(slack_standin):
+    port = _free_port()  # nothing listens there
+    lines = await run_check(slack_standin, api_url=f"http://127.0.0.1:{port}/api/")
+    assert lines[1] == (
+        f"FAIL  Slack token: Slack cannot be reached at 127.0.0.1 port {port}: connection "
+        "refused; check the network, a proxy, or SLACK_API_URL"
+    )
+    assert lines[2].endswith("not tried: Slack cannot be reached")
+
+
+async def test_a_slack_host_name_that_does_not_resolve_is_said_so(slack_standin):
+    lines = await run_check(slack_standin, api_url="http://slack.invalid/api/")
+    assert lines[1] == (
+        "FAIL  Slack token: Slack cannot be reached: the host name slack.invalid does not "
+        "resolve; check the network, a proxy, or SLACK_API_URL"
+    )
