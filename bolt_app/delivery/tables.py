@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bolt_app.storage.tables import AwareDateTime, metadata
+from bolt_app.storage.schema import AwareDateTime, metadata
 
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dead")
 DELIVERY_KINDS = ("post", "update", "reply")

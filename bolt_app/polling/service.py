@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.blocks.messages import (
@@ -78,8 +77,7 @@ from bolt_app.polling.window import (
 )
 from bolt_app.records.registry import describe
 from bolt_app.storage.audit import record_audit_event
-from bolt_app.storage.tables import channel_routes, sage_connections, workspaces
-from bolt_app.storage.workspaces import load_workspace
+from bolt_app.storage.workspaces import all_routes, load_workspace, running_connections
 from bolt_app.workspace.model import WorkspaceConfig
 from bolt_app.workspace.rules import RoutingRule
 from sage.client import AgentClient
@@ -181,21 +179,9 @@ class PollService:
 
     async def targets(self, team_id: str | None = None) -> list[PollKey]:
         """Every (workspace, company, record type) with a channel, paused workspaces left out."""
-        query = (
-            sa.select(sage_connections.c.team_id, sage_connections.c.companies)
-            .join(workspaces, workspaces.c.team_id == sage_connections.c.team_id)
-            .where(workspaces.c.paused.is_(False))
-            .order_by(sage_connections.c.team_id)
-        )
-        if team_id is not None:
-            query = query.where(sage_connections.c.team_id == team_id)
         async with self._sessions() as session:
-            connections = (await session.execute(query)).all()
-            routes = (
-                await session.execute(
-                    sa.select(channel_routes.c.team_id, channel_routes.c.record_type)
-                )
-            ).all()
+            connections = await running_connections(session, team_id)
+            routes = await all_routes(session)
         routed = {(team, RecordType(record_type)) for team, record_type in routes}
         return [
             PollKey(team, company, resource.record_type)

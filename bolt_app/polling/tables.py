@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bolt_app.storage.tables import AwareDateTime, metadata
+from bolt_app.storage.schema import AwareDateTime, metadata
 
 
 def _team_fk() -> sa.ForeignKey:

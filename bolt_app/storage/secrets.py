@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.crypto import KmsKeyring, SecretBox
 from bolt_app.errors import SecretError
-from bolt_app.storage.tables import encrypted_columns, kms_data_keys
+from bolt_app.storage.schema import encrypted_columns
+from bolt_app.storage.tables import kms_data_keys
 
 NO_KEY_MESSAGE = (
     "No encryption key is configured: set MLC_ENCRYPTION_KEYS (make one with "

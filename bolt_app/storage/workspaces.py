@@ -167,6 +167,27 @@ async def stored_schedule_texts(session: AsyncSession) -> list[tuple[str, str, s
     return [tuple(row) for row in rows.all()]
 
 
+async def running_connections(
+    session: AsyncSession, team_id: str | None = None
+) -> list[tuple[str, list[str]]]:
+    """(team ID, company codes) of every workspace with a Sage connection that is not paused."""
+    query = (
+        sa.select(sage_connections.c.team_id, sage_connections.c.companies)
+        .join(workspaces, workspaces.c.team_id == sage_connections.c.team_id)
+        .where(workspaces.c.paused.is_(False))
+        .order_by(sage_connections.c.team_id)
+    )
+    if team_id is not None:
+        query = query.where(sage_connections.c.team_id == team_id)
+    return [(team, list(companies)) for team, companies in (await session.execute(query)).all()]
+
+
+async def all_routes(session: AsyncSession) -> list[tuple[str, str]]:
+    """(team ID, record type value) of every record type routed to a channel."""
+    rows = await session.execute(sa.select(channel_routes.c.team_id, channel_routes.c.record_type))
+    return [tuple(row) for row in rows.all()]
+
+
 async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
     """The company codes of the team's Sage connection; none until one is configured."""
     companies = await session.scalar(
