@@ -432,25 +432,37 @@ class _HomeListeners:
         await self._open_modal(client, body, home_views.build_schedules_modal(state.routes))
 
     async def schedules_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
+        texts = home_views.read_schedules(view["state"]["values"])
+
+        async def save(session: AsyncSession, team_id: str, user_id: str) -> str:
+            await home_admin.set_schedules(
+                session, team_id, texts, self.services.box, user_id=user_id, now=self.services.now()
+            )
+            return "Schedules saved."
+
+        await self._save_submission(ack, body, client, save)
+
+    async def _save_submission(
+        self,
+        ack,
+        body: dict[str, Any],
+        client,
+        save: Callable[[AsyncSession, str, str], Awaitable[str | None]],
+    ) -> None:
+        """A settings modal submitted: admin check, `save` in one transaction, each problem shown
+        on its field, else the Home republished with the notice `save` returns (None: nothing)."""
         if (who := await self._admin_submission(ack, body, client)) is None:
             return
         team_id, user_id = who
-        texts = home_views.read_schedules(view["state"]["values"])
         try:
             async with self.services.sessions.begin() as session:
-                await home_admin.set_schedules(
-                    session,
-                    team_id,
-                    texts,
-                    self.services.box,
-                    user_id=user_id,
-                    now=self.services.now(),
-                )
+                notice = await save(session, team_id, user_id)
         except FormErrors as problems:
             await ack(response_action="errors", errors=problems.errors)
             return
         await ack()
-        await self.publish(client, team_id, user_id, notice="Schedules saved.")
+        if notice is not None:
+            await self.publish(client, team_id, user_id, notice=notice)
 
     # ---- routing rules -----------------------------------------------------------------------
 
@@ -466,40 +478,62 @@ class _HomeListeners:
         await self._open_modal(client, body, view)
 
     async def rule_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
-        if (who := await self._admin_submission(ack, body, client)) is None:
-            return
-        team_id, user_id = who
         fields = rule_form.read_rule_form(view["state"]["values"])
-        if not fields:
-            await ack()
-            return
-        try:
-            async with self.services.sessions.begin() as session:
-                await home_admin.add_rule(
-                    session, team_id, fields, user_id=user_id, now=self.services.now()
-                )
-        except FormErrors as problems:
-            await ack(response_action="errors", errors=problems.errors)
-            return
-        await ack()
-        await self.publish(client, team_id, user_id, notice="Routing rule added.")
+
+        async def save(session: AsyncSession, team_id: str, user_id: str) -> str | None:
+            if not fields:
+                return None
+            await home_admin.add_rule(
+                session, team_id, fields, user_id=user_id, now=self.services.now()
+            )
+            return "Routing rule added."
+
+        await self._save_submission(ack, body, client, save)
 
     async def remove_rule(self, ack, body: dict[str, Any], action: dict[str, Any], client):
+        async def remove(session: AsyncSession, team_id: str, position: int, user_id: str):
+            await home_admin.remove_rule(
+                session, team_id, position, user_id=user_id, now=self.services.now()
+            )
+
+        async def modal(team_id: str) -> dict[str, Any]:
+            return rule_form.build_rules_modal(await self.rules(team_id))
+
+        await self._remove_listed(
+            ack,
+            body,
+            action,
+            client,
+            what="a routing rule",
+            remove=remove,
+            modal=modal,
+            notice="Routing rule removed.",
+        )
+
+    async def _remove_listed(
+        self,
+        ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client,
+        *,
+        what: str,
+        remove: Callable[[AsyncSession, str, int, str], Awaitable[None]],
+        modal: Callable[[str], Awaitable[dict[str, Any]]],
+        notice: str,
+    ) -> None:
+        """A Remove button in a list modal (rules, reminders): remove, redraw the modal, say so."""
         position = _button_number(action)
         if position is None:
-            await self._unreadable_button(ack, body, client, "Remove", "a routing rule")
+            await self._unreadable_button(ack, body, client, "Remove", what)
             return
         if (who := await self._admin_click(ack, body, client)) is None:
             return
         team_id, user_id = who
         async with self.services.sessions.begin() as session:
-            await home_admin.remove_rule(
-                session, team_id, position, user_id=user_id, now=self.services.now()
-            )
-        await client.views_update(
-            view_id=body["view"]["id"], view=rule_form.build_rules_modal(await self.rules(team_id))
-        )
-        await self.publish(client, team_id, user_id, notice="Routing rule removed.")
+            await remove(session, team_id, position, user_id)
+        await client.views_update(view_id=body["view"]["id"], view=await modal(team_id))
+        await self.publish(client, team_id, user_id, notice=notice)
 
     # ---- Details -----------------------------------------------------------------------------
 
@@ -556,36 +590,23 @@ class _HomeListeners:
         await self._open_modal(client, body, view)
 
     async def reminder_submitted(self, ack, body: dict[str, Any], view: dict[str, Any], client):
-        if (who := await self._admin_submission(ack, body, client)) is None:
-            return
-        team_id, user_id = who
         fields = reminder_form.read_reminder_form(view["state"]["values"])
-        try:
-            async with self.services.sessions.begin() as session:
-                reminder = await home_admin.add_reminder(
-                    session,
-                    team_id,
-                    fields,
-                    self.services.box,
-                    user_id=user_id,
-                    now=self.services.now(),
-                )
-        except FormErrors as problems:
-            await ack(response_action="errors", errors=problems.errors)
-            return
-        await ack()
-        notice = f"Reminder saved for <#{reminder.channel}>."
-        await self.publish(client, team_id, user_id, notice=notice)
+
+        async def save(session: AsyncSession, team_id: str, user_id: str) -> str:
+            reminder = await home_admin.add_reminder(
+                session,
+                team_id,
+                fields,
+                self.services.box,
+                user_id=user_id,
+                now=self.services.now(),
+            )
+            return f"Reminder saved for <#{reminder.channel}>."
+
+        await self._save_submission(ack, body, client, save)
 
     async def remove_reminder(self, ack, body: dict[str, Any], action: dict[str, Any], client):
-        position = _button_number(action)
-        if position is None:
-            await self._unreadable_button(ack, body, client, "Remove", "a reminder")
-            return
-        if (who := await self._admin_click(ack, body, client)) is None:
-            return
-        team_id, user_id = who
-        async with self.services.sessions.begin() as session:
+        async def remove(session: AsyncSession, team_id: str, position: int, user_id: str):
             await home_admin.remove_reminder(
                 session,
                 team_id,
@@ -594,10 +615,17 @@ class _HomeListeners:
                 user_id=user_id,
                 now=self.services.now(),
             )
-        await client.views_update(
-            view_id=body["view"]["id"], view=await self.reminders_modal(team_id)
+
+        await self._remove_listed(
+            ack,
+            body,
+            action,
+            client,
+            what="a reminder",
+            remove=remove,
+            modal=self.reminders_modal,
+            notice="Reminder removed.",
         )
-        await self.publish(client, team_id, user_id, notice="Reminder removed.")
 
 
 def _record_ref(action: dict[str, Any], body: dict[str, Any]) -> RecordRef | None:
