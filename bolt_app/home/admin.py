@@ -176,13 +176,7 @@ async def save_connection(
     now: datetime,
 ) -> None:
     config = await load_or_new_workspace(session, team_id, box)
-    await apply_workspace(
-        session,
-        dataclasses.replace(config, connection=settings),
-        box,
-        now=now,
-        actor=actor_for(user_id),
-    )
+    await _apply_change(session, config, box, user_id, now, connection=settings)
 
 
 async def set_channel(
@@ -199,13 +193,7 @@ async def set_channel(
     check_channel_id(channel_id)
     config = await load_or_new_workspace(session, team_id, box)
     channels = {**config.channels, record_type: channel_id}
-    await apply_workspace(
-        session,
-        dataclasses.replace(config, channels=channels),
-        box,
-        now=now,
-        actor=actor_for(user_id),
-    )
+    await _apply_change(session, config, box, user_id, now, channels=channels)
 
 
 async def set_schedules(
@@ -228,12 +216,8 @@ async def set_schedules(
     if errors:
         raise FormErrors(errors)
     config = await load_or_new_workspace(session, team_id, box)
-    await apply_workspace(
-        session,
-        dataclasses.replace(config, schedules={**config.schedules, **parsed}),
-        box,
-        now=now,
-        actor=actor_for(user_id),
+    await _apply_change(
+        session, config, box, user_id, now, schedules={**config.schedules, **parsed}
     )
 
 
@@ -331,7 +315,7 @@ async def add_reminder(
         raise FormErrors({block: _sentence(str(error))}) from None
     config = await load_or_new_workspace(session, team_id, box)
     kept = tuple(r for r in config.reminders if r.channel != reminder.channel)
-    await _save_reminders(session, config, (*kept, reminder), box, user_id, now)
+    await _apply_change(session, config, box, user_id, now, reminders=(*kept, reminder))
     return reminder
 
 
@@ -348,21 +332,19 @@ async def remove_reminder(
     if not 0 <= position < len(config.reminders):
         return  # already removed (a double click, or another admin)
     reminders = config.reminders[:position] + config.reminders[position + 1 :]
-    await _save_reminders(session, config, reminders, box, user_id, now)
+    await _apply_change(session, config, box, user_id, now, reminders=reminders)
 
 
-async def _save_reminders(
+async def _apply_change(
     session: AsyncSession,
     config: WorkspaceConfig,
-    reminders: tuple[Reminder, ...],
     box: SecretBox,
     user_id: str,
     now: datetime,
+    **changes: object,
 ) -> None:
+    """Write `config` with `changes` back as the workspace file would be applied: encrypted the
+    same way, audited as the admin's change by field name."""
     await apply_workspace(
-        session,
-        dataclasses.replace(config, reminders=reminders),
-        box,
-        now=now,
-        actor=actor_for(user_id),
+        session, dataclasses.replace(config, **changes), box, now=now, actor=actor_for(user_id)
     )
