@@ -510,6 +510,15 @@ def build_change_reply(old: ChangeableRecord, new: ChangeableRecord) -> SlackMes
     return _message(line, [section(line)], _record_metadata(_ref_of(new)))
 
 
+GONE_TEXT = "No longer in Sage 100"
+
+
+def build_gone_reply(record: ChangeableRecord) -> SlackMessage:
+    """The thread reply when a reconcile finds a record deleted or purged in Sage 100."""
+    line = f"{GONE_TEXT}: deleted or purged (history, purge) since this was posted."
+    return _message(line, [section(escape(line))], _record_metadata(_ref_of(record)))
+
+
 # ---- digest and connection -------------------------------------------------------------------
 
 

@@ -294,6 +294,35 @@ class PollService:
             ).run(cursor, records, skipped, page_stamps)
 
 
+async def announce_records(
+    session: AsyncSession,
+    key: PollKey,
+    config: WorkspaceConfig,
+    records: list[SageRecord],
+    *,
+    server_now: datetime,
+    now: datetime,
+    burst_threshold: int = DEFAULT_BURST_THRESHOLD,
+) -> int:
+    """Records read outside a change listing (a reconcile's reads by key) through the poll's
+    own comparison and messages, in the caller's transaction; no cursor moves. How many were
+    news (new or changed for some channel)."""
+    assert config.connection is not None
+    window = PollWindow(since=None, signpost=server_now, baseline=False)
+    commit = _Commit(
+        session,
+        key,
+        config,
+        window,
+        first=False,
+        now=now,
+        burst_threshold=burst_threshold,
+        zone=config.connection.timezone,
+    )
+    _, sends, _, _ = await commit.announce(records)
+    return len({send.key for send in sends if send.kind is not ChangeKind.UNCHANGED})
+
+
 class _Commit:
     """The one transaction of a poll: compare, queue, remember, move the cursor, audit."""
 
@@ -328,6 +357,23 @@ class _Commit:
         skipped: list[SkippedRecord],
         page_stamps: list[datetime | None],
     ) -> PollOutcome:
+        items, sends, hold_from, later = await self.announce(records)
+        handled = [record.stamps.changed_at for item in items for record in item.stamp_source]
+        new_cursor = advance_cursor(
+            cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
+        )
+        outcome = self._outcome(len(items), sends, len(records), skipped, later)
+        await record_success(
+            self.session, self.key, cursor=new_cursor, now=self.now, records_seen=outcome.read
+        )
+        await self._audit(outcome, new_cursor)
+        return outcome
+
+    async def announce(
+        self, records: list[SageRecord]
+    ) -> tuple[list[_Item], list[_Send], datetime | None, int]:
+        """Compare with what each channel was told, queue the messages, remember the versions:
+        items, sends, the stamp to hold the cursor at, and how many records wait."""
         items, hold_from, later = self._items(records)
         seen = await load_seen(self.session, self.key, [item.key for item in items])
         sends: list[_Send] = []
@@ -362,16 +408,7 @@ class _Commit:
                 existed=send.previous is not None,
                 now=self.now,
             )
-        handled = [record.stamps.changed_at for item in items for record in item.stamp_source]
-        new_cursor = advance_cursor(
-            cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
-        )
-        outcome = self._outcome(len(items), sends, len(records), skipped, later)
-        await record_success(
-            self.session, self.key, cursor=new_cursor, now=self.now, records_seen=outcome.read
-        )
-        await self._audit(outcome, new_cursor)
-        return outcome
+        return items, sends, hold_from, later
 
     # --- records -> items -----------------------------------------------------------------
 

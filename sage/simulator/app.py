@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from sage.agent.server import ErrorAnswer as AgentError
 from sage.agent.server import parse_page_size
+from sage.agent.service import API_VERSION, version
 from sage.connection import AuthMode
 from sage.simulator.data import Position, SimulatorData, sort_key
 from sage.simulator.faults import Faults, Injected
@@ -117,6 +118,7 @@ def build_app(
     access: Access,
     clock: Callable[[], datetime],
     requests: list[RecordedRequest] | None = None,
+    capabilities: Collection[str] = (),
 ) -> Starlette:
     """The agent app; `requests`, when given, receives every request answered (the last
     REQUEST_LOG_SIZE are kept)."""
@@ -172,6 +174,11 @@ def build_app(
                     "companies": list(data.companies),
                     "server_date": day,
                     "server_time": clock_time,
+                    **(
+                        {"api_version": API_VERSION, "capabilities": sorted(capabilities)}
+                        if capabilities
+                        else {}
+                    ),
                 }
             )
 
@@ -207,6 +214,36 @@ def build_app(
 
         return await guarded(request, answer, data_call=True)
 
+    async def keys(request: Request) -> Response:
+        """Capability `keys`: every RecordKey and the version of what is served for it."""
+
+        def answer() -> Response:
+            if "keys" not in capabilities:
+                raise AgentError("unknown_resource", "this agent has no keys listing (API 1.0)")
+            company = request.path_params["company"]
+            resource = request.path_params["resource"]
+            page_size = parse_page_size(request.query_params.get("page_size"))
+            token = request.query_params.get("page_token")
+            position = decode_token(token, company, resource)[0] if token else None
+            after = position[2] if position else ""
+            rows, more = data.keys_after(company, resource, after, limit=page_size)
+            entries = [
+                {"RecordKey": row["RecordKey"], "version": version(faults.serve(row))}
+                for row in rows
+            ]
+            last = ("", Decimal(0), str(rows[-1]["RecordKey"])) if rows else None
+            next_token = encode_token(company, resource, last, 0) if more else None
+            return JSONResponse(
+                {
+                    "company": company,
+                    "resource": resource,
+                    "keys": entries,
+                    "next_page_token": next_token,
+                }
+            )
+
+        return await guarded(request, answer, data_call=True)
+
     async def single(request: Request) -> Response:
         def answer() -> Response:
             key = request.path_params["record_key"]
@@ -231,6 +268,7 @@ def build_app(
     return Starlette(
         routes=[
             Route("/v1/health", health),
+            Route("/v1/companies/{company}/{resource}:keys", keys),
             Route("/v1/companies/{company}/{resource}", listing),
             Route("/v1/companies/{company}/{resource}/{record_key:path}", single),
         ],

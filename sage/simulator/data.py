@@ -152,6 +152,17 @@ class SimulatorData:
             rows = [_copy(table[key]) for _, _, key in window[:limit]]
         return rows, len(window) > limit
 
+    def keys_after(
+        self, company: str, resource: Resource | str, after: str, *, limit: int
+    ) -> tuple[list[Row], bool]:
+        """Up to `limit` rows with a RecordKey after `after`, by RecordKey (the keys listing);
+        and whether more."""
+        with self._lock:
+            table = self._table(company, resource)
+            window = sorted(key for key in table if key > after)[: limit + 1]
+            rows = [_copy(table[key]) for key in window[:limit]]
+        return rows, len(window) > limit
+
     # --- writing -------------------------------------------------------------------------
 
     def put(self, company: str, resource: Resource | str, row: Row) -> Row:

@@ -55,11 +55,13 @@ class SimulatorServer:
         activity_interval: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        capabilities: Collection[str] = (),
     ) -> None:
         if mode is AuthMode.API_KEY and not api_keys:
             raise ValueError("API-key mode needs at least one key")
         self.pki = pki
         self.mode = mode
+        self.capabilities = tuple(capabilities)  # () serves API 1.0; ("keys",) serves 1.1
         self.clock = clock
         self.data = data or SimulatorData.seeded(
             clock(), rng=random.Random(seed), timezone=timezone
@@ -116,6 +118,7 @@ class SimulatorServer:
             access=self.access,
             clock=self.clock,
             requests=self.requests,
+            capabilities=self.capabilities,
         )
         return https_config(
             app,
