@@ -216,12 +216,17 @@ def stored_value(column: Column, value: object) -> object:
 
 
 def write_rows(
-    connection: sqlite3.Connection, table: Table, rows: Iterable[Mapping[str, object]]
+    connection: sqlite3.Connection,
+    table: Table,
+    rows: Iterable[Mapping[str, object]],
+    *,
+    conflict: str = "ABORT",
 ) -> int:
-    """Insert rows (column name -> value; missing columns are NULL); returns how many."""
+    """Insert rows (column name -> value; missing columns are NULL); returns how many.
+    `conflict` is SQLite's resolution for a row whose primary key exists (REPLACE, IGNORE)."""
     columns = table.columns
     statement = (
-        f"INSERT INTO {table.name} ({', '.join(table.names)}) "
+        f"INSERT OR {conflict} INTO {table.name} ({', '.join(table.names)}) "
         f"VALUES ({', '.join('?' * len(columns))})"
     )
     values = [tuple(stored_value(c, row.get(c.name)) for c in columns) for row in rows]

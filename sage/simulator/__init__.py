@@ -1,7 +1,8 @@
-"""The simulated Sage 100 agent: the real HTTP contract over real TLS, with invented data.
+"""The simulated Sage 100 agent: the real agent's code over Sage-layout SQLite files of
+invented data, over real TLS, with faults injected in front.
 
 SimulatorServer   serves it (tests, demo, `ml-connector simulator`)
-SimulatorData     the records; tests add, change and remove them while it runs
+SimulatorData     the company files; tests add, change and remove records while it runs
 Faults            errors, slowness and malformed rows, by rate or scripted
 Activity          business going on while it runs
 """

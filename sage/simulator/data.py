@@ -1,44 +1,42 @@
-"""The simulated agent's records: an in-memory store of raw rows per company and resource.
+"""The simulated agent's company files: Sage 100's own tables in SQLite, one file per company.
 
-Tests and the activity generator change data through this API; the web app only reads it.
+Tests and the activity generator change data through this API in the contract's terms (agent
+rows); each change is written as Sage writes it, into the tables `sage.agent.layout` describes
+(an invoice row into AP_InvoiceHeader or AP_OpenInvoice and its vendor into AP_Vendor, a PO
+into its header and detail lines, ...). Everything read back, by the server and by `get` and
+`rows`, goes through the agent's own readers (`sage.agent.service.CompanyReader`), so the
+simulator answers exactly what the real agent would answer over the same tables.
+
 Mutations take the moment they happen (`at`, an aware datetime) and stamp rows in the Sage
-server's zone. A lock makes it safe to mutate from a test thread while the server runs in
-another.
+server's zone. The files are in WAL mode, so the agent's read-only connection reads while a
+test thread or the activity writes; a lock serialises the writers.
 """
 
 from __future__ import annotations
 
-import bisect
 import random
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sage.agent import layout
+from sage.agent.connection import SqliteConnector
+from sage.agent.readers import AP_INVOICES, READERS, split_key
+from sage.agent.service import CompanyReader
 from sage.simulator.catalog import ACCOUNTS, Account, Vendor
-from sage.simulator.factory import RecordFactory, business_moment
-from sage.simulator.formats import Resource, Stamp, change_stamp, money, sage_stamp
+from sage.simulator.factory import RecordFactory, business_moment, invoice_key
+from sage.simulator.formats import Resource, money, sage_stamp
 
 DEFAULT_TIMEZONE = ZoneInfo("America/Chicago")
+_ALL = 2**31  # one page holding every row: `rows` reads a whole table at once
 
 Row = dict[str, object]
-Position = tuple[str, Decimal, str]
-"""Where a listing stands: (stamp date, stamp hours, RecordKey) of the last record served."""
-
-
-def _copy(row: Row) -> Row:
-    """Rows are flat strings plus PO `Lines` (a list of flat dicts): copy just that deep."""
-    return {
-        name: [dict(line) for line in value] if isinstance(value, list) else value
-        for name, value in row.items()
-    }
-
-
-def sort_key(row: Row) -> Position:
-    day, hours = change_stamp(row)
-    return day, hours, str(row["RecordKey"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +55,24 @@ SEED_SIZES = {
 }
 
 
+def _open_company(path: Path) -> sqlite3.Connection:
+    """The writer's connection: WAL, so the agent's read-only connection never waits for it."""
+    connection = sqlite3.connect(path, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")  # invented data: speed over durability
+    return connection
+
+
+def _image(connection: sqlite3.Connection) -> bytes:
+    """The database as bytes, marked rollback-journal (file format bytes 18-19) so it can be
+    deserialized in memory: an image marked WAL cannot be opened without its -wal file."""
+    image = bytearray(connection.serialize())
+    image[18:20] = b"\x01\x01"
+    return bytes(image)
+
+
 class SimulatorData:
-    """Rows per (company, resource), keyed by RecordKey, plus ways to change them."""
+    """One Sage-layout SQLite file per company, and ways to change them as Sage would."""
 
     def __init__(
         self,
@@ -70,20 +84,56 @@ class SimulatorData:
         self.companies = tuple(companies)
         self.timezone = timezone
         self.factory = RecordFactory(rng or random.Random(0))
+        self._open({})
+
+    def _open(self, images: Mapping[str, bytes]) -> None:
+        """Create the company files in a fresh folder, empty or from `images` (serialised)."""
         self._lock = threading.RLock()
-        self._tables: dict[tuple[str, Resource], dict[str, Row]] = {
-            (company, resource): {} for company in self.companies for resource in Resource
-        }
-        self._order: dict[tuple[str, Resource], list[Position]] = {}
+        self._folder = tempfile.TemporaryDirectory(prefix="mlc-simulated-sage-")
+        self._connections: dict[str, sqlite3.Connection] = {}
+        self._readers: dict[str, CompanyReader] = {}
+        for company in self.companies:
+            path = self.path(company)
+            connection = _open_company(path)
+            if company in images:
+                image = sqlite3.connect(":memory:")
+                image.deserialize(images[company])
+                image.backup(connection)
+                image.close()
+            if company not in images:
+                layout.create_tables(connection)
+            self._connections[company] = connection
+            self._readers[company] = self.reader(company, cache_seconds=0)
+
+    def path(self, company: str) -> Path:
+        """The company's Sage-layout SQLite file (what the agent's SqliteConnector opens)."""
+        return Path(self._folder.name) / f"{company}.sqlite"
+
+    def reader(self, company: str, *, cache_seconds: float) -> CompanyReader:
+        """The real agent's reader over this company's file."""
+        connector = SqliteConnector(self.path(company), label=f"simulated company {company}")
+        return CompanyReader(company, connector, cache_seconds=cache_seconds)
 
     def __getstate__(self) -> dict[str, object]:
-        """Picklable without its lock, so `ml-connector demo` keeps its company between runs."""
+        """The companies' tables as bytes, so `ml-connector demo` keeps its company between
+        runs."""
         with self._lock:
-            return {name: value for name, value in vars(self).items() if name != "_lock"}
+            images = {c: _image(conn) for c, conn in self._connections.items()}
+            kept = ("companies", "timezone", "factory")
+            return {name: getattr(self, name) for name in kept} | {"images": images}
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        images = state.pop("images")
         vars(self).update(state)
-        self._lock = threading.RLock()
+        self._open(images)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._readers.values():
+                reader.close()
+            for connection in self._connections.values():
+                connection.close()
+            self._folder.cleanup()
 
     @classmethod
     def seeded(
@@ -100,7 +150,7 @@ class SimulatorData:
             data.seed_history(company, now, size)
         return data
 
-    # --- reading -------------------------------------------------------------------------
+    # --- reading (through the agent's readers) -------------------------------------------
 
     def local(self, at: datetime) -> datetime:
         """`at` on the Sage server's wall clock; naive datetimes are refused, not guessed."""
@@ -108,75 +158,58 @@ class SimulatorData:
             raise ValueError("simulator times must be timezone-aware")
         return at.astimezone(self.timezone)
 
-    def _table(self, company: str, resource: Resource | str) -> dict[str, Row]:
-        return self._tables[(company, Resource(resource))]
-
-    def _changed(self, company: str, resource: Resource | str) -> None:
-        self._order.pop((company, Resource(resource)), None)
-
-    def _ordered(self, company: str, resource: Resource | str) -> list[Position]:
-        """Listing order of a table, kept until the table changes."""
-        name = (company, Resource(resource))
-        if name not in self._order:
-            self._order[name] = sorted(sort_key(row) for row in self._tables[name].values())
-        return self._order[name]
-
     def get(self, company: str, resource: Resource | str, record_key: str) -> Row | None:
-        with self._lock:
-            row = self._table(company, resource).get(record_key)
-            return _copy(row) if row is not None else None
+        """The record as the agent serves it, or None."""
+        return self._readers[company].record(READERS[Resource(resource)], record_key)
 
     def rows(self, company: str, resource: Resource | str) -> list[Row]:
-        """Every row, in listing order (change stamp, RecordKey)."""
-        with self._lock:
-            rows = [_copy(row) for row in self._table(company, resource).values()]
-        return sorted(rows, key=sort_key)
+        """Every record as the agent serves it, in listing order (change stamp, RecordKey)."""
+        page = self._readers[company].changes(READERS[Resource(resource)], None, None, _ALL)
+        return page.records
 
-    def changes(
-        self,
-        company: str,
-        resource: Resource | str,
-        *,
-        since: Stamp | None,
-        after: Position | None,
-        limit: int,
-    ) -> tuple[list[Row], bool]:
-        """Up to `limit` rows at or after `since` and strictly after `after`; and whether more."""
+    def _count(self, company: str, table: layout.Table) -> int:
         with self._lock:
-            order = self._ordered(company, resource)
-            start = bisect.bisect_left(order, (*since, "")) if since is not None else 0
-            if after is not None:
-                start = max(start, bisect.bisect_right(order, after))
-            window = order[start : start + limit + 1]
-            table = self._table(company, resource)
-            rows = [_copy(table[key]) for _, _, key in window[:limit]]
-        return rows, len(window) > limit
+            sql = f"SELECT COUNT(*) FROM {table.name}"
+            return int(self._connections[company].execute(sql).fetchone()[0])
 
-    def keys_after(
-        self, company: str, resource: Resource | str, after: str, *, limit: int
-    ) -> tuple[list[Row], bool]:
-        """Up to `limit` rows with a RecordKey after `after`, by RecordKey (the keys listing);
-        and whether more."""
-        with self._lock:
-            table = self._table(company, resource)
-            window = sorted(key for key in table if key > after)[: limit + 1]
-            rows = [_copy(table[key]) for key in window[:limit]]
-        return rows, len(window) > limit
+    # --- writing (Sage's tables) ---------------------------------------------------------
 
-    # --- writing -------------------------------------------------------------------------
+    def _write(self, connection: sqlite3.Connection, resource: Resource, row: Row) -> None:
+        """Write one agent row's table rows, replacing those with the same primary key."""
+        if resource is Resource.PURCHASE_ORDERS:
+            connection.execute(
+                f"DELETE FROM {layout.PO_DETAIL.name} WHERE PurchaseOrderNo = ?",
+                (row["PurchaseOrderNo"],),
+            )
+        for table, values in layout.sage_rows(resource, row):
+            # A vendor is AP_Vendor's: an invoice row does not rename it.
+            conflict = "IGNORE" if table is layout.AP_VENDOR else "REPLACE"
+            layout.write_rows(connection, table, [values], conflict=conflict)
+
+    def _delete(self, connection: sqlite3.Connection, resource: Resource, key: str) -> bool:
+        found = split_key(READERS[resource], key)
+        if found is None:
+            return False
+        source, values = found
+        table = source.table
+        where = " AND ".join(f"{name} = ?" for name in table.key)
+        params = [layout.stored_value(table.column(n), values[n]) for n in table.key]
+        deleted = connection.execute(f"DELETE FROM {table.name} WHERE {where}", params).rowcount
+        if resource is Resource.PURCHASE_ORDERS:
+            connection.execute(f"DELETE FROM {layout.PO_DETAIL.name} WHERE {where}", params)
+        return deleted > 0
 
     def put(self, company: str, resource: Resource | str, row: Row) -> Row:
-        """Store a row as given (malformed rows too); it replaces any with the same RecordKey."""
-        with self._lock:
-            self._table(company, resource)[str(row["RecordKey"])] = _copy(row)
-            self._changed(company, resource)
+        """Store a row (values as the contract spells them) into its Sage tables; it replaces
+        any with the same RecordKey."""
+        with self._lock, self._connections[company] as connection:
+            self._write(connection, Resource(resource), row)
         return row
 
     def remove(self, company: str, resource: Resource | str, record_key: str) -> None:
         """Deletes leave no trace, as in Sage: the row just stops being listed."""
-        with self._lock:
-            self._table(company, resource).pop(record_key, None)
-            self._changed(company, resource)
+        with self._lock, self._connections[company] as connection:
+            self._delete(connection, Resource(resource), record_key)
 
     def update(
         self,
@@ -188,14 +221,38 @@ class SimulatorData:
         at: datetime | None,
         user: str | None = None,
     ) -> Row:
-        """Change fields of a row; `at=None` is a Visual Integrator import: no new stamp."""
-        with self._lock:
-            row = self._table(company, resource)[record_key]
-            row.update(_copy(dict(changes)))
-            if at is not None:
-                row.update(self.factory.updated(self.local(at), user))
-            self._changed(company, resource)
-            return _copy(row)
+        """Change fields of a row in its table, as a Sage workstation edits it (DateUpdated,
+        TimeUpdated and UserUpdatedKey move); `at=None` is a Visual Integrator import: no new
+        stamp. A PO's `Lines` replace its detail rows. Returns the record as now served."""
+        resource = Resource(resource)
+        found = split_key(READERS[resource], record_key)
+        if found is None:
+            raise KeyError(record_key)
+        source, key = found
+        table = source.table
+        values = dict(changes)
+        if at is not None:
+            values |= self.factory.updated(self.local(at), user)
+        lines = values.pop("Lines", None)
+        names = [name for name in values if name in table.names]
+        where = " AND ".join(f"{name} = ?" for name in table.key)
+        params = [layout.stored_value(table.column(n), key[n]) for n in table.key]
+        with self._lock, self._connections[company] as connection:
+            if names:
+                assignments = ", ".join(f"{name} = ?" for name in names)
+                stored = [layout.stored_value(table.column(n), values[n]) for n in names]
+                sql = f"UPDATE {table.name} SET {assignments} WHERE {where}"
+                if connection.execute(sql, stored + params).rowcount == 0:
+                    raise KeyError(record_key)
+            if lines is not None:
+                order = {"PurchaseOrderNo": key["PurchaseOrderNo"], "Lines": lines}
+                connection.execute(f"DELETE FROM {layout.PO_DETAIL.name} WHERE {where}", params)
+                for detail, line in layout.sage_rows(resource, order)[1:]:
+                    layout.write_rows(connection, detail, [line])
+        row = self.get(company, resource, record_key)
+        if row is None:
+            raise KeyError(record_key)
+        return row
 
     def restamp(self, row: Row, at: datetime) -> Row:
         """Make `at` the row's change stamp, as if first written then (updated pair blank)."""
@@ -234,25 +291,34 @@ class SimulatorData:
         )
         with self._lock:
             orders = [
-                str(order["PurchaseOrderNo"])
-                for order in self._table(company, Resource.PURCHASE_ORDERS).values()
-                if order.get("VendorNo") == row["VendorNo"]
+                str(number)
+                for (number,) in self._connections[company].execute(
+                    f"SELECT PurchaseOrderNo FROM {layout.PO_HEADER.name} "
+                    "WHERE APDivisionNo = ? AND VendorNo = ?",
+                    (row["APDivisionNo"], row["VendorNo"]),
+                )
             ]
         if orders and self.factory.rng.random() < 0.4:
             row["PurchaseOrderNo"] = self.factory.rng.choice(sorted(orders))
         row.update(fields)
+        # The agent's RecordKey is the table's primary key: fields may have changed it.
+        source = AP_INVOICES.sources[row["SourceTable"] == "AP_OpenInvoice"]
+        row["RecordKey"] = invoice_key(source, row, str(row["RecordKey"])[-6:])
         return self.put(company, Resource.AP_INVOICES, row)
 
     def post_invoice(self, company: str, record_key: str, at: datetime) -> Row:
         """Post an entered invoice: its header row goes, an AP_OpenInvoice row with a new key comes."""
         with self._lock:
-            entered = self._table(company, Resource.AP_INVOICES).pop(record_key)
-            self._changed(company, Resource.AP_INVOICES)
+            entered = self.get(company, Resource.AP_INVOICES, record_key)
+            if entered is None:
+                raise KeyError(record_key)
             if entered["SourceTable"] != "AP_InvoiceHeader":
-                self._table(company, Resource.AP_INVOICES)[record_key] = entered
                 raise ValueError(f"{record_key!r} is already posted")
             posted = self.factory.posted_invoice(company, entered, self.local(at))
-            return self.put(company, Resource.AP_INVOICES, posted)
+            with self._connections[company] as connection:
+                self._delete(connection, Resource.AP_INVOICES, record_key)
+                self._write(connection, Resource.AP_INVOICES, posted)
+            return posted
 
     def pay_invoice(self, company: str, record_key: str, amount: Decimal, at: datetime) -> Row:
         row = self.get(company, Resource.AP_INVOICES, record_key)
@@ -371,7 +437,7 @@ class SimulatorData:
     def _extra_account(self, company: str, index: int, at: datetime) -> Row:
         """Sub-accounts beyond the standard chart, for bulk tests of gl-accounts."""
         main = self.factory.rng.choice(ACCOUNTS[company])
-        number = len(self._table(company, Resource.GL_ACCOUNTS)) + index + 1
+        number = self._count(company, layout.GL_ACCOUNT) + index + 1
         account = Account(
             f"{main.account[:3]}-{number // 100 % 100:02d}-{number % 100:02d}",
             f"{main.description} {number}",

@@ -7,7 +7,6 @@ that are padded or not, decimal strings for amounts, and the stamp rule of the c
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -32,8 +31,6 @@ class TimeStyle(StrEnum):
 
 EMPTY_DATES = ("", "17530101")
 _FIVE_PLACES = Decimal("0.00001")
-_DATE = re.compile(r"\d{8}")
-_TIME = re.compile(r"\d{1,2}(\.\d{1,5})?")
 
 Stamp = tuple[str, Decimal]
 """A change stamp: (YYYYMMDD or "" when missing, decimal hours)."""
@@ -89,22 +86,3 @@ def change_stamp(row: dict) -> Stamp:
     return ("" if created in EMPTY_DATES else created), _hours(
         str(row.get("TimeCreated", "") or "")
     )
-
-
-def parse_since(since_date: str | None, since_time: str | None) -> Stamp | None:
-    """The listing's lower bound; ValueError names the bad parameter."""
-    if since_date is None:
-        if since_time is not None:
-            raise ValueError("since_time needs since_date")
-        return None
-    if not _DATE.fullmatch(since_date):
-        raise ValueError("since_date must be YYYYMMDD")
-    try:
-        datetime.strptime(since_date, "%Y%m%d")
-    except ValueError:
-        raise ValueError("since_date is not a calendar date") from None
-    if since_time is None or since_time == "":
-        return since_date, Decimal(0)
-    if not _TIME.fullmatch(since_time) or Decimal(since_time) >= 24:
-        raise ValueError("since_time must be decimal hours from 0 to 23.99999")
-    return since_date, Decimal(since_time)

@@ -1,5 +1,9 @@
 """Serving the simulated agent over real TLS with uvicorn, in the caller's event loop or a thread.
 
+What answers is the real agent (`sage.agent.server.build_app` over `AgentService` and one
+`CompanyReader` per company, reading the data's Sage-layout SQLite files read-only), behind
+the simulator's fault layer (`sage.simulator.app.FaultLayer`).
+
 The socket is bound before uvicorn starts, so port 0 works and `base_url` is known at once.
 In mTLS mode the TLS layer demands a client certificate signed by the CA (no certificate, no
 handshake), and each connection's certificate common name is handed to the app so per-client
@@ -21,9 +25,11 @@ import uvicorn
 
 from mlc_common.certs import Pki
 from mlc_common.serving import EmbeddedServer, https_config
+from sage.agent.server import build_app
+from sage.agent.service import DEFAULT_CACHE_SECONDS, AgentService
 from sage.connection import AuthMode, ConnectionSettings
 from sage.simulator.activity import Activity
-from sage.simulator.app import Access, RecordedRequest, build_app
+from sage.simulator.app import AGENT_VERSION, SAGE_VERSION, Access, FaultLayer, RecordedRequest
 from sage.simulator.data import DEFAULT_TIMEZONE, SimulatorData
 from sage.simulator.faults import Faults
 
@@ -55,13 +61,11 @@ class SimulatorServer:
         activity_interval: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        capabilities: Collection[str] = (),
     ) -> None:
         if mode is AuthMode.API_KEY and not api_keys:
             raise ValueError("API-key mode needs at least one key")
         self.pki = pki
         self.mode = mode
-        self.capabilities = tuple(capabilities)  # () serves API 1.0; ("keys",) serves 1.1
         self.clock = clock
         self.data = data or SimulatorData.seeded(
             clock(), rng=random.Random(seed), timezone=timezone
@@ -79,6 +83,7 @@ class SimulatorServer:
         self.host = host
         self._port = port
         self._server: EmbeddedServer | None = None
+        self._service: AgentService | None = None
         self._activity_task: asyncio.Task[None] | None = None
         self._stop_activity: asyncio.Event | None = None
 
@@ -112,13 +117,21 @@ class SimulatorServer:
 
     def _config(self) -> uvicorn.Config:
         mtls = self.mode is AuthMode.MTLS
-        app = build_app(
-            data=self.data,
+        data = self.data
+        service = AgentService(
+            {c: data.reader(c, cache_seconds=DEFAULT_CACHE_SECONDS) for c in data.companies},
+            agent_version=AGENT_VERSION,
+            sage_version=SAGE_VERSION,
+            now=lambda: data.local(self.clock()),
+        )
+        self._service = service
+        agent = build_app(service, api_keys=list(self.access.api_keys), certificates=mtls)
+        app = FaultLayer(
+            agent,
+            companies=data.companies,
             faults=self.faults,
             access=self.access,
-            clock=self.clock,
             requests=self.requests,
-            capabilities=self.capabilities,
         )
         return https_config(
             app,
@@ -145,6 +158,9 @@ class SimulatorServer:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+        if self._service is not None:
+            await asyncio.to_thread(self._service.close)
+            self._service = None
 
     async def __aenter__(self) -> SimulatorServer:
         await self.start()

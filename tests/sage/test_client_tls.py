@@ -229,12 +229,13 @@ async def test_malformed_rows_are_skipped_with_reasons_while_good_rows_arrive(mt
 
 async def test_get_record_round_trips_an_awkward_key(mtls_simulator):
     row = mtls_simulator.data.rows("ABC", "purchase-orders")[0]
-    row["RecordKey"] = "PO/0000184 #1?"
+    # The agent's RecordKey is the primary key: a PO number of 7 characters, any of them.
+    row["RecordKey"] = row["PurchaseOrderNo"] = "P/1 #1?"
     mtls_simulator.data.put("ABC", "purchase-orders", row)
     settings = mtls_settings(mtls_simulator.base_url, mtls_simulator.pki)
     async with AgentClient(settings) as agent:
-        record = await agent.get_record(by_path("purchase-orders"), "ABC", "PO/0000184 #1?")
-    assert record.record_key == "PO/0000184 #1?"
+        record = await agent.get_record(by_path("purchase-orders"), "ABC", "P/1 #1?")
+    assert record.record_key == "P/1 #1?"
     assert record.po_no == row["PurchaseOrderNo"].rstrip(" ")
 
 

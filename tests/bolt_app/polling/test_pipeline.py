@@ -61,7 +61,7 @@ def records_in(polling, channel: str):
 async def test_new_records_are_posted_once_to_their_channels_with_their_fields(polling):
     await baseline(polling, RecordType.AP_INVOICE, RecordType.PURCHASE_ORDER)
     polling.data.add_ap_invoice(
-        "ABC", polling.clock(), VendorName="Airway Supply Co", InvoiceNo="INV-7001",
+        "ABC", polling.clock(), vendor="01-AIRWAY", InvoiceNo="INV-7001",
         InvoiceAmt="1250.00",
     )  # fmt: skip
     order = polling.data.add_purchase_order("ABC", polling.clock())
@@ -71,7 +71,7 @@ async def test_new_records_are_posted_once_to_their_channels_with_their_fields(p
 
     [invoice_message] = records_in(polling, AP_CHANNEL)
     text = rendered(invoice_message)
-    assert "INV-7001" in text and "Airway Supply Co" in text and "$1,250.00" in text
+    assert "INV-7001" in text and "Airway Freight Lines" in text and "$1,250.00" in text
     assert invoice_message.metadata["event_payload"]["record_type"] == "ap_invoice"
     [order_message] = records_in(polling, PO_CHANNEL)
     assert str(order["PurchaseOrderNo"]) in rendered(order_message)

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bolt_app.polling.reconcile import ReconcileService
 from bolt_app.polling.store import PollKey
 from bolt_app.storage.audit import list_audit_events
+from sage.client import AgentClient, AgentHealth
 from sage.records import RecordType
 from tests.bolt_app.polling.test_pipeline import baseline, records_in, rendered
-from tests.fixtures.polling import START, FakeClock, make_harness
 from tests.fixtures.slack import AP_CHANNEL, PO_CHANNEL, TEAM_ID
 
 
 @pytest.fixture
-async def keyed(engine, secret_box, start_simulator, slack_standin):
-    """The polling harness over a simulator that serves API 1.1 with the keys listing."""
-    clock = FakeClock(START)
-    simulator = await start_simulator(clock=clock, capabilities=("keys",))
-    return await make_harness(simulator, clock, engine, secret_box, slack_standin)
+def keyed(polling):
+    """The polling harness; its simulator is the project's agent, API 1.1 with `keys`."""
+    return polling
 
 
-def reconciler(harness, page_size: int = 1000) -> ReconcileService:
+class OldAgentClient(AgentClient):
+    """What a 1.0 agent's health says: no api_version, no capabilities."""
+
+    async def health(self) -> AgentHealth:
+        health = await super().health()
+        return replace(health, api_version="1.0", capabilities=frozenset())
+
+
+def reconciler(harness, page_size: int = 1000, **seams) -> ReconcileService:
     return ReconcileService(
         harness.sessions,
         box=harness.box,
@@ -29,6 +37,7 @@ def reconciler(harness, page_size: int = 1000) -> ReconcileService:
         now=harness.clock,
         owner="test-reconcile",
         page_size=page_size,
+        **seams,
     )
 
 
@@ -128,7 +137,8 @@ async def test_an_invoice_deleted_before_posting_is_marked_gone(keyed):
 
 
 async def test_a_1_0_agent_leaves_reconcile_off_and_says_why(polling):
-    outcome = await reconciler(polling).reconcile(PollKey(TEAM_ID, "ABC", RecordType.AP_INVOICE))
+    old = reconciler(polling, agent_client_for=OldAgentClient)
+    outcome = await old.reconcile(PollKey(TEAM_ID, "ABC", RecordType.AP_INVOICE))
     assert outcome.error is None and outcome.off is not None
     assert "no keys listing" in outcome.off and "API 1.0" in outcome.off
     assert outcome.off.endswith(".") and ". " not in outcome.off  # one sentence

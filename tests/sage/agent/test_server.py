@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from sage.agent.connection import OdbcConnector, SqliteConnector
+from sage.agent.service import InvalidParameter, parse_since
 from sage.client import AgentClient, RetryPolicy
 from sage.connection import AuthMode, ConnectionSettings
 from sage.errors import AuthError, NotFoundError, UnavailableError
@@ -182,3 +184,12 @@ async def test_a_file_that_disappears_is_a_503_with_retry_after(start_agent, tmp
     body = response.json()["error"]
     assert body["code"] == "sage_unavailable" and body["retryable"] is True
     assert "Database=" in body["message"] and str(path) not in body["message"]
+
+
+def test_since_parsing():
+    assert parse_since(None, None) is None
+    assert parse_since("20261126", None) == ("20261126", Decimal(0))
+    assert parse_since("20261126", "9.5") == ("20261126", Decimal("9.5"))
+    for bad in [("20261126", "-1"), ("2026112", "1"), ("20260230", "1"), (None, "1")]:
+        with pytest.raises(InvalidParameter):
+            parse_since(*bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -62,15 +63,21 @@ def test_abc_has_recognisable_vendors_accounts_and_po_numbers(seeded):
     assert all(re.fullmatch(r"\d{7}", number) for number in orders)
 
 
-def test_times_come_in_every_spelling_and_strings_with_trailing_blanks(seeded):
-    times = [r["TimeCreated"] for r in seeded.rows("ABC", Resource.GL_POSTINGS)]
-    times += [r["TimeCreated"] for r in seeded.rows("ABC", Resource.GL_ACCOUNTS)]
+def test_tables_hold_every_time_spelling_and_padding_and_the_agent_serves_them_clean(seeded):
+    """Sage's files keep times as `09.50000`, `9.50000` or `9.5` and pad fixed-width text; the
+    agent (read through by `rows`) serves five unpadded places and strips the blanks."""
+    with sqlite3.connect(seeded.path("ABC")) as table:
+        times = [t for (t,) in table.execute("SELECT TimeCreated FROM GL_DetailPosting")]
+        times += [t for (t,) in table.execute("SELECT TimeCreated FROM GL_Account")]
+        names = [n for (n,) in table.execute("SELECT PurchaseName FROM PO_PurchaseOrderHeader")]
     assert any(t.startswith("0") for t in times)
     assert any(re.fullmatch(r"[1-9]\.\d{5}", t) for t in times)
     assert "" in times
-    # VendorName is AP_Vendor's, the same on every invoice; the PO's own copy is padded.
-    names = [r["PurchaseName"] for r in seeded.rows("ABC", Resource.PURCHASE_ORDERS)]
     assert any(name != name.rstrip() for name in names)
+    served = [r["TimeCreated"] for r in seeded.rows("ABC", Resource.GL_POSTINGS)]
+    assert served and all(re.fullmatch(r"|[1-9]?\d\.\d{5}", t) for t in served)
+    orders = seeded.rows("ABC", Resource.PURCHASE_ORDERS)
+    assert all(r["PurchaseName"] == r["PurchaseName"].rstrip() for r in orders)
 
 
 def test_purchase_order_amounts_agree_with_their_lines(seeded):

@@ -13,7 +13,6 @@ from sage.simulator.formats import (
     TimeStyle,
     change_stamp,
     decimal_hours,
-    parse_since,
     sage_date,
     sage_time,
 )
@@ -76,12 +75,3 @@ def test_distinct_seconds_stay_distinct_and_ordered(first, second):
 )
 def test_change_stamp_rule(row, stamp):
     assert change_stamp(row) == stamp
-
-
-def test_since_parsing():
-    assert parse_since(None, None) is None
-    assert parse_since("20261126", None) == ("20261126", Decimal(0))
-    assert parse_since("20261126", "9.5") == ("20261126", Decimal("9.5"))
-    for bad in [("20261126", "-1"), ("2026112", "1"), ("20260230", "1"), (None, "1")]:
-        with pytest.raises(ValueError):
-            parse_since(*bad)

@@ -29,6 +29,8 @@ async def test_health_reports_the_sage_clock_in_sage_formats(start_simulator):
         "status": "ok",
         "agent_version": "2.3.1",
         "sage_version": "2024.1",
+        "api_version": "1.1",
+        "capabilities": ["keys"],
         "companies": ["ABC", "TST"],
         "server_date": "20261126",
         "server_time": "13.50833",
@@ -138,7 +140,12 @@ def test_a_port_in_use_is_reported_to_the_caller(simulator_pki):
 async def test_other_methods_get_a_json_405(mtls_client):
     answer = await mtls_client.post("/v1/companies/ABC/ap-invoices", json={})
     assert answer.status_code == 405
-    assert answer.json()["error"]["code"] == "method_not_allowed"
+    # The agent's code for it (the contract names no code of its own for a 405).
+    assert answer.json()["error"] == {
+        "code": "internal",
+        "message": "Method Not Allowed",
+        "retryable": False,
+    }
 
 
 async def test_health_needs_credentials_too(api_key_simulator):
