@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bolt_app.errors import ConfigError
 from bolt_app.polling.outcome import PollOutcome
+from bolt_app.polling.reconcile import ReconcileOutcome
 from bolt_app.runtime.clock import utc_now
 from bolt_app.runtime.database import open_database
 from bolt_app.runtime.graph import open_runtime
@@ -34,6 +35,11 @@ def register(subparsers) -> None:
     poll = subparsers.add_parser("poll", help="poll every configured resource now and deliver")
     poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     poll.add_argument("--team", metavar="T", help="only this team ID")
+    poll.add_argument(
+        "--reconcile",
+        action="store_true",
+        help="then compare every key with the agent's keys listing (deletes, silent imports)",
+    )
     poll.set_defaults(handler=run_poll)
     worker = subparsers.add_parser("worker", help="run the scheduler and delivery until stopped")
     worker.set_defaults(handler=run_worker)
@@ -44,7 +50,7 @@ def register(subparsers) -> None:
 
 
 def run_poll(args) -> int:
-    return asyncio.run(_poll_once(args.settings, args.team))
+    return asyncio.run(_poll_once(args.settings, args.team, reconcile=args.reconcile))
 
 
 def _describe(outcome: PollOutcome) -> str:
@@ -60,7 +66,23 @@ def _describe(outcome: PollOutcome) -> str:
     )
 
 
-async def _poll_once(settings: Settings, team: str | None) -> int:
+def _describe_reconcile(outcome: ReconcileOutcome) -> str:
+    key = outcome.key
+    where = f"{key.team_id} {key.company} {key.record_type} reconcile"
+    if outcome.error:
+        return f"{where}: failed: {outcome.error}"
+    if outcome.off:
+        return f"{where}: {outcome.off}"
+    if not outcome.ran:
+        return f"{where}: skipped, another worker holds it"
+    first = " (first pass: learnt, nothing announced)" if outcome.first else ""
+    return (
+        f"{where}: {outcome.listed} keys listed, {outcome.changed} changed, "
+        f"{outcome.gone} no longer in Sage 100, {outcome.posted} posted{first}"
+    )
+
+
+async def _poll_once(settings: Settings, team: str | None, *, reconcile: bool = False) -> int:
     async with open_runtime(settings, role="poll") as runtime:
         pipeline = runtime.pipeline
         async with runtime.sessions() as session:
@@ -73,6 +95,9 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
         if team is not None and not paused and not await pipeline.service.targets(team):
             raise ConfigError(f"Workspace {team} has nothing to poll (see `workspace show`).")
         outcomes, report = await pipeline.poll_once(team)
+        reconciled: list[ReconcileOutcome] = []
+        if reconcile:
+            reconciled, report = await pipeline.reconcile_once(team)
     failures = []
     for team_id, reason in paused.items():
         print(pause_advice(team_id, reason), file=sys.stderr)
@@ -81,6 +106,10 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
         print(_describe(outcome))
         if outcome.error:
             failures.append(f"{outcome.key.company} {outcome.key.record_type}")
+    for outcome in reconciled:
+        print(_describe_reconcile(outcome))
+        if outcome.error:
+            failures.append(f"reconcile of {outcome.key.company} {outcome.key.record_type}")
     print(f"Delivered {report.sent} message(s); {report.remaining} still queued.")
     for dead in report.dead:
         print(

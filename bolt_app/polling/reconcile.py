@@ -152,6 +152,10 @@ class ReconcileService:
         self._lease_ttl = lease_ttl
         self._page_size = page_size
 
+    @property
+    def reconciled(self) -> frozenset[RecordType]:
+        return frozenset(RECONCILED)
+
     async def targets(self, team_id: str | None = None) -> list[PollKey]:
         """The polled resources that have something to reconcile (GL postings do not)."""
         return [key for key in await self._polls.targets(team_id) if key.record_type in RECONCILED]
