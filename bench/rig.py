@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.delivery.slack import client_factory
@@ -57,6 +57,7 @@ class Rig:
     slack: SlackStandIn
     pipeline: Pipeline
     sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
 
     @property
     def service(self):
@@ -72,12 +73,16 @@ class Rig:
 
 @asynccontextmanager
 async def rig(
-    schedule: Schedule, *, clock: Callable[[], datetime] | None = None
+    schedule: Schedule,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    database_url: str | None = None,
 ) -> AsyncIterator[Rig]:
+    """`database_url` an empty database to use; None: a fresh SQLite file."""
     now = clock or (lambda: datetime.now(UTC))
     with tempfile.TemporaryDirectory() as directory:
         pki = write_pki(Path(directory) / "pki")
-        engine = create_engine(f"sqlite:///{Path(directory) / 'bench.db'}")
+        engine = create_engine(database_url or f"sqlite:///{Path(directory) / 'bench.db'}")
         box = SecretBox([generate_key()])
         async with (
             SimulatorServer(pki, clock=now, timezone=ZONE) as simulator,
@@ -118,6 +123,6 @@ async def rig(
                 rng=random.Random(0),
             )
             try:
-                yield Rig(simulator, slack, pipeline, sessions)
+                yield Rig(simulator, slack, pipeline, sessions, engine)
             finally:
                 await engine.dispose()

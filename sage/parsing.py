@@ -3,7 +3,9 @@
 This is the only module that knows how BOI writes dates ("YYYYMMDD", blank or 17530101 when
 empty), times (decimal hours, padded or not) and amounts (decimal strings). Every malformed
 value raises `ParseError` naming the field, and `parse_row` turns that into a `SkippedRecord`
-so one bad row never costs the rest of a page.
+so one bad row never costs the rest of a page; a malformed date or amount of the record itself
+(not its key, stamps or shape) is read as blank (or 0) instead and said on the record, so an
+identifiable record is still posted, flagged ("InvoiceDate 20261399 is not a date").
 
 Local time: Sage stamps are the server's wall clock without a zone. `local_stamp` reads them in
 the connection's zone; `to_sage_stamp` writes a cursor back for `since_date`/`since_time`.
@@ -189,23 +191,61 @@ def _in(row: Row, name: str, parse: Callable[[str], object]):
         raise ParseError(f"{name}: {error}") from None
 
 
+class _UnreadableValue(ParseError):
+    """A date or an amount that is not one, in a row that may still be shown: `parse_row`
+    reads the row again with `stand_in` for it and says `problem` on the record."""
+
+    def __init__(self, message: str, *, name: str, stand_in: str, problem: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.stand_in = stand_in
+        self.problem = problem
+
+
+def _as_received(value: str) -> str:
+    shown = value.strip()
+    return shown if len(shown) <= 40 else f"{shown[:37]}..."
+
+
 def date_field(row: Row, name: str) -> date | None:
-    return _in(row, name, parse_date)
+    """A record's own date; a malformed one is shown as none, flagged."""
+    value = text(row, name)
+    try:
+        return parse_date(value)
+    except ParseError as error:
+        raise _UnreadableValue(
+            f"{name}: {error}",
+            name=name,
+            stand_in="",
+            problem=f"{name} {_as_received(value)} is not a date",
+        ) from None
 
 
-def amount_field(row: Row, name: str) -> Decimal:
-    return _in(row, name, parse_amount)
+def amount_field(row: Row, name: str, *, stand_in: str = "0") -> Decimal:
+    """A record's amount; a malformed or absurd one is shown as `stand_in`, flagged."""
+    value = text(row, name)
+    try:
+        return parse_amount(value)
+    except ParseError as error:
+        instead = "none" if stand_in == "" else stand_in
+        raise _UnreadableValue(
+            f"{name}: {error}",
+            name=name,
+            stand_in=stand_in,
+            problem=f"{name} {_as_received(value)} is not an amount ({instead} is shown)",
+        ) from None
 
 
 def optional_amount(row: Row, name: str) -> Decimal | None:
     """Absent or blank -> None (e.g. Balance, which only posted invoices carry)."""
     if name not in row or text(row, name) == "":
         return None
-    return amount_field(row, name)
+    return amount_field(row, name, stand_in="")
 
 
 def stamp_field(row: Row, date_name: str, time_name: str, zone: ZoneInfo) -> datetime | None:
-    day = date_field(row, date_name) if date_name in row else None
+    """Audit stamps place a record in the change listing, so a bad one is never stood in for."""
+    day = _in(row, date_name, parse_date) if date_name in row else None
     clock = _in(row, time_name, parse_time) if time_name in row else None
     return local_stamp(day, clock, zone)
 
@@ -400,11 +440,17 @@ def parse_row(
     key = row.get("RecordKey")
     problems: list[str] = []
     readable = _escape_broken_text(row, "", problems)
-    try:
-        record = parser(readable, company, zone)
-    except ParseError as error:
-        shown = _shown_key(key)
-        return SkippedRecord(record_key=shown, reason=str(error))
+    while True:
+        try:
+            record = parser(readable, company, zone)
+            break
+        except _UnreadableValue as error:
+            if readable.get(error.name) == error.stand_in:  # the stand-in did not read either
+                return SkippedRecord(record_key=_shown_key(key), reason=str(error))
+            readable[error.name] = error.stand_in
+            problems.append(error.problem)
+        except ParseError as error:
+            return SkippedRecord(record_key=_shown_key(key), reason=str(error))
     return dataclasses.replace(record, problems=tuple(problems)) if problems else record
 
 

@@ -583,18 +583,70 @@ def build_digest_message(
     record_type: RecordType, records: Sequence[ChangeableRecord], limit: int = 10
 ) -> SlackMessage:
     """One message for a burst: count, total, the first `limit` rows, where to find the rest."""
+    singular, plural = NOUNS[record_type]
+    count = _plural(len(records), f"new {singular}", f"new {plural}")
+    return _digest(record_type, records, count, [_digest_row(r) for r in records[: max(0, limit)]])
+
+
+# A bulk action in Sage that changed every record the same way, said as one verb.
+_BULK_VERBS = {
+    "Posted": "posted",
+    "Paid": "paid",
+    "Put on hold": "put on hold",
+    "Hold released": "released from hold",
+}
+
+
+def build_change_digest_message(
+    record_type: RecordType,
+    changes: Sequence[tuple[ChangeableRecord, str]],
+    *,
+    left_as_posted: int = 0,
+    limit: int = 10,
+) -> SlackMessage:
+    """One message for a burst of changes, each (the record now, `describe_change` of it):
+    "312 AP invoices posted", their total, the first `limit` rows. `left_as_posted` earlier
+    messages were not updated to save Slack calls; the digest says so, so nobody trusts their
+    old state."""
+    singular, plural = NOUNS[record_type]
+    first = changes[0][1] if changes else ""
+    verb = _BULK_VERBS.get(first) if all(change == first for _, change in changes) else None
+    count = _plural(
+        len(changes), f"{singular} {verb or 'changed'}", f"{plural} {verb or 'changed'}"
+    )
+    rows = [
+        _digest_row(new) + ("" if verb else f": {escape(change)}")
+        for new, change in changes[: max(0, limit)]
+    ]
+    note = None
+    if left_as_posted:
+        note = (
+            f"{_plural(left_as_posted, 'earlier message', 'earlier messages')} about these "
+            f"{'was' if left_as_posted == 1 else 'were'} not updated and still "
+            f"{'shows' if left_as_posted == 1 else 'show'} the state before this change."
+        )
+    return _digest(record_type, [new for new, _ in changes], count, rows, note, changed=True)
+
+
+def _digest(
+    record_type: RecordType,
+    records: Sequence[ChangeableRecord],
+    count: str,
+    rows: Sequence[str],
+    note: str | None = None,
+    *,
+    changed: bool = False,
+) -> SlackMessage:
     if not records:
         raise ValueError("a digest needs at least one record")
-    singular, plural = NOUNS[record_type]
     company = records[0].company
-    shown = records[: max(0, min(limit, MAX_DIGEST_ROWS))]
-    count = _plural(len(records), f"new {singular}", f"new {plural}")
+    shown = rows[:MAX_DIGEST_ROWS]
     total = _digest_total(records)
     summary = f"*{count}* in company {escape(company)}"
     if total is not None:
         label = "debits" if record_type is RecordType.GL_ENTRY else "total"
         summary += f", {label} *{format_money(total)}*"
-    blocks = [_header(count), section(summary), *_pack_rows([_digest_row(r) for r in shown])]
+    blocks = [_header(count), section(summary), *_pack_rows(shown)]
     rest = len(records) - len(shown)
     if rest:
         blocks.append(
@@ -603,6 +655,8 @@ def build_digest_message(
                 f"company {escape(company)}."
             )
         )
+    if note:
+        blocks.append(_context(escape(note)))
     text = escape(f"{count} in company {company}") + (
         f", total {format_money(total)}" if total is not None else ""
     )
@@ -612,6 +666,7 @@ def build_digest_message(
             "record_type": record_type.value,
             "company": company,
             "count": len(records),
+            "changed": changed,
         },
     }
     return _message(text, blocks, metadata)

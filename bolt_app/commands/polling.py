@@ -190,5 +190,6 @@ def _render(status: WorkspaceStatus) -> str:
         )
         if resource.last_error:
             lines.append(f"    last error: {resource.last_error}")
+        lines += [f"    did not read: {row}" for row in resource.skipped_rows]
     lines.append(f"  Queue: {status.queue.pending} pending, {status.queue.dead} dead")
     return "\n".join(lines)

@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.delivery.outbox import UNDELIVERED, DeliveryKind, DeliveryStatus
 from bolt_app.delivery.tables import channel_pacing, deliveries, team_pacing
 from bolt_app.delivery.transitions import Settlement
 from bolt_app.storage.audit import record_audit_event
+from bolt_app.storage.engine import dialect_insert
 from bolt_app.storage.workspaces import clear_pause, mark_paused, paused_flag, paused_teams
 
 AUDIT_KIND = "delivery.attempt"
@@ -351,7 +351,7 @@ async def _ensure_pacing_row(
     session: AsyncSession, team_id: str, channel_id: str, now: datetime
 ) -> None:
     await session.execute(
-        _insert(session, channel_pacing)
+        dialect_insert(session, channel_pacing)
         .values(team_id=team_id, channel_id=channel_id, next_send_at=now)
         .on_conflict_do_nothing()
     )
@@ -404,7 +404,7 @@ async def _lock_team_pacing(session: AsyncSession, team_id: str, now: datetime) 
     needs no lock: its writes are serialised already.
     """
     await session.execute(
-        _insert(session, team_pacing)
+        dialect_insert(session, team_pacing)
         .values(team_id=team_id, paused_until=now)
         .on_conflict_do_nothing()
     )
@@ -424,12 +424,6 @@ async def _pause_team(session: AsyncSession, team_id: str, until: datetime) -> N
         .where(team_pacing.c.paused_until < until)
         .values(paused_until=until)
     )
-
-
-def _insert(session: AsyncSession, table: sa.Table) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT (both PostgreSQL and SQLite have it)."""
-    dialect = session.bind.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 async def _parent(session: AsyncSession, parent_id: int | None) -> Any:

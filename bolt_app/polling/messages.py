@@ -41,7 +41,14 @@ def record_message(
         case GLAccount():
             old = previous if isinstance(previous, GLAccount) else None
             message = build_gl_account_message(old, record, record_url=record_url)
-    return with_mentions(with_problems(message, getattr(record, "problems", ())), mentions)
+    return with_mentions(with_problems(message, _problems(record)), mentions)
+
+
+def _problems(record: APInvoice | PurchaseOrder | GLRegister | GLAccount) -> tuple[str, ...]:
+    """What could not be read of the record, or of any line of a register."""
+    if isinstance(record, GLRegister):
+        return tuple(problem for line in record.lines for problem in line.problems)
+    return record.problems
 
 
 def with_problems(message: SlackMessage, problems: Sequence[str]) -> SlackMessage:

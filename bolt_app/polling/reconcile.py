@@ -6,7 +6,7 @@ trace; a PO line edit does not move its header's stamp. The agent's `keys` listi
 gives every RecordKey with a version of everything it serves, so one paged pass finds
 
   a changed version -> the record read by key goes through the poller's own comparison and
-                       messages (`announce_records`): update in place and one reply
+                       messages (`PollService.announce`): update in place and one reply
   a key not listed  -> read by key; a 404 marks its messages "No longer in Sage 100" (edited
                        in place, one reply) and forgets it, unless another key of the same
                        tracked record was listed (an AP invoice posted: AP_InvoiceHeader ->
@@ -34,9 +34,9 @@ from bolt_app.blocks.messages import build_gone_reply
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue_many
 from bolt_app.errors import MLConnectorError
-from bolt_app.polling.codec import from_json
 from bolt_app.polling.messages import gone_message
-from bolt_app.polling.service import AgentClientFactory, PollService, announce_records
+from bolt_app.polling.service import AgentClientFactory, PollService
+from bolt_app.polling.snapshots import snapshot_record
 from bolt_app.polling.store import (
     ListedKey,
     PollKey,
@@ -251,13 +251,8 @@ class ReconcileService:
                     unchanged.append(record_key)
         async with self._sessions.begin() as session:
             if records:
-                run.changed += await announce_records(
-                    session,
-                    run.key,
-                    run.config,
-                    records,
-                    server_now=run.health.server_now,
-                    now=self._now(),
+                run.changed += await self._polls.announce(
+                    session, run.key, run.config, records, server_now=run.health.server_now
                 )
             await mark_listed(session, run.key, run.number, unchanged, learnt, known)
             await extend_lease(
@@ -340,7 +335,7 @@ class ReconcileService:
         for channel, seen in await seen_channels(session, run.key, tracked):
             if seen.delivery_id is None:  # told only in a baseline or a digest: nothing to edit
                 continue
-            record = from_json(shape, seen.snapshot["record"], zone)
+            record = snapshot_record(shape, seen.snapshot, zone)
             for kind, message in (
                 (
                     DeliveryKind.UPDATE,

@@ -27,17 +27,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.blocks.messages import (
     SlackMessage,
+    build_change_digest_message,
     build_change_reply,
     build_connected_message,
     build_digest_message,
+    describe_change,
 )
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue, enqueue_many
+from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue_many
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
 from bolt_app.polling import messages
-from bolt_app.polling.bursts import DEFAULT_BURST_THRESHOLD, collapse_bursts
-from bolt_app.polling.codec import from_json, to_json
+from bolt_app.polling.bursts import (
+    DEFAULT_BURST_THRESHOLD,
+    DEFAULT_BURST_UPDATES,
+    collapse_bursts,
+    newest_parents,
+)
+from bolt_app.polling.cooperative import cooperatively
 from bolt_app.polling.outcome import PollOutcome
 from bolt_app.polling.registers import (
     REGISTER_QUIET,
@@ -46,15 +53,18 @@ from bolt_app.polling.registers import (
     split_registers,
 )
 from bolt_app.polling.routing import destinations
+from bolt_app.polling.snapshots import record_snapshot, snapshot_record
 from bolt_app.polling.store import (
     PollKey,
     SeenRecord,
+    SeenUpdate,
     acquire_lease,
     load_cursor,
     load_seen,
     record_failure,
     record_success,
     release_lease,
+    remember_skipped,
     save_seen,
 )
 from bolt_app.polling.tracking import (
@@ -108,6 +118,7 @@ class PollTuning:
     lookback: timedelta = DEFAULT_LOOKBACK
     settle_lag: timedelta = DEFAULT_SETTLE_LAG
     burst_threshold: int = DEFAULT_BURST_THRESHOLD
+    burst_updates: int = DEFAULT_BURST_UPDATES
     lease_ttl: timedelta = timedelta(minutes=15)
     page_size: int = 200
 
@@ -290,37 +301,36 @@ class PollService:
                 first=cursor is None,
                 now=self._now(),
                 burst_threshold=self._tuning.burst_threshold,
+                burst_updates=self._tuning.burst_updates,
                 zone=zone,
             ).run(cursor, records, skipped, page_stamps)
 
-
-async def announce_records(
-    session: AsyncSession,
-    key: PollKey,
-    config: WorkspaceConfig,
-    records: list[SageRecord],
-    *,
-    server_now: datetime,
-    now: datetime,
-    burst_threshold: int = DEFAULT_BURST_THRESHOLD,
-) -> int:
-    """Records read outside a change listing (a reconcile's reads by key) through the poll's
-    own comparison and messages, in the caller's transaction; no cursor moves. How many were
-    news (new or changed for some channel)."""
-    assert config.connection is not None
-    window = PollWindow(since=None, signpost=server_now, baseline=False)
-    commit = _Commit(
-        session,
-        key,
-        config,
-        window,
-        first=False,
-        now=now,
-        burst_threshold=burst_threshold,
-        zone=config.connection.timezone,
-    )
-    _, sends, _, _ = await commit.announce(records)
-    return len({send.key for send in sends if send.kind is not ChangeKind.UNCHANGED})
+    async def announce(
+        self,
+        session: AsyncSession,
+        key: PollKey,
+        config: WorkspaceConfig,
+        records: list[SageRecord],
+        *,
+        server_now: datetime,
+    ) -> int:
+        """Records read outside a change listing (a reconcile's reads by key) through the poll's
+        own comparison and messages, in the caller's transaction; no cursor moves. How many were
+        news (new or changed for some channel)."""
+        assert config.connection is not None
+        commit = _Commit(
+            session,
+            key,
+            config,
+            PollWindow(since=None, signpost=server_now, baseline=False),
+            first=False,
+            now=self._now(),
+            burst_threshold=self._tuning.burst_threshold,
+            burst_updates=self._tuning.burst_updates,
+            zone=config.connection.timezone,
+        )
+        _, sends, _, _ = await commit.announce(records)
+        return len({send.key for send in sends if send.kind is not ChangeKind.UNCHANGED})
 
 
 class _Commit:
@@ -336,6 +346,7 @@ class _Commit:
         first: bool,
         now: datetime,
         burst_threshold: int,
+        burst_updates: int,
         zone: ZoneInfo,
     ) -> None:
         self.session = session
@@ -345,10 +356,12 @@ class _Commit:
         self.first = first
         self.now = now
         self.burst_threshold = burst_threshold
+        self.burst_updates = burst_updates
         self.default_channel = config.channels.get(key.record_type)
         self.zone = zone
         self.record_url = config.connection.record_url if config.connection else None
         self.queued = 0
+        self.outbox: list[tuple[OutboundMessage, _Send | None]] = []
 
     async def run(
         self,
@@ -363,6 +376,9 @@ class _Commit:
             cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
         )
         outcome = self._outcome(len(items), sends, len(records), skipped, later)
+        await remember_skipped(
+            self.session, self.key, skipped, (r.record_key for r in records), now=self.now
+        )
         await record_success(
             self.session, self.key, cursor=new_cursor, now=self.now, records_seen=outcome.read
         )
@@ -372,12 +388,12 @@ class _Commit:
     async def announce(
         self, records: list[SageRecord]
     ) -> tuple[list[_Item], list[_Send], datetime | None, int]:
-        """Compare with what each channel was told, queue the messages, remember the versions:
-        items, sends, the stamp to hold the cursor at, and how many records wait."""
-        items, hold_from, later = self._items(records)
+        """Compare with what each channel was told, build and write the messages, remember the
+        versions: items, sends, the stamp to hold the cursor at, and how many records wait."""
+        items, hold_from, later = await self._items(records)
         seen = await load_seen(self.session, self.key, [item.key for item in items])
         sends: list[_Send] = []
-        for item in items:
+        async for item in cooperatively(items):
             for destination in destinations(
                 self.key.record_type, item.record, self.default_channel, self.rules
             ):
@@ -392,39 +408,39 @@ class _Commit:
                     )
                 )
         if self.first:
-            await self._connected()
+            self._connected()
         if not self.window.baseline:
             await self._queue(sends)
-        for send in sends:
-            if send.kind is ChangeKind.UNCHANGED:
-                continue
-            verdict = send.verdict
-            await save_seen(
-                self.session,
-                self.key,
+        await self._write_outbox()
+        updates = [
+            SeenUpdate(
                 send.key,
                 send.channel,
-                SeenRecord(verdict.version, verdict.snapshot, send.delivery_id),
-                existed=send.previous is not None,
-                now=self.now,
+                SeenRecord(send.verdict.version, send.verdict.snapshot, send.delivery_id),
             )
+            async for send in cooperatively(sends)
+            if send.kind is not ChangeKind.UNCHANGED
+        ]
+        await save_seen(self.session, self.key, updates, now=self.now)
         return items, sends, hold_from, later
 
     # --- records -> items -----------------------------------------------------------------
 
-    def _items(self, records: list[SageRecord]) -> tuple[list[_Item], datetime | None, int]:
+    async def _items(self, records: list[SageRecord]) -> tuple[list[_Item], datetime | None, int]:
         """Tracked items due now, the stamp to hold the cursor at, and how many wait."""
         if self.key.record_type is RecordType.GL_ENTRY:
             lines = [r for r in records if isinstance(r, GLPosting)]
             split = split_registers(lines, self.window)
-            items = [self._register_item(key, group) for key, group in split.settled]
+            items = [
+                self._register_item(key, group) async for key, group in cooperatively(split.settled)
+            ]
             return items, split.hold_from, split.held_count
         due = [r for r in records if is_due(r.stamps.changed_at, self.window)]
         waiting = [r for r in due if self._lines_pending(r)]
         due = [r for r in due if not self._lines_pending(r)]
         hold_from = min((r.stamps.changed_at for r in waiting if r.stamps.changed_at), default=None)
         latest: dict[str, _Item] = {}
-        for record in due:  # ascending stamps: a later row of the same key wins
+        async for record in cooperatively(due):  # ascending stamps: a later row of a key wins
             item = self._record_item(record)
             latest.pop(item.key, None)
             latest[item.key] = item
@@ -451,14 +467,14 @@ class _Commit:
         else:
             raise TypeError(f"{type(record).__name__} is not a {record_type} record")
         version = version_of(fields)
-        snapshot = {"fields": fields, "record": to_json(record)}
+        snapshot = record_snapshot(record)
         zone = self.zone
 
         def judge(previous: SeenRecord | None) -> _Verdict:
             kind = classify(version, previous.version if previous else None)
             old = None
             if kind is ChangeKind.CHANGED:
-                old = from_json(type(record), previous.snapshot["record"], zone)
+                old = snapshot_record(type(record), previous.snapshot, zone, like=record)
             return _Verdict(kind, version, snapshot, record, old)
 
         return _Item(key, record, (record,), judge)
@@ -480,10 +496,20 @@ class _Commit:
         return _Item(register_key(register), alone, tuple(lines), judge)
 
     # --- messages ---------------------------------------------------------------------------
+    # Messages are built first, then written in one batch: the write lock is not held while
+    # Block Kit is built. A POST that becomes a record's parent hands its id to that `_Send`.
 
-    async def _enqueue(self, outbound: OutboundMessage) -> int:
-        self.queued += 1
-        return await enqueue(self.session, outbound, now=self.now)
+    def _post(self, outbound: OutboundMessage, owner: _Send | None = None) -> None:
+        self.outbox.append((outbound, owner))
+
+    async def _write_outbox(self) -> None:
+        ids = await enqueue_many(
+            self.session, [outbound for outbound, _ in self.outbox], now=self.now
+        )
+        self.queued += len(ids)
+        for (_, owner), delivery_id in zip(self.outbox, ids, strict=True):
+            if owner is not None:
+                owner.delivery_id = delivery_id
 
     def _outbound(
         self,
@@ -504,7 +530,7 @@ class _Commit:
             parent_delivery_id=parent,
         )
 
-    async def _connected(self) -> None:
+    def _connected(self) -> None:
         """One short note per channel of this record type, so a quiet channel is not a mystery."""
         channels = [self.default_channel] if self.default_channel else []
         for rule in self.rules:
@@ -512,7 +538,7 @@ class _Commit:
                 channels.append(rule.channel)
         message = build_connected_message(self.key.company, self.key.record_type)
         for channel in channels:
-            await self._enqueue(self._outbound(channel, DeliveryKind.POST, message, "connected"))
+            self._post(self._outbound(channel, DeliveryKind.POST, message, "connected"))
 
     def _message(self, send: _Send, *, with_previous: bool = False) -> SlackMessage:
         return messages.record_message(
@@ -523,59 +549,67 @@ class _Commit:
         )
 
     async def _queue(self, sends: list[_Send]) -> None:
-        posts: list[_Send] = []
-        for send in sends:
-            if send.kind is ChangeKind.NEW:
-                posts.append(send)
-            elif send.kind is ChangeKind.CHANGED:
-                await self._queue_change(send)
+        posts = [send for send in sends if send.kind is ChangeKind.NEW]
+        changes = [send for send in sends if send.kind is ChangeKind.CHANGED]
+        single_changes, change_bursts = collapse_bursts(
+            changes, lambda s: s.channel, self.burst_threshold
+        )
+        async for send in cooperatively(single_changes):
+            self._queue_change(send)
+        for channel, group in change_bursts.items():
+            await self._queue_change_burst(channel, group)
         single, digests = collapse_bursts(posts, lambda s: s.channel, self.burst_threshold)
         for channel, group in digests.items():
-            # A rule's user group is still pinged when its record is folded into a digest.
-            mentions = tuple(dict.fromkeys(m for send in group for m in send.mentions))
-            digest = messages.with_mentions(
-                build_digest_message(self.key.record_type, [send.verdict.record for send in group]),
-                mentions,
-            )
-            await self._enqueue(
-                self._outbound(channel, DeliveryKind.POST, digest, f"digest:{len(group)}")
-            )
-        posts = [
-            self._outbound(send.channel, DeliveryKind.POST, self._message(send), send.key)
-            for send in single
-        ]
-        ids = await enqueue_many(self.session, posts, now=self.now)
-        self.queued += len(ids)
-        for send, delivery_id in zip(single, ids, strict=True):
-            send.delivery_id = delivery_id
+            records = [send.verdict.record async for send in cooperatively(group)]
+            self._digest(channel, group, build_digest_message(self.key.record_type, records))
+        async for send in cooperatively(single):
+            message = self._message(send)
+            self._post(self._outbound(send.channel, DeliveryKind.POST, message, send.key), send)
 
-    async def _queue_change(self, send: _Send) -> None:
+    def _digest(self, channel: str, group: list[_Send], digest: SlackMessage) -> None:
+        # A rule's user group is still pinged when its record is folded into a digest.
+        mentions = tuple(dict.fromkeys(m for send in group for m in send.mentions))
+        message = messages.with_mentions(digest, mentions)
+        self._post(self._outbound(channel, DeliveryKind.POST, message, f"digest:{len(group)}"))
+
+    async def _queue_change_burst(self, channel: str, group: list[_Send]) -> None:
+        """One digest of the changes, and the newest earlier messages updated in place (no
+        reply each); the others keep their delivery id, so a later change still updates them."""
+        for send in group:
+            send.delivery_id = send.previous.delivery_id if send.previous else None
+        budget = 0 if self.key.record_type is RecordType.GL_ACCOUNT else self.burst_updates
+        updated = newest_parents(group, lambda s: s.delivery_id, budget)
+        with_parent = sum(1 for send in group if send.delivery_id is not None)
+        changes = [
+            (verdict.record, describe_change(verdict.previous or verdict.record, verdict.record))
+            async for verdict in cooperatively(send.verdict for send in group)
+        ]
+        digest = build_change_digest_message(
+            self.key.record_type, changes, left_as_posted=with_parent - len(updated)
+        )
+        self._digest(channel, group, digest)
+        for send in updated:
+            self._post(
+                self._outbound(
+                    channel, DeliveryKind.UPDATE, self._message(send), send.key, send.delivery_id
+                )
+            )
+
+    def _queue_change(self, send: _Send) -> None:
         """An update in place plus a one-line reply; a fresh post when there is nothing to
         update (baseline, digest) and for GL accounts, whose changes are events of their own."""
         parent = send.previous.delivery_id if send.previous else None
         if parent is None or self.key.record_type is RecordType.GL_ACCOUNT:
-            send.delivery_id = await self._enqueue(
-                self._outbound(
-                    send.channel,
-                    DeliveryKind.POST,
-                    self._message(send, with_previous=True),
-                    send.key,
-                )
-            )
+            message = self._message(send, with_previous=True)
+            self._post(self._outbound(send.channel, DeliveryKind.POST, message, send.key), send)
             return
         send.delivery_id = parent
-        await self._enqueue(
-            self._outbound(send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent)
+        update = self._outbound(
+            send.channel, DeliveryKind.UPDATE, self._message(send), send.key, parent
         )
-        await self._enqueue(
-            self._outbound(
-                send.channel,
-                DeliveryKind.REPLY,
-                build_change_reply(send.verdict.previous, send.verdict.record),
-                send.key,
-                parent,
-            )
-        )
+        self._post(update)
+        reply = build_change_reply(send.verdict.previous, send.verdict.record)
+        self._post(self._outbound(send.channel, DeliveryKind.REPLY, reply, send.key, parent))
 
     # --- bookkeeping --------------------------------------------------------------------------
 

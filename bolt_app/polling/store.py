@@ -1,4 +1,4 @@
-"""The poller's database side: poll state and leases, seen records.
+"""The poller's database side: poll state and leases, seen records, rows that did not read.
 
 Plain async functions on the caller's `AsyncSession`; the service decides the transactions.
 Cursors are stored as the agent's naive wall-clock text and read back in the connection's zone.
@@ -6,6 +6,7 @@ Cursors are stored as the agent's naive wall-clock text and read back in the con
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,10 +23,13 @@ from bolt_app.polling.tables import (
     reconcile_states,
     reminder_runs,
     seen_records,
+    skipped_rows,
 )
-from sage.records import RecordType
+from bolt_app.storage.engine import dialect_insert
+from sage.records import RecordType, SkippedRecord
 
 _IN_CHUNK = 500
+_WRITE_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,42 +233,121 @@ async def seen_snapshot(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SeenUpdate:
+    """What one channel is now told about one record."""
+
+    record_key: str
+    channel_id: str
+    seen: SeenRecord
+
+
 async def save_seen(
+    session: AsyncSession, key: PollKey, updates: Sequence[SeenUpdate], *, now: datetime
+) -> None:
+    """Inserts or updates each (record, channel) row in batches (an upsert: ON CONFLICT DO
+    UPDATE, on SQLite and PostgreSQL alike); the first seen time stays."""
+    rows = (
+        {
+            "team_id": key.team_id,
+            "company": key.company,
+            "record_type": key.record_type.value,
+            "record_key": update.record_key,
+            "channel_id": update.channel_id,
+            "version": update.seen.version,
+            "snapshot": update.seen.snapshot,
+            "delivery_id": update.seen.delivery_id,
+            "first_seen_at": now,
+            "changed_at": now,
+        }
+        for update in updates
+    )
+    await _upsert(session, seen_records, rows, ("version", "snapshot", "delivery_id", "changed_at"))
+
+
+async def _upsert(
+    session: AsyncSession, table: sa.Table, rows: Iterable[dict[str, Any]], updated: Sequence[str]
+) -> None:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE the `updated` columns, one statement per
+    `_WRITE_CHUNK` rows (the driver's executemany of one prepared statement: nothing is
+    compiled per row, so the event loop is not held while 1,000 rows are rendered)."""
+    insert = dialect_insert(session, table)
+    statement = insert.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key],
+        set_={name: insert.excluded[name] for name in updated},
+    )
+    pending = iter(rows)
+    while chunk := list(itertools.islice(pending, _WRITE_CHUNK)):  # built a chunk at a time
+        await session.execute(statement, chunk)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    """A row polls could not read, listed until it reads cleanly."""
+
+    record_key: str  # "" for rows without a usable key
+    reason: str
+    first_seen_at: datetime
+
+    def __str__(self) -> str:
+        return f"{self.record_key or '(no key)'}: {self.reason}"
+
+
+async def remember_skipped(
     session: AsyncSession,
     key: PollKey,
-    record_key: str,
-    channel_id: str,
-    record: SeenRecord,
+    skipped: Sequence[SkippedRecord],
+    read_keys: Iterable[str],
     *,
-    existed: bool,
     now: datetime,
 ) -> None:
-    values = {
-        "version": record.version,
-        "snapshot": record.snapshot,
-        "delivery_id": record.delivery_id,
-        "changed_at": now,
-    }
-    if existed:
-        await session.execute(
-            sa.update(seen_records)
-            .where(key.where(seen_records))
-            .where(seen_records.c.record_key == record_key)
-            .where(seen_records.c.channel_id == channel_id)
-            .values(**values)
-        )
-        return
-    await session.execute(
-        sa.insert(seen_records).values(
-            team_id=key.team_id,
-            company=key.company,
-            record_type=key.record_type.value,
-            record_key=record_key,
-            channel_id=channel_id,
-            first_seen_at=now,
-            **values,
-        )
+    """Lists the rows this poll could not read and drops the listed ones whose key read cleanly
+    now. Rows without a key cannot be recognised later: this poll's replace the last one's."""
+    listed = set(
+        (await session.execute(sa.select(skipped_rows.c.record_key).where(key.where(skipped_rows))))
+        .scalars()
+        .all()
     )
+    cleared = sorted(listed & set(read_keys) | ({""} & listed))
+    for start in range(0, len(cleared), _IN_CHUNK):
+        await session.execute(
+            sa.delete(skipped_rows)
+            .where(key.where(skipped_rows))
+            .where(skipped_rows.c.record_key.in_(cleared[start : start + _IN_CHUNK]))
+        )
+    reasons: dict[str, list[str]] = {}
+    for row in skipped:
+        reasons.setdefault(row.record_key or "", []).append(row.reason)
+    rows = [
+        {
+            "team_id": key.team_id,
+            "company": key.company,
+            "record_type": key.record_type.value,
+            "record_key": record_key,
+            "reason": said[0] if len(said) == 1 else f"{len(said)} rows, first: {said[0]}",
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for record_key, said in reasons.items()
+    ]
+    await _upsert(session, skipped_rows, rows, ("reason", "last_seen_at"))
+
+
+async def skipped_rows_of(
+    session: AsyncSession, team_id: str
+) -> dict[tuple[str, str], tuple[SkippedRow, ...]]:
+    """(company, record type value) -> the rows still listed as unreadable, oldest first."""
+    rows = await session.execute(
+        sa.select(skipped_rows)
+        .where(skipped_rows.c.team_id == team_id)
+        .order_by(skipped_rows.c.first_seen_at, skipped_rows.c.record_key)
+    )
+    found: dict[tuple[str, str], list[SkippedRow]] = {}
+    for row in rows:
+        found.setdefault((row.company, row.record_type), []).append(
+            SkippedRow(row.record_key, row.reason, row.first_seen_at)
+        )
+    return {resource: tuple(listed) for resource, listed in found.items()}
 
 
 async def claim_reminder(

@@ -4,7 +4,8 @@
 clock, naive ISO text, because the agent filters by wall clock), what `status` shows, and the
 lease that lets one worker run a poll per due time. `seen_records` remembers, per channel, the
 version last announced and the delivery id of its POST so a change becomes an update and a
-reply.
+reply. `skipped_rows` lists the rows a poll could not read, by key, until one reads cleanly,
+for `status` and the App Home.
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ seen_records = sa.Table(
     sa.Column("changed_at", AwareDateTime, nullable=False),
 )
 
+skipped_rows = sa.Table(
+    "skipped_rows",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("company", sa.String(16), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("record_key", sa.String(255), primary_key=True),  # "" for a row without one
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("first_seen_at", AwareDateTime, nullable=False),
+    sa.Column("last_seen_at", AwareDateTime, nullable=False),
+)
+
 # When each channel's reminder last went out (Alembic revision 0005_reminders): claiming a due
 # time here lets exactly one worker post it. Kept apart from the `reminders` configuration,
 # which `workspace apply` rewrites, so re-applying a file never makes a reminder go out twice.
@@ -60,7 +73,7 @@ reminder_runs = sa.Table(
     sa.Column("last_due_at", AwareDateTime, nullable=False),
 )
 
-# The reconcile pass (Alembic revision 0006_reconcile): per resource, the agent's own version of
+# The reconcile pass (Alembic revision 0008_reconcile): per resource, the agent's own version of
 # every key it listed (`reconcile_keys`, with the tracked key the connector's messages use) and
 # the pass that last listed it, so a key the last complete pass did not list is a candidate gone.
 # `reconcile_states` numbers the passes and keeps what `status` shows and the claimed due time.

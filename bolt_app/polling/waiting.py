@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.blocks.reminders import MAX_PENDING_OLDEST, PendingGroup, PendingItem
-from bolt_app.polling.codec import from_json
+from bolt_app.polling.snapshots import snapshot_record
 from bolt_app.polling.store import latest_snapshots
 from bolt_app.workspace.reminders import ReminderSection
 from sage.records import APInvoice, OrderStatus, PurchaseOrder, RecordType
@@ -38,13 +38,15 @@ async def seen_documents(session: AsyncSession, team_id: str, zone: ZoneInfo) ->
     invoices: list[APInvoice] = []
     orders: list[PurchaseOrder] = []
     for (_, record_type, _), snapshot in latest.items():
-        data = snapshot.get("record") if isinstance(snapshot, dict) else None
-        if data is None:
+        if not isinstance(snapshot, dict) or "record" not in snapshot:
             continue
-        if record_type == RecordType.AP_INVOICE.value:
-            invoices.append(from_json(APInvoice, data, zone))
-        else:
-            orders.append(from_json(PurchaseOrder, data, zone))
+        try:
+            if record_type == RecordType.AP_INVOICE.value:
+                invoices.append(snapshot_record(APInvoice, snapshot, zone))
+            else:
+                orders.append(snapshot_record(PurchaseOrder, snapshot, zone))
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            continue  # a snapshot that does not read is left out rather than break the Home
     return SeenDocuments(tuple(invoices), tuple(orders))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bolt_app.delivery.outbox import QueueCounts, queue_counts
 from bolt_app.errors import ConfigError
 from bolt_app.polling.scheduler import load_schedules, trigger_for
-from bolt_app.polling.store import poll_states_of
+from bolt_app.polling.store import SkippedRow, poll_states_of, skipped_rows_of
 from bolt_app.storage.workspaces import (
     pause_state,
     pause_states,
@@ -39,6 +39,7 @@ class ResourceStatus:
     next_poll_at: datetime | None
     records_seen_last_poll: int | None
     last_error: str | None
+    skipped_rows: tuple[SkippedRow, ...] = ()  # rows that did not read, until they do
     # For people: "every 15 minutes", "weekdays at 18:00 (America/Chicago)"; `schedule` is the
     # text as stored.
     schedule_words: str = ""
@@ -60,7 +61,7 @@ class ResourceStatus:
             "next_poll_at": _iso(self.next_poll_at),
             "records_seen_last_poll": self.records_seen_last_poll,
             "last_error": self.last_error,
-        }
+        }  # `skipped_rows` stay out: the keys of INTERFACE.md are fixed
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
     channels = await stored_channels(session, team_id)
     team_schedules = await load_schedules(session, {team_id})
     states = await poll_states_of(session, team_id)
+    skipped = await skipped_rows_of(session, team_id)
     resources = []
     for company in companies or []:
         schedules, zone = team_schedules.get(team_id, ({}, UTC_ZONE))
@@ -152,6 +154,7 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
                     next_poll_at=next_poll,
                     records_seen_last_poll=state.records_seen_last_poll if state else None,
                     last_error=state.last_error if state else None,
+                    skipped_rows=skipped.get((company, str(record_type)), ()),
                     schedule_words=_schedule_words(schedule, zone),
                     zone=zone,
                 )

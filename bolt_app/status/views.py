@@ -13,11 +13,13 @@ from bolt_app.blocks.kit import text_length
 from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT
 from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.blocks.text import escape, truncate
+from bolt_app.polling.store import SkippedRow
 from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from sage.records import RecordType
 
 _RESERVED_BLOCKS = 4  # header, queue, overflow note, divider
 _MAX_ERROR_CHARS = 300
+_MAX_SKIPPED_SHOWN = 3
 _RESERVED_TEXT = 500  # the overflow note and the queue line
 
 
@@ -84,6 +86,11 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                 f":warning: {truncate(escape(error), _MAX_ERROR_CHARS)}"
                 if error
                 else ":white_check_mark: none"
+            ),
+            *(
+                [f"*Rows that did not read*\n{_skipped(resource.skipped_rows)}"]
+                if resource.skipped_rows
+                else []
             ),
         ]
         block = {
@@ -159,6 +166,14 @@ def build_not_configured_blocks(team_id: str) -> list[dict[str, Any]]:
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": steps}},
     ]
+
+
+def _skipped(rows: tuple[SkippedRow, ...]) -> str:
+    """The first rows that did not read (Sage text, so escaped), and how many more."""
+    lines = [f":warning: {escape(truncate(str(row), 200))}" for row in rows[:_MAX_SKIPPED_SHOWN]]
+    if len(rows) > _MAX_SKIPPED_SHOWN:
+        lines.append(f"and {len(rows) - _MAX_SKIPPED_SHOWN} more")
+    return "\n".join(lines)
 
 
 def _schedule(resource: ResourceStatus) -> str:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bolt_app.errors import ConfigError
 
@@ -102,3 +105,9 @@ def _upgrade(connection: Connection, revision: str) -> None:
     after = MigrationContext.configure(connection).get_current_revision()
     if after != before:
         log.info("database schema upgraded", extra={"from_revision": before, "to_revision": after})
+
+
+def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (both PostgreSQL and SQLite have it)."""
+    dialect = session.bind.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

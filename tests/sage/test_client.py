@@ -201,7 +201,7 @@ async def test_a_repeated_page_token_is_a_loop_not_an_endless_listing():
 async def test_malformed_rows_are_skipped_with_reasons_while_good_rows_arrive():
     rows = [
         sample_rows.ap_invoice("K1"),
-        sample_rows.ap_invoice("K2", InvoiceAmt="twelve", DateUpdated="20261126", TimeUpdated="8"),
+        sample_rows.ap_invoice("K2", SourceTable="AP", DateUpdated="20261126", TimeUpdated="8"),
         "not a row",
         sample_rows.ap_invoice("K3", HoldPayment="?"),
         sample_rows.ap_invoice("K4"),
@@ -210,7 +210,7 @@ async def test_malformed_rows_are_skipped_with_reasons_while_good_rows_arrive():
         [only] = [p async for p in agent.list_changes(AP, "ABC", None)]
     assert [r.record_key for r in only.records] == ["K1", "K4"]
     assert only.skipped == (
-        SkippedRecord("K2", "InvoiceAmt: amount 'twelve' is not a decimal number"),
+        SkippedRecord("K2", "SourceTable 'AP' is not one of AP_InvoiceHeader, AP_OpenInvoice"),
         SkippedRecord(None, "the row is not a JSON object"),
         SkippedRecord("K3", "HoldPayment '?' is not Y or N"),
     )
@@ -258,9 +258,9 @@ async def test_record_keys_are_url_encoded():
 
 async def test_a_record_that_does_not_parse_is_a_bad_response():
     async with client(
-        lambda r: httpx.Response(200, json=sample_rows.ap_invoice("K", Balance="x"))
+        lambda r: httpx.Response(200, json=sample_rows.ap_invoice("K", HoldPayment="x"))
     ) as agent:
-        with pytest.raises(BadResponseError, match="Balance"):
+        with pytest.raises(BadResponseError, match="HoldPayment"):
             await agent.get_record(AP, "ABC", "K")
 
 

@@ -209,7 +209,7 @@ async def test_pagination_across_2500_records_returns_each_exactly_once(start_si
     assert len(later) - len(expected_later) <= 7  # at most the one second just before
 
 
-async def test_malformed_rows_are_skipped_with_reasons_while_good_rows_arrive(mtls_simulator):
+async def test_malformed_rows_are_skipped_or_flagged_while_good_rows_arrive(mtls_simulator):
     rows = mtls_simulator.data.rows("ABC", "ap-invoices")
     mtls_simulator.faults.malform(rows[1]["RecordKey"], Malformation.BAD_DATE)
     mtls_simulator.faults.malform(rows[2]["RecordKey"], Malformation.BAD_AMOUNT)
@@ -218,13 +218,14 @@ async def test_malformed_rows_are_skipped_with_reasons_while_good_rows_arrive(mt
     async with AgentClient(settings) as agent:
         pages = [page async for page in agent.list_changes(AP, "ABC", None)]
     skipped = [s for page in pages for s in page.skipped]
-    records = [r for page in pages for r in page.records]
-    assert len(records) == len(rows) - 3
-    assert skipped == [
-        SkippedRecord(rows[1]["RecordKey"], "InvoiceDate: date '20261341' is not a calendar date"),
-        SkippedRecord(rows[2]["RecordKey"], "InvoiceAmt: amount '12O.5O' is not a decimal number"),
-        SkippedRecord(None, "RecordKey is missing"),
-    ]
+    records = {r.record_key: r for page in pages for r in page.records}
+    assert len(records) == len(rows) - 1
+    assert skipped == [SkippedRecord(None, "RecordKey is missing")]
+    dated, amounted = records[rows[1]["RecordKey"]], records[rows[2]["RecordKey"]]
+    assert dated.invoice_date is None
+    assert dated.problems == ("InvoiceDate 20261341 is not a date",)
+    assert amounted.amount == 0
+    assert amounted.problems == ("InvoiceAmt 12O.5O is not an amount (0 is shown)",)
 
 
 async def test_get_record_round_trips_an_awkward_key(mtls_simulator):

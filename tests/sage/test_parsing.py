@@ -230,7 +230,6 @@ def test_purchase_order_total_and_lines():
 @pytest.mark.parametrize(
     ("path", "changes", "reason"),
     [
-        ("ap-invoices", {"InvoiceAmt": "12,50"}, "InvoiceAmt: amount '12,50'"),
         ("ap-invoices", {"HoldPayment": "maybe"}, "HoldPayment 'maybe' is not Y or N"),
         ("ap-invoices", {"SourceTable": "AP_Other"}, "SourceTable 'AP_Other'"),
         ("purchase-orders", {"OrderStatus": "Z"}, "OrderStatus 'Z' is not one of N, O, B, C, X"),
@@ -251,6 +250,33 @@ def test_bad_rows_become_skipped_records_with_reasons(path, changes, reason):
     assert isinstance(result, SkippedRecord)
     assert result.record_key == "KEY 7"
     assert reason in result.reason
+
+
+@pytest.mark.parametrize(
+    ("path", "changes", "problem"),
+    [
+        ("ap-invoices", {"InvoiceAmt": "12,50"}, "InvoiceAmt 12,50 is not an amount (0 is shown)"),
+        ("ap-invoices", {"Balance": "x"}, "Balance x is not an amount (none is shown)"),
+        ("ap-invoices", {"InvoiceDate": "20261399"}, "InvoiceDate 20261399 is not a date"),
+        ("purchase-orders", {"FreightAmt": "1e999"}, "FreightAmt 1e999 is not an amount"),
+        ("gl-postings", {"PostingDate": "2026-12-01"}, "PostingDate 2026-12-01 is not a date"),
+    ],
+)
+def test_a_bad_date_or_amount_of_an_identified_record_is_flagged_not_skipped(
+    path, changes, problem
+):
+    row = sample_rows.BY_PATH[path]("KEY 7", **changes)
+    result = by_path(path).parse_row(row, "ABC", CHICAGO)
+    assert not isinstance(result, SkippedRecord)
+    [said] = result.problems
+    assert said.startswith(problem)
+
+
+def test_two_bad_values_are_both_flagged():
+    row = sample_rows.ap_invoice("KEY 7", InvoiceAmt="?", InvoiceDueDate="2026")
+    result = by_path("ap-invoices").parse_row(row, "ABC", CHICAGO)
+    assert (result.amount, result.due_date) == (0, None)
+    assert len(result.problems) == 2
 
 
 def test_a_row_that_is_not_an_object_is_skipped():

@@ -268,6 +268,10 @@ def _status_line(row: ResourceStatus) -> str:
     )
     if row.last_error:
         line += f"\n    :warning: {escape(truncate(row.last_error, 200))}"
+    if row.skipped_rows:
+        first = escape(truncate(str(row.skipped_rows[0]), 200))
+        more = len(row.skipped_rows) - 1
+        line += f"\n    :warning: did not read: {first}" + (f" (and {more} more)" if more else "")
     return line
 
 

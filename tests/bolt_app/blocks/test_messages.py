@@ -18,6 +18,7 @@ from bolt_app.blocks.messages import (
     SlackMessage,
     block_kit_builder_url,
     build_ap_invoice_message,
+    build_change_digest_message,
     build_change_reply,
     build_connected_message,
     build_digest_message,
@@ -372,6 +373,7 @@ def test_digest_of_sixty_purchase_orders():
         "record_type": "purchase_order",
         "company": "ABC",
         "count": 60,
+        "changed": False,
     }
     assert_within_slack_limits(message)
 
@@ -381,6 +383,20 @@ def test_a_digest_row_says_where_an_invoice_stands():
     paid = ap_invoice(source=APInvoiceSource.POSTED, balance=Decimal("0.00"))
     text = render_text(build_digest_message(RecordType.AP_INVOICE, [paid, ap_invoice()]))
     assert "due Dec 20, 2026, Paid" in text and "due Dec 20, 2026, Entered" in text
+
+
+def test_a_digest_of_mixed_changes_says_each_change_and_which_messages_are_stale():
+    entered = ap_invoice()
+    held = replace(entered, on_hold=True)
+    posted = replace(entered, source=APInvoiceSource.POSTED, balance=entered.amount)
+    changes = [(new, describe_change(entered, new)) for new in (held, posted)] * 15
+    message = build_change_digest_message(RecordType.AP_INVOICE, changes, left_as_posted=20)
+    assert message.blocks[0]["text"]["text"] == "30 AP invoices changed"
+    body = render_text(message)
+    assert ": Put on hold" in body and ": Posted" in body
+    assert "20 earlier messages about these were not updated" in body
+    assert message.metadata["event_payload"]["changed"] is True
+    assert_within_slack_limits(message)
 
 
 def test_digest_rows_for_every_record_type_fit():

@@ -22,7 +22,7 @@ from bolt_app.home.listeners import HomeServices
 from bolt_app.polling.registers import merge_register
 from bolt_app.polling.registers import register_key as register_key_text
 from bolt_app.polling.service import PollService
-from bolt_app.polling.store import PollKey, SeenRecord, save_seen
+from bolt_app.polling.store import PollKey, SeenRecord, SeenUpdate, save_seen
 from bolt_app.slack.app import SlackAppServices, build_app
 from bolt_app.slack.check import check_slack
 from bolt_app.status.model import load_status
@@ -642,10 +642,13 @@ async def test_details_modal_for_a_gl_register_shows_every_line(
         await save_seen(
             session,
             PollKey(TEAM_ID, "ABC", RecordType.GL_ENTRY),
-            register_key_text(register_key),
-            GL_CHANNEL,
-            SeenRecord(state.version, state.snapshot, None),
-            existed=False,
+            [
+                SeenUpdate(
+                    register_key_text(register_key),
+                    GL_CHANNEL,
+                    SeenRecord(state.version, state.snapshot, None),
+                )
+            ],
             now=datetime.now(UTC),
         )
     await dispatch(app, details_click("ABC", RecordType.GL_ENTRY, register_key_text(register_key)))

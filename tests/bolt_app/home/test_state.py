@@ -13,8 +13,8 @@ from bolt_app.blocks.messages import SlackMessage
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
 from bolt_app.delivery.tables import deliveries
 from bolt_app.home.state import load_home_state
-from bolt_app.polling.codec import to_json
-from bolt_app.polling.store import PollKey, SeenRecord, save_seen
+from bolt_app.polling.snapshots import record_snapshot
+from bolt_app.polling.store import PollKey, SeenRecord, SeenUpdate, save_seen
 from bolt_app.storage.workspaces import apply_workspace
 from bolt_app.workspace.model import WorkspaceConfig
 from bolt_app.workspace.schedule import DEFAULT_SCHEDULES
@@ -72,18 +72,13 @@ async def test_pending_dead_letters_and_deliveries_on_each_backend(engine, secre
     async with sessions.begin() as session:
         await apply_workspace(session, config, secret_box, now=NOW)
         for record_type, record in seen:
-            snapshot = {"fields": {}, "record": to_json(record)}
+            seen_record = SeenRecord("v1", record_snapshot(record), None)
             # the same record told to two channels counts once
-            for channel in ("C0AP00001", "C0EAST001"):
-                await save_seen(
-                    session,
-                    PollKey(TEAM, "ABC", record_type),
-                    record.record_key,
-                    channel,
-                    SeenRecord("v1", snapshot, None),
-                    existed=False,
-                    now=NOW,
-                )
+            updates = [
+                SeenUpdate(record.record_key, channel, seen_record)
+                for channel in ("C0AP00001", "C0EAST001")
+            ]
+            await save_seen(session, PollKey(TEAM, "ABC", record_type), updates, now=NOW)
         ids = []
         for key in ("K1", "K2"):
             ids.append(

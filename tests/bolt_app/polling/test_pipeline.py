@@ -316,19 +316,19 @@ async def test_an_order_read_before_its_lines_is_posted_once_with_its_lines(poll
 
 async def test_a_malformed_row_is_audited_with_its_reason_and_the_poll_moves_on(polling):
     await baseline(polling, RecordType.AP_INVOICE)
-    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="BROKEN-1", InvoiceAmt="12,50")
+    polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="BROKEN-1", HoldPayment="?")
     polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="GOOD-1")
     polling.clock.advance(minutes=1)
     outcome = await polling.poll(RecordType.AP_INVOICE)
     assert outcome.ok and outcome.new == 1
-    assert any("amount" in reason and "12,50" in reason for reason in outcome.skipped)
+    assert any("HoldPayment '?' is not Y or N" in reason for reason in outcome.skipped)
     [posted] = records_in(polling, AP_CHANNEL)
     assert "GOOD-1" in rendered(posted)
 
     async with polling.sessions() as session:
         events = await list_audit_events(session, team_id=TEAM_ID)
     last = [e for e in events if e.kind == "poll"][-1]
-    assert any("12,50" in reason for reason in last.details["skipped"])
+    assert any("HoldPayment" in reason for reason in last.details["skipped"])
     # A newer record moves the cursor on; then the broken row has left the window.
     polling.clock.advance(minutes=15)
     polling.data.add_ap_invoice("ABC", polling.clock(), InvoiceNo="GOOD-2")
@@ -376,3 +376,47 @@ async def test_a_rule_mention_is_kept_when_its_invoice_is_folded_into_a_digest(p
     [digest] = records_in(polling, AP_CHANNEL)
     assert digest.metadata["event_type"] == DIGEST_EVENT_TYPE
     assert digest.text.startswith("<!subteam^S0FIN0001>")
+
+
+async def test_posting_a_thousand_entered_invoices_becomes_one_digest_and_bounded_updates(polling):
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.tuning = PollTuning(burst_threshold=2000)  # each invoice gets a message of its own
+    entered = polling.data.add_many("ABC", "ap-invoices", 1000, start=polling.clock(), per_stamp=50)
+    polling.clock.advance(minutes=30)
+    assert (await polling.poll(RecordType.AP_INVOICE)).new == 1000
+    before = len(polling.messages(AP_CHANNEL))
+
+    polling.tuning = PollTuning()
+    total = sum(Decimal(str(row["InvoiceAmt"])) for row in entered)
+    posted = [
+        polling.data.post_invoice("ABC", str(row["RecordKey"]), polling.clock()) for row in entered
+    ]
+    polling.clock.advance(minutes=1)
+    started = polling.clock()
+    outcome = await polling.poll(RecordType.AP_INVOICE)
+    draining = polling.clock() - started
+
+    assert outcome.changed == 1000 and outcome.new == 0
+    [digest] = polling.messages(AP_CHANNEL)[before:]
+    assert digest.metadata["event_type"] == DIGEST_EVENT_TYPE
+    assert digest.metadata["event_payload"]["count"] == 1000
+    assert digest.text.startswith(f"1000 AP invoices posted in company ABC, total ${total:,.2f}")
+    assert "950 earlier messages about these were not updated" in rendered(digest)
+    originals = polling.messages(AP_CHANNEL)[1:before]
+    updated = [m for m in originals if m.edits]
+    assert len(updated) == 50 and updated == originals[-50:]  # the newest, still in view
+    assert all("Posted" in rendered(m) for m in updated)
+    assert all(polling.slack.thread_replies(AP_CHANNEL, m.ts) == [] for m in originals)
+    assert outcome.queued == 51 and draining <= timedelta(minutes=1)
+
+    # An earlier message the burst left alone is updated, with a reply, by a later change.
+    stale = next(m for m in originals if not m.edits)
+    keys = [str(row["RecordKey"]) for row in entered]
+    now_posted = posted[keys.index(stale.metadata["event_payload"]["record_key"])]
+    polling.data.pay_invoice("ABC", str(now_posted["RecordKey"]), Decimal("1.00"), polling.clock())
+    polling.clock.advance(minutes=1)
+    assert (await polling.poll(RecordType.AP_INVOICE)).changed == 1
+    [again] = [m for m in polling.messages(AP_CHANNEL) if m.ts == stale.ts]
+    assert again.edits == 1
+    [reply] = polling.slack.thread_replies(AP_CHANNEL, stale.ts)
+    assert "Balance" in reply.text

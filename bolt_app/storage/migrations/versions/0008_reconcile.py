@@ -1,7 +1,7 @@
 """The reconcile pass: the agent's version of every listed key, and each resource's passes.
 
-Revision ID: 0006_reconcile
-Revises: 0005_reminders
+Revision ID: 0008_reconcile
+Revises: 0007_skipped_rows
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_reconcile"
-down_revision: str | None = "0005_reminders"
+revision: str = "0008_reconcile"
+down_revision: str | None = "0007_skipped_rows"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
