@@ -51,6 +51,7 @@ from bolt_app.polling.store import (
     listed_keys,
     mark_listed,
     reconcile_state,
+    record_reconcile_off,
     release_lease,
     relist_key,
     seen_channels,
@@ -69,7 +70,6 @@ from sage.resources import Resource, by_record_type
 
 log = logging.getLogger(__name__)
 
-KEYS_CAPABILITY = "keys"
 RECONCILED = {
     RecordType.AP_INVOICE: APInvoice,
     RecordType.PURCHASE_ORDER: PurchaseOrder,
@@ -77,17 +77,6 @@ RECONCILED = {
 }
 KEYS_PAGE_SIZE = 1000
 GONE_PAGE_SIZE = 200
-
-
-def keys_unavailable(health: AgentHealth) -> str | None:
-    """Why reconciling is off for this agent, in one sentence; None when it can run."""
-    if KEYS_CAPABILITY in health.capabilities:
-        return None
-    return (
-        f"Reconcile is off: the agent (version {health.agent_version}, API {health.api_version}) "
-        "has no keys listing, so changes that leave the change stamp alone, deletes and purges "
-        "are not seen until the agent is upgraded to API 1.1."
-    )
 
 
 def tracked_key(record: SageRecord) -> str:
@@ -210,8 +199,10 @@ class ReconcileService:
             raise MLConnectorError(f"workspace {key.team_id} has no Sage connection configured")
         async with self._agent_client_for(config.connection) as agent:
             health = await agent.health()
-            off = keys_unavailable(health)
+            off = health.reconcile_off
             if off is not None:
+                async with self._sessions.begin() as session:
+                    await record_reconcile_off(session, key, now=self._now(), reason=off)
                 return ReconcileOutcome(key, off=off)
             async with self._sessions.begin() as session:
                 state = await reconcile_state(session, key)

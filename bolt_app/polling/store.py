@@ -433,7 +433,7 @@ async def start_reconcile_pass(session: AsyncSession, key: PollKey, *, now: date
     result = await session.execute(
         sa.update(reconcile_states)
         .where(where)
-        .values(pass_no=reconcile_states.c.pass_no + 1, last_run_at=now)
+        .values(pass_no=reconcile_states.c.pass_no + 1, last_run_at=now, off_reason=None)
     )
     if result.rowcount == 0:
         await session.execute(
@@ -474,9 +474,9 @@ async def finish_reconcile_pass(
     )
 
 
-async def claim_reconcile(session: AsyncSession, key: PollKey, due: datetime) -> bool:
-    """True for exactly one caller per scheduled due time: one conditional UPDATE, after the
-    row exists (a second insert fails on the primary key), as the poll lease does."""
+async def _ensure_reconcile_state(session: AsyncSession, key: PollKey) -> None:
+    """The resource's reconcile row, inserted unless it exists (a second insert fails on the
+    primary key), so a conditional UPDATE can follow."""
     try:
         async with session.begin_nested():
             await session.execute(
@@ -489,6 +489,24 @@ async def claim_reconcile(session: AsyncSession, key: PollKey, due: datetime) ->
             )
     except IntegrityError:
         pass  # it exists already
+
+
+async def record_reconcile_off(
+    session: AsyncSession, key: PollKey, *, now: datetime, reason: str
+) -> None:
+    """An attempt that could not run (the agent has no keys listing), for `status` to say why."""
+    await _ensure_reconcile_state(session, key)
+    await session.execute(
+        sa.update(reconcile_states)
+        .where(key.where(reconcile_states))
+        .values(last_run_at=now, off_reason=reason)
+    )
+
+
+async def claim_reconcile(session: AsyncSession, key: PollKey, due: datetime) -> bool:
+    """True for exactly one caller per scheduled due time: one conditional UPDATE, as the poll
+    lease does."""
+    await _ensure_reconcile_state(session, key)
     result = await session.execute(
         sa.update(reconcile_states)
         .where(key.where(reconcile_states))

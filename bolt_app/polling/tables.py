@@ -88,6 +88,7 @@ reconcile_states = sa.Table(
     sa.Column("last_success_at", AwareDateTime, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("last_due_at", AwareDateTime, nullable=True),
+    sa.Column("off_reason", sa.Text, nullable=True),  # why the last attempt could not run
 )
 
 reconcile_keys = sa.Table(

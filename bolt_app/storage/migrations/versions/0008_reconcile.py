@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text, nullable=True),
         sa.Column("last_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("off_reason", sa.Text, nullable=True),
         _team_fk("reconcile_states"),
         sa.PrimaryKeyConstraint("team_id", "company", "record_type", name="pk_reconcile_states"),
     )
