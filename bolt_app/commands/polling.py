@@ -192,6 +192,7 @@ def _render(status: WorkspaceStatus) -> str:
             lines.append(f"    last error: {resource.last_error}")
         lines += [f"    did not read: {row}" for row in resource.skipped_rows]
         if resource.reconcile is not None:
-            lines.append(f"    reconcile: {resource.reconcile.describe(_when)}")
+            reconcile = resource.reconcile
+            lines.append(f"    reconcile {reconcile.schedule_words}: {reconcile.describe(_when)}")
     lines.append(f"  Queue: {status.queue.pending} pending, {status.queue.dead} dead")
     return "\n".join(lines)

@@ -63,6 +63,7 @@ from bolt_app.polling.tracking import ap_invoice_key
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.workspaces import load_workspace
 from bolt_app.workspace.model import WorkspaceConfig
+from bolt_app.workspace.schedule import RECONCILED_TYPES
 from sage.client import AgentClient, AgentHealth
 from sage.errors import BadResponseError, NotFoundError, SageError
 from sage.records import APInvoice, GLAccount, PurchaseOrder, RecordType, SageRecord
@@ -70,7 +71,8 @@ from sage.resources import Resource, by_record_type
 
 log = logging.getLogger(__name__)
 
-RECONCILED = {
+# What a seen snapshot of each reconciled record type (RECONCILED_TYPES) is rebuilt as.
+_SHAPES: dict[RecordType, type[APInvoice | PurchaseOrder | GLAccount]] = {
     RecordType.AP_INVOICE: APInvoice,
     RecordType.PURCHASE_ORDER: PurchaseOrder,
     RecordType.GL_ACCOUNT: GLAccount,
@@ -143,11 +145,13 @@ class ReconcileService:
 
     @property
     def reconciled(self) -> frozenset[RecordType]:
-        return frozenset(RECONCILED)
+        return frozenset(RECONCILED_TYPES)
 
     async def targets(self, team_id: str | None = None) -> list[PollKey]:
         """The polled resources that have something to reconcile (GL postings do not)."""
-        return [key for key in await self._polls.targets(team_id) if key.record_type in RECONCILED]
+        return [
+            key for key in await self._polls.targets(team_id) if key.record_type in RECONCILED_TYPES
+        ]
 
     async def reconcile_all(self, team_id: str | None = None) -> list[ReconcileOutcome]:
         return [await self.reconcile(key) for key in await self.targets(team_id)]
@@ -191,7 +195,7 @@ class ReconcileService:
         return ReconcileOutcome(key, error=error)
 
     async def _reconcile_leased(self, key: PollKey) -> ReconcileOutcome:
-        if key.record_type not in RECONCILED:
+        if key.record_type not in RECONCILED_TYPES:
             raise MLConnectorError(f"{key.record_type} records are not reconciled")
         async with self._sessions() as session:
             config = await load_workspace(session, key.team_id, self._box)
@@ -321,7 +325,7 @@ class ReconcileService:
         so it is marked once and drops out of what is waiting."""
         assert run.config.connection is not None
         zone = run.config.connection.timezone
-        shape = RECONCILED[run.key.record_type]
+        shape = _SHAPES[run.key.record_type]
         outbound: list[OutboundMessage] = []
         for channel, seen in await seen_channels(session, run.key, tracked):
             if seen.delivery_id is None:  # told only in a baseline or a digest: nothing to edit

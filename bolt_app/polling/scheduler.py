@@ -27,12 +27,19 @@ from bolt_app.polling.reconcile import ReconcileService
 from bolt_app.polling.reminders import ReminderService
 from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey
-from bolt_app.storage.workspaces import all_reminders, stored_schedule_texts, stored_zones
+from bolt_app.storage.workspaces import (
+    all_reminders,
+    stored_reconcile_schedule_texts,
+    stored_schedule_texts,
+    stored_zones,
+)
 from bolt_app.workspace.schedule import (
+    DEFAULT_RECONCILE_SCHEDULES,
     DEFAULT_SCHEDULES,
     CronSchedule,
     Schedule,
     cron_trigger,
+    parse_reconcile_schedule,
     parse_schedule,
 )
 
@@ -41,8 +48,6 @@ log = logging.getLogger(__name__)
 # Interval schedules fire on a grid from here, whichever process computes them.
 INTERVAL_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
 DEFAULT_RECONCILE_EVERY = timedelta(seconds=30)
-# Comparing every key with the agent's keys listing: daily at a quiet hour, Sage server's zone.
-RECONCILE_SCHEDULE = CronSchedule("0 3 * * *")
 
 
 def trigger_for(schedule: Schedule, zone: ZoneInfo) -> BaseTrigger:
@@ -125,6 +130,20 @@ async def load_schedules(
     return {team: (stored[team], zones[team]) for team in zones}
 
 
+async def load_reconcile_schedules(
+    session: AsyncSession, team_ids: set[str]
+) -> dict[str, dict[str, Schedule]]:
+    """{team: {record type: reconcile schedule}}, defaults filled in (`[reconcile]`)."""
+    stored: dict[str, dict[str, Schedule]] = {
+        team: {str(rt): schedule for rt, schedule in DEFAULT_RECONCILE_SCHEDULES.items()}
+        for team in team_ids
+    }
+    for team, record_type, text in await stored_reconcile_schedule_texts(session):
+        if team in stored:
+            stored[team][record_type] = parse_reconcile_schedule(text)
+    return stored
+
+
 class PollScheduler:
     """The worker's scheduler; `run(stop)` until the event is set, then shuts down cleanly."""
 
@@ -170,13 +189,17 @@ class PollScheduler:
             team_schedules = await load_schedules(
                 session, {key.team_id for key in keys} | {team for team, _ in reminders}
             )
+            reconcile_schedules = await load_reconcile_schedules(
+                session, {key.team_id for key in keys}
+            )
         specs: dict[str, Spec] = {}
         for key in keys:
             by_type, zone = team_schedules[key.team_id]
             spec = JobSpec(key, by_type[str(key.record_type)], zone)
             specs[spec.job_id] = spec
             if self._reconciler is not None and key.record_type in self._reconciler.reconciled:
-                keys_spec = KeysSpec(key, RECONCILE_SCHEDULE, zone)
+                schedule = reconcile_schedules[key.team_id][str(key.record_type)]
+                keys_spec = KeysSpec(key, schedule, zone)
                 specs[keys_spec.job_id] = keys_spec
         for team, reminder in reminders:
             if team in team_schedules:  # no zone until Sage is connected

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.delivery.outbox import QueueCounts, queue_counts
 from bolt_app.errors import ConfigError
-from bolt_app.polling.reconcile import RECONCILED
-from bolt_app.polling.scheduler import load_schedules, trigger_for
+from bolt_app.polling.scheduler import load_reconcile_schedules, load_schedules, trigger_for
 from bolt_app.polling.store import (
     SkippedRow,
     poll_states_of,
@@ -29,7 +28,12 @@ from bolt_app.storage.workspaces import (
     unknown_workspace,
 )
 from bolt_app.workspace.model import TOKEN_PAUSE_REASONS
-from bolt_app.workspace.schedule import CronSchedule, Schedule, describe_schedule
+from bolt_app.workspace.schedule import (
+    RECONCILED_TYPES,
+    CronSchedule,
+    Schedule,
+    describe_schedule,
+)
 from sage.records import RecordType
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -43,6 +47,7 @@ class ReconcileStatus:
     last_success_at: datetime | None = None
     last_error: str | None = None
     off_reason: str | None = None  # the agent has no keys listing (API 1.0)
+    schedule_words: str = ""  # "every day at 03:00 (America/Chicago)"
 
     def describe(
         self, when: Callable[[datetime | None], str], quote: Callable[[str], str] = str
@@ -146,10 +151,12 @@ def _schedule_words(schedule: Schedule, zone: ZoneInfo) -> str:
     return f"{words} ({zone.key})" if isinstance(schedule, CronSchedule) else words
 
 
-def _reconcile_status(row) -> ReconcileStatus:
+def _reconcile_status(row, schedule_words: str) -> ReconcileStatus:
     if row is None:
-        return ReconcileStatus()
-    return ReconcileStatus(row.last_run_at, row.last_success_at, row.last_error, row.off_reason)
+        return ReconcileStatus(schedule_words=schedule_words)
+    return ReconcileStatus(
+        row.last_run_at, row.last_success_at, row.last_error, row.off_reason, schedule_words
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -168,6 +175,7 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
     states = await poll_states_of(session, team_id)
     skipped = await skipped_rows_of(session, team_id)
     reconciles = await reconcile_states_of(session, team_id)
+    reconcile_schedules = (await load_reconcile_schedules(session, {team_id}))[team_id]
     resources = []
     for company in companies or []:
         schedules, zone = team_schedules.get(team_id, ({}, UTC_ZONE))
@@ -194,8 +202,11 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
                     skipped_rows=skipped.get((company, str(record_type)), ()),
                     schedule_words=_schedule_words(schedule, zone),
                     zone=zone,
-                    reconcile=_reconcile_status(reconciles.get((company, str(record_type))))
-                    if record_type in RECONCILED
+                    reconcile=_reconcile_status(
+                        reconciles.get((company, str(record_type))),
+                        _schedule_words(reconcile_schedules[str(record_type)], zone),
+                    )
+                    if record_type in RECONCILED_TYPES
                     else None,
                 )
             )

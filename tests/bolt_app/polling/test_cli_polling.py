@@ -163,7 +163,10 @@ async def test_status_shows_the_last_reconcile_and_why_it_is_off_on_a_1_0_agent(
     assert await cli("status", "--team", TEAM_ID) == 0
     out = capsys.readouterr().out.splitlines()
     at = out.index(next(line for line in out if "ABC ap_invoice" in line))
-    assert re.fullmatch(r"    reconcile: last run \S+, last success \S+", out[at + 1]), out
+    assert re.fullmatch(
+        r"    reconcile every day at 03:00 \(America/Chicago\): last run \S+, last success \S+",
+        out[at + 1],
+    ), out
     gl_entry = out.index(next(line for line in out if "ABC gl_entry" in line))
     assert "reconcile" not in out[gl_entry + 1]  # posted ledger lines are not reconciled
 
@@ -172,7 +175,7 @@ async def test_status_shows_the_last_reconcile_and_why_it_is_off_on_a_1_0_agent(
     assert await cli("status", "--team", TEAM_ID) == 0
     out = capsys.readouterr().out.splitlines()
     line = out[out.index(next(line for line in out if "ABC ap_invoice" in line)) + 1]
-    assert line.startswith("    reconcile: Reconcile is off: the agent (version ")
+    assert line.startswith("    reconcile every day at 03:00 (America/Chicago): Reconcile is off:")
     assert "API 1.0) has no keys listing" in line and "(last tried " in line
 
     assert await cli("status", "--json") == 0

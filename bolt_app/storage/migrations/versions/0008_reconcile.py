@@ -1,4 +1,5 @@
-"""The reconcile pass: the agent's version of every listed key, and each resource's passes.
+"""The reconcile pass: the agent's version of every listed key, each resource's passes, and
+each workspace's reconcile schedules.
 
 Revision ID: 0008_reconcile
 Revises: 0007_skipped_rows
@@ -35,6 +36,14 @@ def _key_columns() -> list[sa.Column]:
 
 def upgrade() -> None:
     op.create_table(
+        "reconcile_schedules",
+        sa.Column("team_id", sa.String(32), nullable=False),
+        sa.Column("record_type", sa.String(32), nullable=False),
+        sa.Column("schedule", sa.String(64), nullable=False),
+        _team_fk("reconcile_schedules"),
+        sa.PrimaryKeyConstraint("team_id", "record_type", name="pk_reconcile_schedules"),
+    )
+    op.create_table(
         "reconcile_states",
         *_key_columns(),
         sa.Column("pass_no", sa.Integer, nullable=False),
@@ -69,3 +78,4 @@ def downgrade() -> None:
     op.drop_index("ix_reconcile_keys_pass", table_name="reconcile_keys")
     op.drop_table("reconcile_keys")
     op.drop_table("reconcile_states")
+    op.drop_table("reconcile_schedules")
