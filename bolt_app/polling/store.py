@@ -429,22 +429,13 @@ class ListedKey:
 async def start_reconcile_pass(session: AsyncSession, key: PollKey, *, now: datetime) -> int:
     """A new pass number (every attempt its own, so a failed pass's marks never count) and
     whether a pass ever completed is read with `reconcile_state`."""
+    await _ensure_reconcile_state(session, key)
     where = key.where(reconcile_states)
-    result = await session.execute(
+    await session.execute(
         sa.update(reconcile_states)
         .where(where)
         .values(pass_no=reconcile_states.c.pass_no + 1, last_run_at=now, off_reason=None)
     )
-    if result.rowcount == 0:
-        await session.execute(
-            sa.insert(reconcile_states).values(
-                team_id=key.team_id,
-                company=key.company,
-                record_type=key.record_type.value,
-                pass_no=1,
-                last_run_at=now,
-            )
-        )
     return int(await session.scalar(sa.select(reconcile_states.c.pass_no).where(where)))
 
 
