@@ -1,6 +1,7 @@
 """The agent half of `ml-connector check`: one pass/fail line per thing an admin can fix.
 
-Lines, in order: the TLS handshake and certificate (and pin), the credentials, then for each
+Lines, in order: the TLS handshake and certificate (and pin), whether the agent lists keys (what
+reconciling needs; an API 1.0 agent does not, and the line says so), the credentials, then for each
 configured company whether the agent serves it and whether each resource can be read. An agent
 problem is never raised; it becomes a failed line with the client's own sentence, and lines
 that depend on a failed one say they were not tried.
@@ -34,6 +35,7 @@ class CheckResult:
 
 TLS = "agent TLS and certificate"
 CREDENTIALS = "agent credentials"
+KEYS = "agent keys listing"
 
 
 async def check_agent(
@@ -63,6 +65,7 @@ async def _run(client: AgentClient, settings: ConnectionSettings) -> list[CheckR
     else:
         versions = f"agent {health.agent_version}, Sage {health.sage_version}"
         results.append(CheckResult(TLS, True, f"{_tls_detail(settings)}; {versions}"))
+        results.append(_keys_result(health))
 
     if not settings.companies:
         results.append(CheckResult("companies", False, "no company is configured"))
@@ -143,6 +146,16 @@ def _resource_result(company: str, resource: Resource, outcome: str | SageError)
     if isinstance(outcome, SageError):
         return CheckResult(name, False, str(outcome))
     return CheckResult(name, True, outcome)
+
+
+def _keys_result(health: AgentHealth) -> CheckResult:
+    """An agent without the keys listing (API 1.0) is supported: the line passes and says what
+    is off and why."""
+    off = health.reconcile_off
+    detail = (
+        off or f"the agent lists every key and version (API {health.api_version}): reconcile is on"
+    )
+    return CheckResult(KEYS, True, detail)
 
 
 def _tls_detail(settings: ConnectionSettings) -> str:

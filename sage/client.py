@@ -137,6 +137,9 @@ def parse_retry_after(value: str | None, response_date: str | None = None) -> fl
     return max((until - sent).total_seconds(), 0.0)
 
 
+KEYS_CAPABILITY = "keys"  # API 1.1: every record's key and version
+
+
 @dataclass(frozen=True, slots=True)
 class AgentHealth:
     status: str
@@ -146,6 +149,18 @@ class AgentHealth:
     server_now: datetime  # the agent's wall clock, aware, in the connection's zone
     api_version: str = "1.0"  # a 1.0 agent does not say
     capabilities: frozenset[str] = frozenset()  # 1.1: e.g. "keys"
+
+    @property
+    def reconcile_off(self) -> str | None:
+        """Why the connector cannot reconcile against this agent, in one sentence; None when
+        it serves the `keys` listing."""
+        if KEYS_CAPABILITY in self.capabilities:
+            return None
+        return (
+            f"Reconcile is off: the agent (version {self.agent_version}, API {self.api_version}) "
+            "has no keys listing, so changes that leave the change stamp alone, deletes and "
+            "purges are not seen until the agent is upgraded to API 1.1."
+        )
 
 
 @dataclass(frozen=True, slots=True)

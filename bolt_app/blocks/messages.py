@@ -584,6 +584,15 @@ def build_record_message(
     return _wording(record).message(record, previous, record_url)
 
 
+GONE_TEXT = "No longer in Sage 100"
+
+
+def build_gone_reply(record: ChangeableRecord) -> SlackMessage:
+    """The thread reply when a reconcile finds a record deleted or purged in Sage 100."""
+    line = f"{GONE_TEXT}: deleted or purged (history, purge) since this was posted."
+    return _message(line, [section(escape(line))], _record_metadata(_ref_of(record)))
+
+
 # ---- digest and connection -------------------------------------------------------------------
 
 

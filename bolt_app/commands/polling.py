@@ -16,6 +16,7 @@ from bolt_app.commands.parsing import DATABASE, SLACK_API, STORE, add_command
 from bolt_app.errors import ConfigError
 
 if TYPE_CHECKING:
+    from bolt_app.polling.reconcile import ReconcileOutcome
     from bolt_app.settings import Settings
     from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 
@@ -31,6 +32,11 @@ def register(subparsers) -> None:
     )
     poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     poll.add_argument("--team", metavar="T", help="only this team ID")
+    poll.add_argument(
+        "--reconcile",
+        action="store_true",
+        help="then compare every key with the agent's keys listing (deletes, silent imports)",
+    )
     poll.set_defaults(handler=run_poll)
     worker = add_command(
         subparsers,
@@ -66,10 +72,26 @@ def register(subparsers) -> None:
 
 
 def run_poll(args) -> int:
-    return asyncio.run(_poll_once(args.settings, args.team))
+    return asyncio.run(_poll_once(args.settings, args.team, reconcile=args.reconcile))
 
 
-async def _poll_once(settings: Settings, team: str | None) -> int:
+def _describe_reconcile(outcome: ReconcileOutcome) -> str:
+    key = outcome.key
+    where = f"{key.team_id} {key.company} {key.record_type} reconcile"
+    if outcome.error:
+        return f"{where}: failed: {outcome.error}"
+    if outcome.off:
+        return f"{where}: {outcome.off}"
+    if not outcome.ran:
+        return f"{where}: skipped, another worker holds it"
+    first = " (first pass: learnt, nothing announced)" if outcome.first else ""
+    return (
+        f"{where}: {outcome.listed} keys listed, {outcome.changed} changed, "
+        f"{outcome.gone} no longer in Sage 100, {outcome.posted} posted{first}"
+    )
+
+
+async def _poll_once(settings: Settings, team: str | None, *, reconcile: bool = False) -> int:
     from bolt_app.runtime.graph import open_runtime
     from bolt_app.status.model import pause_advice, paused_workspaces
     from bolt_app.storage.workspaces import NO_WORKSPACE, list_team_ids, unknown_workspace
@@ -86,6 +108,9 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
         if team is not None and not paused and not await pipeline.service.targets(team):
             raise ConfigError(f"Workspace {team} has nothing to poll (see `workspace show`).")
         outcomes, report = await pipeline.poll_once(team)
+        reconciled: list[ReconcileOutcome] = []
+        if reconcile:
+            reconciled, report = await pipeline.reconcile_once(team)
     failures = []
     for team_id, reason in paused.items():
         print(pause_advice(team_id, reason), file=sys.stderr)
@@ -94,6 +119,10 @@ async def _poll_once(settings: Settings, team: str | None) -> int:
         print(outcome.describe())
         if outcome.error:
             failures.append(f"{outcome.key.company} {outcome.key.record_type}")
+    for outcome in reconciled:
+        print(_describe_reconcile(outcome))
+        if outcome.error:
+            failures.append(f"reconcile of {outcome.key.company} {outcome.key.record_type}")
     print(f"Delivered {report.sent} message(s); {report.remaining} still queued.")
     for dead in report.dead:
         print(
@@ -188,5 +217,8 @@ def _render(status: WorkspaceStatus) -> str:
         if resource.last_error:
             lines.append(f"    last error: {resource.last_error}")
         lines += [f"    did not read: {row}" for row in resource.skipped_rows]
+        if resource.reconcile is not None:
+            reconcile = resource.reconcile
+            lines.append(f"    reconcile {reconcile.schedule_words}: {reconcile.describe(_when)}")
     lines.append(f"  Queue: {status.queue.pending} pending, {status.queue.dead} dead")
     return "\n".join(lines)

@@ -226,6 +226,10 @@ def render_workspace(config: WorkspaceConfig) -> str:
     lines += [
         f"{rt} = {value(str(config.schedules[rt]))}" for rt in RecordType if rt in config.schedules
     ]
+    lines += ["", "[reconcile]"]
+    lines += [
+        f"{rt} = {value(str(schedule))}" for rt, schedule in config.reconcile_schedules.items()
+    ]
     for rule in config.rules:
         lines += ["", "[[rules]]", f"record_type = {value(str(rule.record_type))}"]
         for name, setting in (

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from bolt_app.blocks.kit import context
 from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS
-from bolt_app.blocks.messages import SlackMessage, build_record_message
+from bolt_app.blocks.messages import GONE_TEXT, SlackMessage, build_record_message
 from bolt_app.blocks.text import escape, mention_text, truncate
 from bolt_app.records.registry import description_of
 from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
@@ -40,6 +40,19 @@ def with_problems(message: SlackMessage, problems: Sequence[str]) -> SlackMessag
     if len(blocks) < MAX_MESSAGE_BLOCKS:
         blocks = (*blocks, context(f":warning: {escape(line)}"))
     return replace(message, blocks=blocks)
+
+
+def gone_message(
+    record: APInvoice | PurchaseOrder | GLRegister | GLAccount, *, record_url: str | None = None
+) -> SlackMessage:
+    """A record's message as last shown, marked on top as gone from Sage 100."""
+    message = record_message(record, record_url=record_url)
+    mark = context(f":wastebasket: *{GONE_TEXT}*")
+    return replace(
+        message,
+        text=f"{GONE_TEXT}: {message.text}",
+        blocks=(mark, *message.blocks[: MAX_MESSAGE_BLOCKS - 1]),
+    )
 
 
 def with_mentions(message: SlackMessage, group_ids: Sequence[str]) -> SlackMessage:

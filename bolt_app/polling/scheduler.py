@@ -23,15 +23,23 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bolt_app.polling.reconcile import ReconcileService
 from bolt_app.polling.reminders import ReminderService
 from bolt_app.polling.service import PollService
 from bolt_app.polling.store import PollKey
-from bolt_app.storage.workspaces import all_reminders, stored_schedule_texts, stored_zones
+from bolt_app.storage.workspaces import (
+    all_reminders,
+    stored_reconcile_schedule_texts,
+    stored_schedule_texts,
+    stored_zones,
+)
 from bolt_app.workspace.schedule import (
+    DEFAULT_RECONCILE_SCHEDULES,
     DEFAULT_SCHEDULES,
     CronSchedule,
     Schedule,
     cron_trigger,
+    parse_reconcile_schedule,
     parse_schedule,
 )
 
@@ -88,6 +96,22 @@ class ReminderSpec:
         return f"reminder:{self.team_id}:{self.channel_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class KeysSpec:
+    """One resource's reconcile pass against the agent's keys listing."""
+
+    key: PollKey
+    schedule: Schedule
+    zone: ZoneInfo
+
+    @property
+    def job_id(self) -> str:
+        return f"keys:{self.key.team_id}:{self.key.company}:{self.key.record_type}"
+
+
+Spec = JobSpec | ReminderSpec | KeysSpec
+
+
 async def load_schedules(
     session: AsyncSession, team_ids: set[str]
 ) -> dict[str, tuple[dict[str, Schedule], ZoneInfo]]:
@@ -106,6 +130,20 @@ async def load_schedules(
     return {team: (stored[team], zones[team]) for team in zones}
 
 
+async def load_reconcile_schedules(
+    session: AsyncSession, team_ids: set[str]
+) -> dict[str, dict[str, Schedule]]:
+    """{team: {record type: reconcile schedule}}, defaults filled in (`[reconcile]`)."""
+    stored: dict[str, dict[str, Schedule]] = {
+        team: {str(rt): schedule for rt, schedule in DEFAULT_RECONCILE_SCHEDULES.items()}
+        for team in team_ids
+    }
+    for team, record_type, text in await stored_reconcile_schedule_texts(session):
+        if team in stored:
+            stored[team][record_type] = parse_reconcile_schedule(text)
+    return stored
+
+
 class PollScheduler:
     """The worker's scheduler; `run(stop)` until the event is set, then shuts down cleanly."""
 
@@ -118,15 +156,17 @@ class PollScheduler:
         grace: timedelta = timedelta(seconds=60),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         reminders: ReminderService | None = None,
+        reconciler: ReconcileService | None = None,
     ) -> None:
         self._service = service
+        self._reconciler = reconciler
         self._reminders = reminders
         self._sessions = session_factory
         self._reconcile_every = reconcile_every
         self._grace = grace
         self._now = now
         self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._specs: dict[str, JobSpec | ReminderSpec] = {}
+        self._specs: dict[str, Spec] = {}
 
     @property
     def running(self) -> bool:
@@ -134,7 +174,7 @@ class PollScheduler:
         return self._scheduler.running
 
     @property
-    def specs(self) -> dict[str, JobSpec | ReminderSpec]:
+    def specs(self) -> dict[str, Spec]:
         """The jobs currently scheduled, by job id."""
         return dict(self._specs)
 
@@ -142,18 +182,25 @@ class PollScheduler:
         job = self._scheduler.get_job(job_id)
         return None if job is None else job.next_run_time
 
-    async def desired(self) -> dict[str, JobSpec | ReminderSpec]:
+    async def desired(self) -> dict[str, Spec]:
         keys = await self._service.targets()
         async with self._sessions() as session:
             reminders = await all_reminders(session) if self._reminders else []
             team_schedules = await load_schedules(
                 session, {key.team_id for key in keys} | {team for team, _ in reminders}
             )
-        specs: dict[str, JobSpec | ReminderSpec] = {}
+            reconcile_schedules = await load_reconcile_schedules(
+                session, {key.team_id for key in keys}
+            )
+        specs: dict[str, Spec] = {}
         for key in keys:
             by_type, zone = team_schedules[key.team_id]
             spec = JobSpec(key, by_type[str(key.record_type)], zone)
             specs[spec.job_id] = spec
+            if self._reconciler is not None and key.record_type in self._reconciler.reconciled:
+                schedule = reconcile_schedules[key.team_id][str(key.record_type)]
+                keys_spec = KeysSpec(key, schedule, zone)
+                specs[keys_spec.job_id] = keys_spec
         for team, reminder in reminders:
             if team in team_schedules:  # no zone until Sage is connected
                 zone = team_schedules[team][1]
@@ -174,6 +221,8 @@ class PollScheduler:
             trigger = trigger_for(spec.schedule, spec.zone)
             if isinstance(spec, ReminderSpec):
                 run, args = self._run_reminder, [spec, trigger]
+            elif isinstance(spec, KeysSpec):
+                run, args = self._run_keys, [spec.key, trigger]
             else:
                 run, args = self._run_job, [spec.key, trigger]
             self._scheduler.add_job(
@@ -192,6 +241,13 @@ class PollScheduler:
     async def _run_job(self, key: PollKey, trigger: BaseTrigger) -> None:
         outcome = await self._service.poll(key, due=due_time(trigger, self._now(), self._grace))
         log.log(logging.WARNING if outcome.error else logging.INFO, "poll %s", outcome.describe())
+
+    async def _run_keys(self, key: PollKey, trigger: BaseTrigger) -> None:
+        assert self._reconciler is not None  # only scheduled with a reconcile service
+        due = due_time(trigger, self._now(), self._grace)
+        outcome = await self._reconciler.reconcile(key, due=due)
+        if outcome.error:
+            log.warning("reconcile %s failed: %s", key, outcome.error)
 
     async def _run_reminder(self, spec: ReminderSpec, trigger: BaseTrigger) -> None:
         assert self._reminders is not None  # only scheduled with a reminder service

@@ -284,6 +284,33 @@ class PollService:
                 zone=zone,
             ).run(cursor, records, skipped, page_stamps)
 
+    async def announce(
+        self,
+        session: AsyncSession,
+        key: PollKey,
+        config: WorkspaceConfig,
+        records: list[SageRecord],
+        *,
+        server_now: datetime,
+    ) -> int:
+        """Records read outside a change listing (a reconcile's reads by key) through the poll's
+        own comparison and messages, in the caller's transaction; no cursor moves. How many were
+        news (new or changed for some channel)."""
+        assert config.connection is not None
+        commit = _Commit(
+            session,
+            key,
+            config,
+            PollWindow(since=None, signpost=server_now, baseline=False),
+            first=False,
+            now=self._now(),
+            burst_threshold=self._tuning.burst_threshold,
+            burst_updates=self._tuning.burst_updates,
+            zone=config.connection.timezone,
+        )
+        _, sends, _, _ = await commit.announce(records)
+        return len({send.key for send in sends if send.kind is not ChangeKind.UNCHANGED})
+
 
 class _Commit:
     """The one transaction of a poll: compare, queue, remember, move the cursor, audit."""
@@ -323,6 +350,26 @@ class _Commit:
         skipped: list[SkippedRecord],
         page_stamps: list[datetime | None],
     ) -> PollOutcome:
+        items, sends, hold_from, later = await self.announce(records)
+        handled = [record.stamps.changed_at for item in items for record in item.stamp_source]
+        new_cursor = advance_cursor(
+            cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
+        )
+        outcome = self._outcome(len(items), sends, len(records), skipped, later)
+        await remember_skipped(
+            self.session, self.key, skipped, (r.record_key for r in records), now=self.now
+        )
+        await record_success(
+            self.session, self.key, cursor=new_cursor, now=self.now, records_seen=outcome.read
+        )
+        await self._audit(outcome, new_cursor)
+        return outcome
+
+    async def announce(
+        self, records: list[SageRecord]
+    ) -> tuple[list[_Item], list[_Send], datetime | None, int]:
+        """Compare with what each channel was told, build and write the messages, remember the
+        versions: items, sends, the stamp to hold the cursor at, and how many records wait."""
         items, hold_from, later = await self._items(records)
         seen = await load_seen(self.session, self.key, [item.key for item in items])
         sends: list[_Send] = []
@@ -355,19 +402,7 @@ class _Commit:
             if send.kind is not ChangeKind.UNCHANGED
         ]
         await save_seen(self.session, self.key, updates, now=self.now)
-        handled = [record.stamps.changed_at for item in items for record in item.stamp_source]
-        new_cursor = advance_cursor(
-            cursor, self.window, [*handled, *page_stamps], hold_from=hold_from
-        )
-        outcome = self._outcome(len(items), sends, len(records), skipped, later)
-        await remember_skipped(
-            self.session, self.key, skipped, (r.record_key for r in records), now=self.now
-        )
-        await record_success(
-            self.session, self.key, cursor=new_cursor, now=self.now, records_seen=outcome.read
-        )
-        await self._audit(outcome, new_cursor)
-        return outcome
+        return items, sends, hold_from, later
 
     # --- records -> items -----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ Cursors are stored as the agent's naive wall-clock text and read back in the con
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.polling.tables import poll_states, reminder_runs, seen_records, skipped_rows
+from bolt_app.polling.tables import (
+    poll_states,
+    reconcile_keys,
+    reconcile_states,
+    reminder_runs,
+    seen_records,
+    skipped_rows,
+)
 from bolt_app.storage.engine import dialect_insert
 from sage.records import RecordType, SkippedRecord
 
@@ -372,3 +379,272 @@ async def claim_reminder(
     except IntegrityError:
         return False  # another worker claimed it first
     return True
+
+
+async def extend_lease(
+    session: AsyncSession, key: PollKey, *, owner: str, now: datetime, ttl: timedelta
+) -> None:
+    """A long pass (a reconcile of a big company) keeps the lease it holds alive."""
+    await session.execute(
+        sa.update(poll_states)
+        .where(key.where(poll_states))
+        .where(poll_states.c.lease_owner == owner)
+        .values(lease_until=now + ttl)
+    )
+
+
+async def forget_seen(session: AsyncSession, key: PollKey, record_key: str) -> None:
+    """A record gone from Sage: no channel is told about it again, and nothing waits on it."""
+    await session.execute(
+        sa.delete(seen_records)
+        .where(key.where(seen_records))
+        .where(seen_records.c.record_key == record_key)
+    )
+
+
+async def seen_channels(
+    session: AsyncSession, key: PollKey, record_key: str
+) -> list[tuple[str, SeenRecord]]:
+    """(channel, what it was last told) of every channel told about one record."""
+    rows = await session.execute(
+        sa.select(seen_records)
+        .where(key.where(seen_records))
+        .where(seen_records.c.record_key == record_key)
+        .order_by(seen_records.c.channel_id)
+    )
+    return [(r.channel_id, SeenRecord(r.version, r.snapshot, r.delivery_id)) for r in rows]
+
+
+# --- reconcile passes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListedKey:
+    """What the last pass that listed a key learnt: the agent's version, the tracked key."""
+
+    version: str
+    tracked_key: str | None
+
+
+async def start_reconcile_pass(session: AsyncSession, key: PollKey, *, now: datetime) -> int:
+    """A new pass number (every attempt its own, so a failed pass's marks never count) and
+    whether a pass ever completed is read with `reconcile_state`."""
+    await _ensure_reconcile_state(session, key)
+    where = key.where(reconcile_states)
+    await session.execute(
+        sa.update(reconcile_states)
+        .where(where)
+        .values(pass_no=reconcile_states.c.pass_no + 1, last_run_at=now, off_reason=None)
+    )
+    return int(await session.scalar(sa.select(reconcile_states.c.pass_no).where(where)))
+
+
+async def reconcile_state(session: AsyncSession, key: PollKey) -> Any | None:
+    """The resource's reconcile row (pass number, last run, success, error), or None."""
+    return (
+        await session.execute(sa.select(reconcile_states).where(key.where(reconcile_states)))
+    ).first()
+
+
+async def reconcile_states_of(session: AsyncSession, team_id: str) -> dict[tuple[str, str], Any]:
+    """(company, record type value) -> the reconcile row of a team (for `status`)."""
+    rows = await session.execute(
+        sa.select(reconcile_states).where(reconcile_states.c.team_id == team_id)
+    )
+    return {(row.company, row.record_type): row for row in rows}
+
+
+async def finish_reconcile_pass(
+    session: AsyncSession, key: PollKey, *, now: datetime, error: str | None
+) -> None:
+    values: dict[str, Any] = {"last_error": error}
+    if error is None:
+        values["last_success_at"] = now
+    await session.execute(
+        sa.update(reconcile_states).where(key.where(reconcile_states)).values(**values)
+    )
+
+
+async def _ensure_reconcile_state(session: AsyncSession, key: PollKey) -> None:
+    """The resource's reconcile row, inserted unless it exists (a second insert fails on the
+    primary key), so a conditional UPDATE can follow."""
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                sa.insert(reconcile_states).values(
+                    team_id=key.team_id,
+                    company=key.company,
+                    record_type=key.record_type.value,
+                    pass_no=0,
+                )
+            )
+    except IntegrityError:
+        pass  # it exists already
+
+
+async def record_reconcile_off(
+    session: AsyncSession, key: PollKey, *, now: datetime, reason: str
+) -> None:
+    """An attempt that could not run (the agent has no keys listing), for `status` to say why."""
+    await _ensure_reconcile_state(session, key)
+    await session.execute(
+        sa.update(reconcile_states)
+        .where(key.where(reconcile_states))
+        .values(last_run_at=now, off_reason=reason)
+    )
+
+
+async def claim_reconcile(session: AsyncSession, key: PollKey, due: datetime) -> bool:
+    """True for exactly one caller per scheduled due time: one conditional UPDATE, as the poll
+    lease does."""
+    await _ensure_reconcile_state(session, key)
+    result = await session.execute(
+        sa.update(reconcile_states)
+        .where(key.where(reconcile_states))
+        .where(
+            sa.or_(reconcile_states.c.last_due_at.is_(None), reconcile_states.c.last_due_at < due)
+        )
+        .values(last_due_at=due)
+    )
+    return result.rowcount == 1
+
+
+async def listed_keys(
+    session: AsyncSession, key: PollKey, record_keys: Sequence[str]
+) -> dict[str, ListedKey]:
+    """{record key: what the last listing of it learnt} for the keys of one page."""
+    found: dict[str, ListedKey] = {}
+    for start in range(0, len(record_keys), _IN_CHUNK):
+        rows = await session.execute(
+            sa.select(
+                reconcile_keys.c.record_key,
+                reconcile_keys.c.version,
+                reconcile_keys.c.tracked_key,
+            )
+            .where(key.where(reconcile_keys))
+            .where(reconcile_keys.c.record_key.in_(record_keys[start : start + _IN_CHUNK]))
+        )
+        for record_key, version, tracked_key in rows:
+            found[record_key] = ListedKey(version, tracked_key)
+    return found
+
+
+async def mark_listed(
+    session: AsyncSession,
+    key: PollKey,
+    pass_no: int,
+    unchanged: Sequence[str],
+    learnt: Mapping[str, ListedKey],
+    known: Iterable[str],
+) -> None:
+    """Keys listed by pass `pass_no`: `unchanged` only get the pass, `learnt` are written
+    (updated where `known`, inserted otherwise)."""
+    for start in range(0, len(unchanged), _IN_CHUNK):
+        await session.execute(
+            sa.update(reconcile_keys)
+            .where(key.where(reconcile_keys))
+            .where(reconcile_keys.c.record_key.in_(unchanged[start : start + _IN_CHUNK]))
+            .values(pass_no=pass_no)
+        )
+    known = set(known)
+    updates = [
+        {"k": record_key, "v": listed.version, "t": listed.tracked_key}
+        for record_key, listed in learnt.items()
+        if record_key in known
+    ]
+    if updates:
+        await session.execute(
+            sa.update(reconcile_keys)
+            .where(key.where(reconcile_keys))
+            .where(reconcile_keys.c.record_key == sa.bindparam("k"))
+            .values(version=sa.bindparam("v"), tracked_key=sa.bindparam("t"), pass_no=pass_no),
+            updates,
+        )
+    inserts = [
+        {
+            "team_id": key.team_id,
+            "company": key.company,
+            "record_type": key.record_type.value,
+            "record_key": record_key,
+            "version": listed.version,
+            "tracked_key": listed.tracked_key,
+            "pass_no": pass_no,
+        }
+        for record_key, listed in learnt.items()
+        if record_key not in known
+    ]
+    if inserts:
+        await session.execute(sa.insert(reconcile_keys), inserts)
+
+
+async def learn_tracked_keys(
+    session: AsyncSession, key: PollKey, tracked: Mapping[str, str]
+) -> None:
+    """{record key: tracked key} for keys listed without one (a first pass learns them from a
+    full listing rather than one read per key)."""
+    if tracked:
+        await session.execute(
+            sa.update(reconcile_keys)
+            .where(key.where(reconcile_keys))
+            .where(reconcile_keys.c.record_key == sa.bindparam("k"))
+            .values(tracked_key=sa.bindparam("t")),
+            [{"k": k, "t": t} for k, t in tracked.items()],
+        )
+
+
+async def unlisted_keys(
+    session: AsyncSession, key: PollKey, pass_no: int, *, after: str | None, limit: int
+) -> list[tuple[str, str | None]]:
+    """(record key, tracked key) of keys pass `pass_no` did not list, by record key, a page
+    at a time: the candidates gone."""
+    query = (
+        sa.select(reconcile_keys.c.record_key, reconcile_keys.c.tracked_key)
+        .where(key.where(reconcile_keys))
+        .where(reconcile_keys.c.pass_no < pass_no)
+        .order_by(reconcile_keys.c.record_key)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(reconcile_keys.c.record_key > after)
+    return [(k, t) for k, t in (await session.execute(query)).all()]
+
+
+async def tracked_key_listed(
+    session: AsyncSession, key: PollKey, tracked_key: str, pass_no: int
+) -> bool:
+    """Whether pass `pass_no` listed another key of the same tracked record (an AP invoice
+    that moved from AP_InvoiceHeader to AP_OpenInvoice when posted)."""
+    found = await session.scalar(
+        sa.select(sa.func.count())
+        .where(key.where(reconcile_keys))
+        .where(reconcile_keys.c.tracked_key == tracked_key)
+        .where(reconcile_keys.c.pass_no == pass_no)
+    )
+    return bool(found)
+
+
+async def drop_listed_key(session: AsyncSession, key: PollKey, record_key: str) -> None:
+    await session.execute(
+        sa.delete(reconcile_keys)
+        .where(key.where(reconcile_keys))
+        .where(reconcile_keys.c.record_key == record_key)
+    )
+
+
+async def drop_unlisted_keys(session: AsyncSession, key: PollKey, pass_no: int) -> None:
+    """A first pass forgets what an unfinished earlier attempt listed and this one did not."""
+    await session.execute(
+        sa.delete(reconcile_keys)
+        .where(key.where(reconcile_keys))
+        .where(reconcile_keys.c.pass_no < pass_no)
+    )
+
+
+async def relist_key(session: AsyncSession, key: PollKey, record_key: str, pass_no: int) -> None:
+    """A key the listing missed but a read by key found: still there."""
+    await session.execute(
+        sa.update(reconcile_keys)
+        .where(key.where(reconcile_keys))
+        .where(reconcile_keys.c.record_key == record_key)
+        .values(pass_no=pass_no)
+    )

@@ -72,3 +72,34 @@ reminder_runs = sa.Table(
     sa.Column("channel_id", sa.String(32), primary_key=True),
     sa.Column("last_due_at", AwareDateTime, nullable=False),
 )
+
+# The reconcile pass (Alembic revision 0008_reconcile): per resource, the agent's own version of
+# every key it listed (`reconcile_keys`, with the tracked key the connector's messages use) and
+# the pass that last listed it, so a key the last complete pass did not list is a candidate gone.
+# `reconcile_states` numbers the passes and keeps what `status` shows and the claimed due time.
+reconcile_states = sa.Table(
+    "reconcile_states",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("company", sa.String(16), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("pass_no", sa.Integer, nullable=False),
+    sa.Column("last_run_at", AwareDateTime, nullable=True),
+    sa.Column("last_success_at", AwareDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_due_at", AwareDateTime, nullable=True),
+    sa.Column("off_reason", sa.Text, nullable=True),  # why the last attempt could not run
+)
+
+reconcile_keys = sa.Table(
+    "reconcile_keys",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("company", sa.String(16), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("record_key", sa.String(255), primary_key=True),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("tracked_key", sa.String(255), nullable=True),  # None: not yet known
+    sa.Column("pass_no", sa.Integer, nullable=False),
+    sa.Index("ix_reconcile_keys_pass", "team_id", "company", "record_type", "pass_no"),
+)

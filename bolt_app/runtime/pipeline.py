@@ -20,6 +20,7 @@ from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.worker import DeliveryWorker, DrainReport
 from bolt_app.metrics import Metrics
 from bolt_app.polling.outcome import PollOutcome
+from bolt_app.polling.reconcile import ReconcileOutcome, ReconcileService
 from bolt_app.polling.reminders import ReminderService
 from bolt_app.polling.scheduler import PollScheduler
 from bolt_app.polling.service import PollService
@@ -34,6 +35,7 @@ class Pipeline:
     scheduler: PollScheduler
     worker: DeliveryWorker
     housekeeping: Housekeeping
+    reconciler: ReconcileService
 
     async def poll_once(self, team_id: str | None = None) -> tuple[list[PollOutcome], DrainReport]:
         """Every configured resource polled now, then everything queued delivered."""
@@ -41,6 +43,13 @@ class Pipeline:
         report = await self.worker.drain(team_id=team_id)
         await self.housekeeping.run_once()
         return outcomes, report
+
+    async def reconcile_once(
+        self, team_id: str | None = None
+    ) -> tuple[list[ReconcileOutcome], DrainReport]:
+        """Every reconciled resource compared with the agent's keys now, then delivered."""
+        outcomes = await self.reconciler.reconcile_all(team_id)
+        return outcomes, await self.worker.drain(team_id=team_id)
 
     async def run(self, stop: asyncio.Event, *, scheduler: bool = True) -> None:
         """Scheduler, delivery and housekeeping side by side until `stop`; in-flight work
@@ -65,10 +74,16 @@ def build_pipeline(
     slack_refreshed_client_for_team: SlackClientFactory | None = None,
 ) -> Pipeline:
     service = PollService(sessions, box=box, now=now, owner=worker_id, metrics=metrics)
+    reconciler = ReconcileService(sessions, box=box, polls=service, now=now, owner=worker_id)
     return Pipeline(
         service=service,
+        reconciler=reconciler,
         scheduler=PollScheduler(
-            service, sessions, now=now, reminders=ReminderService(sessions, now=now)
+            service,
+            sessions,
+            now=now,
+            reminders=ReminderService(sessions, now=now),
+            reconciler=reconciler,
         ),
         worker=DeliveryWorker(
             sessions,

@@ -4,6 +4,7 @@ will be next, what it saw, and the delivery queue. Reads the database only (no k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -12,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.delivery.outbox import QueueCounts, queue_counts
 from bolt_app.errors import ConfigError
-from bolt_app.polling.scheduler import load_schedules, trigger_for
-from bolt_app.polling.store import SkippedRow, poll_states_of, skipped_rows_of
+from bolt_app.polling.scheduler import load_reconcile_schedules, load_schedules, trigger_for
+from bolt_app.polling.store import (
+    SkippedRow,
+    poll_states_of,
+    reconcile_states_of,
+    skipped_rows_of,
+)
 from bolt_app.storage.workspaces import (
     pause_state,
     pause_states,
@@ -22,10 +28,38 @@ from bolt_app.storage.workspaces import (
     unknown_workspace,
 )
 from bolt_app.workspace.model import TOKEN_PAUSE_REASONS
-from bolt_app.workspace.schedule import CronSchedule, Schedule, describe_schedule
+from bolt_app.workspace.schedule import (
+    RECONCILED_TYPES,
+    CronSchedule,
+    Schedule,
+    describe_schedule,
+)
 from sage.records import RecordType
 
 UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileStatus:
+    """The last reconcile pass of a resource: when, whether it completed, or why it is off."""
+
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    off_reason: str | None = None  # the agent has no keys listing (API 1.0)
+    schedule_words: str = ""  # "every day at 03:00 (America/Chicago)"
+
+    def describe(
+        self, when: Callable[[datetime | None], str], quote: Callable[[str], str] = str
+    ) -> str:
+        """One line for people: times worded by `when`, the sentences (which carry the agent's
+        text) by `quote`."""
+        if self.last_run_at is None:
+            return "not run yet"
+        if self.off_reason:
+            return f"{quote(self.off_reason)} (last tried {when(self.last_run_at)})"
+        line = f"last run {when(self.last_run_at)}, last success {when(self.last_success_at)}"
+        return f"{line}; failed: {quote(self.last_error)}" if self.last_error else line
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +78,7 @@ class ResourceStatus:
     # text as stored.
     schedule_words: str = ""
     zone: ZoneInfo = UTC_ZONE  # the Sage server's, where cron lines run
+    reconcile: ReconcileStatus | None = None  # None: the record type is not reconciled
 
     @property
     def next_poll_local(self) -> datetime | None:
@@ -61,7 +96,7 @@ class ResourceStatus:
             "next_poll_at": _iso(self.next_poll_at),
             "records_seen_last_poll": self.records_seen_last_poll,
             "last_error": self.last_error,
-        }  # `skipped_rows` stay out: the keys of docs/interface.md are fixed
+        }  # `skipped_rows` and `reconcile` stay out: the keys of docs/interface.md are fixed
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +151,14 @@ def _schedule_words(schedule: Schedule, zone: ZoneInfo) -> str:
     return f"{words} ({zone.key})" if isinstance(schedule, CronSchedule) else words
 
 
+def _reconcile_status(row, schedule_words: str) -> ReconcileStatus:
+    if row is None:
+        return ReconcileStatus(schedule_words=schedule_words)
+    return ReconcileStatus(
+        row.last_run_at, row.last_success_at, row.last_error, row.off_reason, schedule_words
+    )
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -131,6 +174,8 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
     team_schedules = await load_schedules(session, {team_id})
     states = await poll_states_of(session, team_id)
     skipped = await skipped_rows_of(session, team_id)
+    reconciles = await reconcile_states_of(session, team_id)
+    reconcile_schedules = (await load_reconcile_schedules(session, {team_id}))[team_id]
     resources = []
     for company in companies or []:
         schedules, zone = team_schedules.get(team_id, ({}, UTC_ZONE))
@@ -157,6 +202,12 @@ async def load_status(session: AsyncSession, team_id: str, now: datetime) -> Wor
                     skipped_rows=skipped.get((company, str(record_type)), ()),
                     schedule_words=_schedule_words(schedule, zone),
                     zone=zone,
+                    reconcile=_reconcile_status(
+                        reconciles.get((company, str(record_type))),
+                        _schedule_words(reconcile_schedules[str(record_type)], zone),
+                    )
+                    if record_type in RECONCILED_TYPES
+                    else None,
                 )
             )
     return WorkspaceStatus(

@@ -88,6 +88,11 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
                 else ":white_check_mark: none"
             ),
             *(
+                [f"*Last reconcile*\n{resource.reconcile.describe(_when, _quoted)}"]
+                if resource.reconcile is not None
+                else []
+            ),
+            *(
                 [f"*Rows that did not read*\n{_skipped(resource.skipped_rows)}"]
                 if resource.skipped_rows
                 else []
@@ -174,6 +179,10 @@ def _skipped(rows: tuple[SkippedRow, ...]) -> str:
     if len(rows) > _MAX_SKIPPED_SHOWN:
         lines.append(f"and {len(rows) - _MAX_SKIPPED_SHOWN} more")
     return "\n".join(lines)
+
+
+def _quoted(sentence: str) -> str:
+    return truncate(escape(sentence), _MAX_ERROR_CHARS)
 
 
 def _schedule(resource: ResourceStatus) -> str:

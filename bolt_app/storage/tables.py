@@ -60,6 +60,16 @@ schedules = sa.Table(
     sa.Column("schedule", sa.String(64), nullable=False),
 )
 
+# When each reconciled record type is compared with the agent's keys listing (`[reconcile]`;
+# Alembic revision 0008_reconcile).
+reconcile_schedules = sa.Table(
+    "reconcile_schedules",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("schedule", sa.String(64), nullable=False),
+)
+
 workspace_admins = sa.Table(
     "workspace_admins",
     metadata,

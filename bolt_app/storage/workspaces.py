@@ -22,6 +22,7 @@ from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.tables import (
     channel_routes,
     polling_settings,
+    reconcile_schedules,
     reminders,
     routing_rules,
     sage_connections,
@@ -32,7 +33,13 @@ from bolt_app.storage.tables import (
 from bolt_app.workspace.model import PollingSettings, WorkspaceConfig
 from bolt_app.workspace.reminders import Reminder, ReminderSection
 from bolt_app.workspace.rules import RoutingRule
-from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, CronSchedule, parse_schedule
+from bolt_app.workspace.schedule import (
+    DEFAULT_RECONCILE_SCHEDULES,
+    DEFAULT_SCHEDULES,
+    CronSchedule,
+    parse_reconcile_schedule,
+    parse_schedule,
+)
 from sage.connection import AuthMode, ConnectionSettings
 from sage.records import RecordType
 
@@ -188,6 +195,18 @@ async def all_routes(session: AsyncSession) -> list[tuple[str, str]]:
     return [tuple(row) for row in rows.all()]
 
 
+async def stored_reconcile_schedule_texts(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(team ID, record type value, schedule text) of every stored reconcile schedule."""
+    rows = await session.execute(
+        sa.select(
+            reconcile_schedules.c.team_id,
+            reconcile_schedules.c.record_type,
+            reconcile_schedules.c.schedule,
+        )
+    )
+    return [tuple(row) for row in rows.all()]
+
+
 async def stored_companies(session: AsyncSession, team_id: str) -> list[str]:
     """The company codes of the team's Sage connection; none until one is configured."""
     companies = await session.scalar(
@@ -272,6 +291,13 @@ async def load_workspace(
         )
     ):
         stored_schedules[RecordType(record_type)] = parse_schedule(text)
+    stored_reconcile = dict(DEFAULT_RECONCILE_SCHEDULES)
+    for record_type, text in await session.execute(
+        sa.select(reconcile_schedules.c.record_type, reconcile_schedules.c.schedule).where(
+            reconcile_schedules.c.team_id == team_id
+        )
+    ):
+        stored_reconcile[RecordType(record_type)] = parse_reconcile_schedule(text)
     admins = tuple(
         (
             await session.execute(
@@ -293,6 +319,7 @@ async def load_workspace(
         rules=polling.rules,
         backfill_days=polling.backfill_days,
         reminders=await load_reminders(session, team_id),
+        reconcile_schedules=stored_reconcile,
     )
 
 
@@ -322,7 +349,13 @@ async def apply_workspace(
             .where(workspaces.c.team_id == team_id)
             .values(bot_token_encrypted=token, updated_at=now)
         )
-    for table in (sage_connections, channel_routes, schedules, workspace_admins):
+    for table in (
+        sage_connections,
+        channel_routes,
+        schedules,
+        reconcile_schedules,
+        workspace_admins,
+    ):
         await session.execute(sa.delete(table).where(table.c.team_id == team_id))
     if config.connection is not None:
         await session.execute(
@@ -344,6 +377,14 @@ async def apply_workspace(
             [
                 {"team_id": team_id, "record_type": str(rt), "schedule": str(schedule)}
                 for rt, schedule in config.schedules.items()
+            ],
+        )
+    if config.reconcile_schedules:
+        await session.execute(
+            sa.insert(reconcile_schedules),
+            [
+                {"team_id": team_id, "record_type": str(rt), "schedule": str(schedule)}
+                for rt, schedule in config.reconcile_schedules.items()
             ],
         )
     if config.admins:
@@ -391,6 +432,7 @@ def changed_fields(old: WorkspaceConfig | None, new: WorkspaceConfig) -> list[st
     for section, before_map, after_map in (
         ("channels", {} if old is None else old.channels, new.channels),
         ("schedule", {} if old is None else old.schedules, new.schedules),
+        ("reconcile", {} if old is None else old.reconcile_schedules, new.reconcile_schedules),
     ):
         for record_type in RecordType:
             if old is None or before_map.get(record_type) != after_map.get(record_type):

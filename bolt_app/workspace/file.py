@@ -18,7 +18,14 @@ from bolt_app.errors import ConfigError
 from bolt_app.workspace.model import WorkspaceConfig
 from bolt_app.workspace.reminders import parse_reminders
 from bolt_app.workspace.rules import parse_rules
-from bolt_app.workspace.schedule import DEFAULT_SCHEDULES, parse_schedule
+from bolt_app.workspace.schedule import (
+    DEFAULT_RECONCILE_SCHEDULES,
+    DEFAULT_SCHEDULES,
+    RECONCILED_TYPES,
+    Schedule,
+    parse_reconcile_schedule,
+    parse_schedule,
+)
 from bolt_app.workspace.values import (
     check_agent_url,
     check_bot_token,
@@ -48,6 +55,7 @@ _SECTIONS: dict[str | None, frozenset[str]] = {
             "rules",
             "backfill_days",
             "reminders",
+            "reconcile",
         }
     ),
     "sage": frozenset(
@@ -66,6 +74,7 @@ _SECTIONS: dict[str | None, frozenset[str]] = {
     ),
     "channels": frozenset(RecordType),
     "schedule": frozenset(RecordType),
+    "reconcile": frozenset({"schedule", *RECONCILED_TYPES}),
 }
 
 
@@ -93,7 +102,7 @@ class _Reader:
 
     def build(self, raw: dict[str, Any]) -> WorkspaceConfig:
         self.check_keys(None, raw)
-        for section in ("sage", "channels", "schedule"):
+        for section in ("sage", "channels", "schedule", "reconcile"):
             if section in raw:
                 if not isinstance(raw[section], dict):
                     raise self.fail(section, "must be a table ([" + section + "])")
@@ -127,6 +136,7 @@ class _Reader:
             schedules[RecordType(key)] = self.checked(
                 f"schedule.{key}", self.as_str(value, f"schedule.{key}"), parse_schedule
             )
+        reconcile_schedules = self.reconcile_schedules(raw.get("reconcile", {}))
         rules = parse_rules(raw.get("rules"), source=str(self.path))
         reminders = parse_reminders(raw.get("reminders"), source=str(self.path))
         backfill_days = None
@@ -142,7 +152,26 @@ class _Reader:
             rules=rules,
             backfill_days=backfill_days,
             reminders=reminders,
+            reconcile_schedules=reconcile_schedules,
         )
+
+    def reconcile_schedules(self, table: dict[str, Any]) -> dict[RecordType, Schedule]:
+        """`schedule` for every reconciled record type, then each type's own."""
+        schedules = dict(DEFAULT_RECONCILE_SCHEDULES)
+        if "schedule" in table:
+            every = self.checked(
+                "reconcile.schedule",
+                self.as_str(table["schedule"], "reconcile.schedule"),
+                parse_reconcile_schedule,
+            )
+            schedules = dict.fromkeys(RECONCILED_TYPES, every)
+        for key in RECONCILED_TYPES:
+            if key in table:
+                name = f"reconcile.{key}"
+                schedules[key] = self.checked(
+                    name, self.as_str(table[key], name), parse_reconcile_schedule
+                )
+        return schedules
 
     def connection(self, sage: dict[str, Any]) -> ConnectionSettings:
         agent_url = self.checked(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bolt_app.workspace.reminders import Reminder
 from bolt_app.workspace.rules import RoutingRule
-from bolt_app.workspace.schedule import Schedule
+from bolt_app.workspace.schedule import DEFAULT_RECONCILE_SCHEDULES, Schedule
 from sage.connection import ConnectionSettings
 from sage.records import RecordType
 
@@ -51,3 +51,7 @@ class WorkspaceConfig:
     rules: tuple[RoutingRule, ...] = ()  # [[rules]]: extra channels and mentions
     backfill_days: int | None = None  # first connection replays this many days
     reminders: tuple[Reminder, ...] = ()  # [[reminders]]: what is waiting, on a schedule
+    # [reconcile]: when each reconciled record type is compared with the agent's keys listing
+    reconcile_schedules: Mapping[RecordType, Schedule] = field(
+        default_factory=lambda: dict(DEFAULT_RECONCILE_SCHEDULES)
+    )

@@ -178,3 +178,21 @@ DEFAULT_SCHEDULES: dict[RecordType, Schedule] = {
     description.record_type: parse_schedule(description.default_schedule)
     for description in DESCRIPTIONS
 }
+
+# A reconcile pass reads every key of a resource, so it runs at a quiet hour, at most hourly.
+# GL postings are not reconciled: posted ledger lines do not change.
+RECONCILED_TYPES = (RecordType.AP_INVOICE, RecordType.PURCHASE_ORDER, RecordType.GL_ACCOUNT)
+MINIMUM_RECONCILE_INTERVAL = timedelta(hours=1)
+DEFAULT_RECONCILE_SCHEDULES: dict[RecordType, Schedule] = {
+    record_type: CronSchedule("0 3 * * *") for record_type in RECONCILED_TYPES
+}
+
+
+def parse_reconcile_schedule(text: str) -> Schedule:
+    """A schedule as `parse_schedule` reads it, a duration no shorter than an hour."""
+    schedule = parse_schedule(text)
+    if isinstance(schedule, IntervalSchedule) and schedule.every < MINIMUM_RECONCILE_INTERVAL:
+        raise ValueError(
+            f"{text!r} is shorter than the 1h minimum (a reconcile pass reads every key)"
+        )
+    return schedule

@@ -81,9 +81,19 @@ class _Scan:
     entries: list[Entry]  # in listing order
     names: dict[tuple[str, tuple[str, ...]], dict[str, str]] = field(default_factory=dict)
     positions: list[tuple[str, Decimal, str]] = field(default_factory=list)  # for bisect
+    _by_key: list[Entry] = field(default_factory=list)
+    _keys: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.positions = [entry.position for entry in self.entries]
+
+    def by_key(self) -> tuple[list[Entry], list[str]]:
+        """The entries in RecordKey order and their keys (for bisect), sorted once per scan:
+        every page of a keys listing reads the same order."""
+        if len(self._by_key) != len(self.entries):
+            self._by_key = sorted(self.entries, key=lambda entry: entry.key)
+            self._keys = [entry.key for entry in self._by_key]
+        return self._by_key, self._keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,10 +344,10 @@ class CompanyReader:
         token = _decode(page_token, self.code, reader.resource) if page_token else None
         with self._lock:
             scan = self._cached(reader, None, token and token["s"])
-            ordered = sorted(scan.entries, key=lambda entry: entry.key)
+            ordered, keys = scan.by_key()
             start = 0
             if token is not None:
-                start = bisect.bisect_right([e.key for e in ordered], str(token.get("k")))
+                start = bisect.bisect_right(keys, str(token.get("k")))
             window = ordered[start : start + page_size]
             records: list[dict[str, object]] = []
             for entry in window:

@@ -65,8 +65,9 @@ def test_check_passes_every_agent_line(cli_env, tmp_path, mtls_simulator_thread,
     lines = captured.out.splitlines()
     assert "HTTP Request" not in captured.err  # no log line per request among the results
     assert lines[0] == "Workspace T0CHECK01"
-    assert len(lines) == 1 + 2 + 2 * 5 + SLACK_LINES
+    assert len(lines) == 1 + 3 + 2 * 5 + SLACK_LINES
     assert all(line.startswith("  PASS  ") for line in lines[1:]), lines
+    assert lines[2].startswith("  PASS  agent keys listing: the agent lists every key and version")
     assert "  PASS  Slack token: bot ml-connector in Check Co (T0CHECK01)" in lines
 
 

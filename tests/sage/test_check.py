@@ -64,6 +64,7 @@ async def test_a_healthy_agent_passes_every_line_but_the_unknown_company():
     results = await check_agent(SETTINGS, transport=agent())
     assert lines(results) == [
         ("agent TLS and certificate", True),
+        ("agent keys listing", True),
         ("agent credentials", True),
         ("company ABC", True),
         ("ABC ap-invoices", True),
@@ -78,9 +79,32 @@ async def test_a_healthy_agent_passes_every_line_but_the_unknown_company():
     ]
     assert "agent 2.3.1, Sage 2024.1" in results[0].detail
     # Said once, with the companies the agent does serve; not again on every resource.
-    assert results[7].detail == "the agent does not serve XYZ; it serves ABC"
-    assert {r.detail for r in results[8:]} == {"not tried: company XYZ failed"}
-    assert results[2].line() == "PASS  company ABC: served by the agent"
+    assert results[8].detail == "the agent does not serve XYZ; it serves ABC"
+    assert {r.detail for r in results[9:]} == {"not tried: company XYZ failed"}
+    assert results[3].line() == "PASS  company ABC: served by the agent"
+
+
+async def test_a_1_0_agent_passes_and_says_in_one_sentence_that_reconcile_is_off():
+    results = await check_agent(SETTINGS, transport=agent())
+    [keys] = [r for r in results if r.name == "agent keys listing"]
+    assert keys.ok
+    assert keys.detail.startswith("Reconcile is off:") and "API 1.0" in keys.detail
+    assert keys.detail.endswith(".") and ". " not in keys.detail
+
+
+async def test_a_1_1_agent_with_the_keys_listing_reconciles():
+    current = {**HEALTH, "api_version": "1.1", "capabilities": ["keys"]}
+
+    def handler(request):
+        if request.url.path == "/v1/health":
+            return httpx.Response(200, json=current)
+        return agent().handle_request(request)
+
+    results = await check_agent(SETTINGS, transport=httpx.MockTransport(handler))
+    [keys] = [r for r in results if r.name == "agent keys listing"]
+    assert keys.line() == (
+        "PASS  agent keys listing: the agent lists every key and version (API 1.1): reconcile is on"
+    )
 
 
 async def test_a_company_the_agent_refuses_is_said_once_and_asked_once():
@@ -106,9 +130,9 @@ async def test_a_company_the_agent_refuses_is_said_once_and_asked_once():
 
 async def test_a_wrong_api_key_fails_credentials_and_skips_the_rest():
     results = await check_agent(SETTINGS, transport=agent(key_ok=False))
-    assert results[1].name == "agent credentials" and not results[1].ok
-    assert "did not accept the API key" in results[1].detail
-    assert all(not r.ok and r.detail.startswith("not tried") for r in results[2:])
+    assert results[2].name == "agent credentials" and not results[2].ok
+    assert "did not accept the API key" in results[2].detail
+    assert all(not r.ok and r.detail.startswith("not tried") for r in results[3:])
 
 
 async def test_a_row_that_does_not_parse_is_reported_on_its_resource():
@@ -146,8 +170,9 @@ async def test_a_malformed_company_code_fails_its_lines_without_a_request():
         return agent().handle_request(request)
 
     results = await check_agent(settings, transport=httpx.MockTransport(handler))
-    assert [(r.name, r.ok) for r in results[:8]] == [
+    assert [(r.name, r.ok) for r in results[:9]] == [
         ("agent TLS and certificate", True),
+        ("agent keys listing", True),
         ("agent credentials", True),
         ("company abc", False),
         ("abc ap-invoices", False),
@@ -156,6 +181,6 @@ async def test_a_malformed_company_code_fails_its_lines_without_a_request():
         ("abc gl-accounts", False),
         ("company ABC", True),
     ]
-    assert "three upper-case letters or digits" in results[2].detail
+    assert "three upper-case letters or digits" in results[3].detail
     assert not any("/abc/" in path for path in requests)
     assert requests[1] == "/v1/companies/ABC/ap-invoices"  # credentials tried on a real company

@@ -244,7 +244,8 @@ async def test_check_passes_every_line_on_a_good_agent(any_agent):
     settings = mtls_settings(any_agent.base_url, any_agent.pki)
     results = await check_agent(replace(settings, companies=("ABC", "TST")))
     assert all(result.ok for result in results), [r.line() for r in results]
-    assert len(results) == 2 + 2 * (1 + len(RESOURCES))
+    assert len(results) == 3 + 2 * (1 + len(RESOURCES))  # TLS, keys listing, credentials
+    assert results[1].detail.endswith("(API 1.1): reconcile is on")
 
 
 async def test_check_names_the_certificate_problem(start_simulator, tmp_path):

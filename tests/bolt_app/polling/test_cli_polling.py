@@ -17,9 +17,11 @@ import sqlalchemy as sa
 
 from bolt_app.cli import main
 from bolt_app.crypto import SecretBox, generate_key
+from bolt_app.polling.store import PollKey
 from bolt_app.storage.tables import workspaces
 from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
+from tests.bolt_app.polling.test_reconcile import OldAgentClient, reconciler
 from tests.fixtures.slack import AP_CHANNEL, GL_CHANNEL, PO_CHANNEL, TEAM_ID
 
 KEY = generate_key()
@@ -151,3 +153,35 @@ async def test_poll_once_says_delivery_is_paused_why_and_how_to_lift_it(
     assert await cli("workspace", "resume", "--team", TEAM_ID) == 0
     assert await cli("poll", "--once", "--team", TEAM_ID) == 0
     assert len(polling.messages(AP_CHANNEL)) == 1
+
+
+async def test_status_shows_the_last_reconcile_and_why_it_is_off_on_a_1_0_agent(
+    polling, cli_environment, capsys
+):
+    assert await cli("poll", "--once", "--reconcile", "--team", TEAM_ID) == 0
+    capsys.readouterr()
+    assert await cli("status", "--team", TEAM_ID) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index(next(line for line in out if "ABC ap_invoice" in line))
+    assert re.fullmatch(
+        r"    reconcile every day at 03:00 \(America/Chicago\): last run \S+, last success \S+",
+        out[at + 1],
+    ), out
+    gl_entry = out.index(next(line for line in out if "ABC gl_entry" in line))
+    assert "reconcile" not in out[gl_entry + 1]  # posted ledger lines are not reconciled
+
+    old = reconciler(polling, agent_client_for=OldAgentClient)
+    await old.reconcile(PollKey(TEAM_ID, "ABC", RecordType.AP_INVOICE))
+    assert await cli("status", "--team", TEAM_ID) == 0
+    out = capsys.readouterr().out.splitlines()
+    line = out[out.index(next(line for line in out if "ABC ap_invoice" in line)) + 1]
+    assert line.startswith("    reconcile every day at 03:00 (America/Chicago): Reconcile is off:")
+    assert "API 1.0) has no keys listing" in line and "(last tried " in line
+
+    assert await cli("status", "--json") == 0
+    [resource] = [
+        r
+        for r in json.loads(capsys.readouterr().out)["resources"]
+        if r["record_type"] == "ap_invoice"
+    ]
+    assert "reconcile" not in json.dumps(resource)  # the keys of docs/interface.md are fixed

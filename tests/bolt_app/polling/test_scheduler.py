@@ -16,6 +16,7 @@ from bolt_app.storage.audit import list_audit_events
 from bolt_app.storage.tables import workspaces
 from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
+from tests.bolt_app.polling.test_reconcile import reconciler
 from tests.fixtures.polling import SAGE_ZONE, START
 from tests.fixtures.slack import AP_CHANNEL, TEAM_ID
 
@@ -168,3 +169,25 @@ async def test_a_paused_workspace_is_not_scheduled_and_status_says_so(polling):
     assert status.paused and all(r.next_poll_at is None for r in status.resources)
     assert status.paused_reason == "token_revoked"
     assert status.to_json()["paused"] is True
+
+
+async def test_reconcile_passes_run_on_the_workspaces_reconcile_schedule(polling):
+    scheduler = PollScheduler(
+        polling.service(), polling.sessions, now=polling.clock, reconciler=reconciler(polling)
+    )
+    await scheduler.reconcile()
+    keys_jobs = {job_id for job_id in scheduler.specs if job_id.startswith("keys:")}
+    assert keys_jobs == {
+        f"keys:{TEAM_ID}:ABC:{record_type}"
+        for record_type in (RecordType.AP_INVOICE, RecordType.PURCHASE_ORDER, RecordType.GL_ACCOUNT)
+    }  # GL postings are not reconciled
+    ap_keys = f"keys:{TEAM_ID}:ABC:ap_invoice"
+    fire = trigger_for(scheduler.specs[ap_keys].schedule, SAGE_ZONE).get_next_fire_time(None, START)
+    assert (fire.astimezone(SAGE_ZONE).hour, fire.minute) == (3, 0)
+
+    schedules = dict(polling.config.reconcile_schedules)
+    schedules[RecordType.AP_INVOICE] = parse_schedule("30 1 * * 0")
+    await polling.apply(reconcile_schedules=schedules)
+    await scheduler.reconcile()
+    assert str(scheduler.specs[ap_keys].schedule) == "30 1 * * 0"
+    assert str(scheduler.specs[f"keys:{TEAM_ID}:ABC:gl_account"].schedule) == "0 3 * * *"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bolt_app.delivery.outbox import QueueCounts
-from bolt_app.status.model import ResourceStatus, WorkspaceStatus
+from bolt_app.status.model import ReconcileStatus, ResourceStatus, WorkspaceStatus
 from bolt_app.status.views import build_status_blocks, status_summary
 from sage.records import RecordType
 from slack_standin import MAX_BLOCKS_TEXT, blocks_text_length, validate_blocks
@@ -69,6 +69,24 @@ def test_each_resource_shows_channel_polls_records_seen_and_last_error():
     assert "*Next poll*\nnot scheduled" in gl_fields
     assert "*Last error*\n:warning: The agent refused the client certificate." in gl_fields
     assert "Queue: *2* pending, *1* failed for good" in json.dumps(blocks)
+
+
+def test_the_last_reconcile_shows_when_or_why_it_is_off_escaped():
+    off = "Reconcile is off: the agent (version <2.0>, API 1.0) has no keys listing."
+    blocks = build_status_blocks(
+        status(
+            resource("ABC", RecordType.AP_INVOICE, reconcile=ReconcileStatus(POLLED, POLLED)),
+            resource("ABC", RecordType.PURCHASE_ORDER, reconcile=ReconcileStatus(POLLED, None, None, off)),
+            resource("ABC", RecordType.GL_ENTRY),
+        )
+    )  # fmt: skip
+    assert validate_blocks(blocks) == []
+    ap, po, gl = ([f["text"] for f in block["fields"]] for block in blocks if block.get("fields"))
+    [ap_line] = [text for text in ap if text.startswith("*Last reconcile*")]
+    assert ap_line.startswith("*Last reconcile*\nlast run <!date^")
+    [po_line] = [text for text in po if text.startswith("*Last reconcile*")]
+    assert "(version &lt;2.0&gt;, API 1.0) has no keys listing." in po_line
+    assert not any(text.startswith("*Last reconcile*") for text in gl)
 
 
 def test_a_paused_workspace_says_so_first():

@@ -50,6 +50,24 @@ def test_api_key_auth_with_optional_fields_and_default_schedules(workspace_files
     assert str(config.schedules[RecordType.GL_ACCOUNT]) == "1h"
 
 
+def test_reconcile_runs_daily_at_03_00_unless_the_file_says_when(workspace_files):
+    config = load_workspace_file(workspace_files.path, workspace_files.environ)
+    assert config.reconcile_schedules == {
+        RecordType.AP_INVOICE: CronSchedule("0 3 * * *"),
+        RecordType.PURCHASE_ORDER: CronSchedule("0 3 * * *"),
+        RecordType.GL_ACCOUNT: CronSchedule("0 3 * * *"),
+    }
+    text = workspace_files.text.replace(
+        "[schedule]", '[reconcile]\nschedule = "30 1 * * 1-5"\npurchase_order = "6h"\n\n[schedule]'
+    )
+    config = load_workspace_file(workspace_files.write(text), workspace_files.environ)
+    assert config.reconcile_schedules == {
+        RecordType.AP_INVOICE: CronSchedule("30 1 * * 1-5"),
+        RecordType.PURCHASE_ORDER: IntervalSchedule(timedelta(hours=6), "6h"),
+        RecordType.GL_ACCOUNT: CronSchedule("30 1 * * 1-5"),
+    }
+
+
 def test_tokens_read_from_files_lose_their_trailing_newline(workspace_files):
     (workspace_files.directory / "bot.token").write_text(BOT_TOKEN + "\n")
     (workspace_files.directory / "api.key").write_text(API_KEY + "\r\n")
@@ -153,6 +171,26 @@ BAD_INPUTS = {
     "admin id": ('admins = ["U0123ABCD"]', 'admins = ["alice"]', "admins[0]"),
     "bot token shape": ('"env:TEST_SLACK_BOT_TOKEN"', '"xoxp-user-token-1"', "bot_token"),
     "missing sage": ("[sage]", "[sag]", "sag"),
+    "reconcile gl postings": (
+        "[schedule]",
+        '[reconcile]\ngl_entry = "0 3 * * *"\n\n[schedule]',
+        "reconcile.gl_entry",
+    ),
+    "reconcile too often": (
+        "[schedule]",
+        '[reconcile]\nschedule = "30m"\n\n[schedule]',
+        "reconcile.schedule",
+    ),
+    "reconcile cron": (
+        "[schedule]",
+        '[reconcile]\nap_invoice = "0 3 * *"\n\n[schedule]',
+        "reconcile.ap_invoice",
+    ),
+    "reconcile not a table": (
+        'admins = ["U0123ABCD"]',
+        'admins = ["U0123ABCD"]\nreconcile = "0 3 * * *"',
+        "reconcile",
+    ),
 }
 
 
