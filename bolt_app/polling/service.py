@@ -104,7 +104,8 @@ AgentClientFactory = Callable[[ConnectionSettings], AgentClient]
 
 @dataclass(frozen=True, slots=True)
 class PollTuning:
-    """The knobs of issue 8, defaults as specified; tests shrink pages to cross boundaries."""
+    """The poller's knobs (page size, lookback, settle lag, bursts, lease), production defaults;
+    tests shrink pages to cross page boundaries."""
 
     lookback: timedelta = DEFAULT_LOOKBACK
     settle_lag: timedelta = DEFAULT_SETTLE_LAG

@@ -1,4 +1,4 @@
-"""The worker against the Slack stand-in over real HTTP: every Slack answer issue 4 lists."""
+"""The worker against the Slack stand-in over real HTTP: every Slack answer it must handle."""
 
 import asyncio
 from collections import Counter
