@@ -47,9 +47,9 @@ def within_text_budget(
     entity), so a few huge Sage fields cannot push a message past Slack's total while every
     short field, label and button stays whole.
     """
-    blocks = copy.deepcopy(list(blocks))
     if text_length(blocks) <= budget:
-        return blocks
+        return list(blocks)  # the common case: no copy on the poll's hot path
+    blocks = copy.deepcopy(list(blocks))
     texts = list(_text_objects(blocks))
     lengths = sorted(len(text["text"]) for text in texts)
     remaining, cap = budget, 0
