@@ -21,7 +21,7 @@ from bolt_app.blocks.reminders import MAX_PENDING_OLDEST, PendingGroup
 from bolt_app.polling.snapshots import snapshot_record
 from bolt_app.polling.store import latest_snapshots
 from bolt_app.records.description import Waiting, WaitingAsk
-from bolt_app.records.registry import DESCRIPTIONS
+from bolt_app.records.registry import DESCRIPTIONS, describe
 from bolt_app.workspace.reminders import ReminderSection
 from sage.records import RecordType
 
@@ -55,20 +55,26 @@ def pending_groups(
     new_after_days: int | None = None,
 ) -> tuple[PendingGroup, ...]:
     """One group per waiting list of an included section, in section order (`DUE` gives
-    overdue, then due soon), each type's lists in registry order within a section. The
+    overdue, then due soon), each type's lists in the documents' order within a section. The
     thresholds go to each type's `waiting` as they are (`WaitingAsk`)."""
     order = {section: position for position, section in enumerate(ReminderSection)}
     wanted = set(include)
     ask = WaitingAsk(today, due_within_days, new_after_days)
     lists = [
         waiting
-        for description in DESCRIPTIONS
-        if description.waiting is not None
-        for waiting in description.waiting(documents.get(description.record_type, ()), ask)
+        for record_type, records in documents.items()
+        for waiting in _waiting_of(record_type, records, ask)
         if ReminderSection(waiting.section) in wanted
     ]
     lists.sort(key=lambda waiting: order[ReminderSection(waiting.section)])
     return tuple(_group(waiting) for waiting in lists)
+
+
+def _waiting_of(
+    record_type: RecordType, records: Sequence[object], ask: WaitingAsk
+) -> Sequence[Waiting]:
+    waiting = describe(record_type).waiting
+    return () if waiting is None else waiting(records, ask)
 
 
 def _group(waiting: Waiting) -> PendingGroup:

@@ -184,4 +184,6 @@ DESCRIPTION = RecordDescription(
     tracked_fields=ap_invoice_fields,
     amount=lambda invoice: invoice.amount,
     waiting=ap_invoices_waiting,
+    reconciled=True,
+    tracked_by_record_key=False,
 )

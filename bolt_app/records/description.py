@@ -87,6 +87,11 @@ class RecordDescription:
     changes_post_fresh: bool = False  # a change is an event of its own, not an update in place
     awaiting_lines: Callable[[Any], bool] | None = None  # a new record held until lines arrive
     register_lines: bool = False  # lines grouped into registers, tracked per register
+    # A reconcile pass lists every key (deletes, silent imports); posted GL lines never change.
+    reconciled: bool = False
+    # False: the tracked key is of the record's own fields (an AP invoice's business key), so a
+    # first reconcile pass learns it from a listing instead of from the RecordKey.
+    tracked_by_record_key: bool = True
     # What waits in Sage among the type's seen records (None: nothing of the type waits).
     waiting: Callable[[Sequence[Any], WaitingAsk], Sequence[Waiting]] | None = None
 

@@ -106,4 +106,5 @@ DESCRIPTION = RecordDescription(
     tracked_fields=gl_account_fields,
     whole_baseline=True,
     changes_post_fresh=True,
+    reconciled=True,
 )

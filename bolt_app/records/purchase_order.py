@@ -177,4 +177,5 @@ DESCRIPTION = RecordDescription(
     warehouses=lambda order: {order.warehouse_code.strip()},
     awaiting_lines=_awaiting_lines,
     waiting=purchase_orders_waiting,
+    reconciled=True,
 )
