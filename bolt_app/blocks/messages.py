@@ -1,5 +1,9 @@
 """Slack messages for Sage records: pure functions from typed records to Block Kit.
 
+Each record type words its own message, change lines and digest row (`RecordDescription` in
+its `bolt_app.records` module); these builders frame them the same way for every type:
+header, buttons, context line, metadata, digests' counts and totals.
+
 Two rules hold for everything built here. Every piece of Sage text passes through `escape`
 before it reaches a text object or the fallback `text`, so a vendor named `<!channel>` or
 `<https://evil|click>` pings and links nobody (and mrkdwn is `verbatim`, so Slack does not
@@ -43,6 +47,8 @@ OPEN_IN_SAGE_ACTION_ID = "record_open"  # a link button still sends an action th
 METADATA_EVENT_TYPE = "sage_record"
 DIGEST_EVENT_TYPE = "sage_digest"
 CONNECTED_EVENT_TYPE = "sage_connected"
+
+ChangeableRecord = Any  # a record of any type in `bolt_app.records.registry`
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +183,7 @@ def _message(
 # ---- changes ---------------------------------------------------------------------------------
 
 
-def describe_change(old: Any, new: Any) -> str:
+def describe_change(old: ChangeableRecord, new: ChangeableRecord) -> str:
     """One line a person reads in the thread: "Posted", "Status: New → Open", ... (unescaped)."""
     if type(old) is not type(new):
         raise TypeError(f"cannot compare a {type(old).__name__} with a {type(new).__name__}")
@@ -185,12 +191,12 @@ def describe_change(old: Any, new: Any) -> str:
     return "; ".join(changes) or "Details updated"
 
 
-def _ref_of(record: Any) -> RecordRef:
+def _ref_of(record: ChangeableRecord) -> RecordRef:
     description = description_of(record)
     return RecordRef(record.company, description.record_type, description.record_key(record))
 
 
-def build_change_reply(old: Any, new: Any) -> SlackMessage:
+def build_change_reply(old: ChangeableRecord, new: ChangeableRecord) -> SlackMessage:
     """The one-line thread reply under the original message when a record changes."""
     line = escape(describe_change(old, new))
     return _message(line, [section(line)], _record_metadata(_ref_of(new)))
@@ -200,7 +206,7 @@ def build_change_reply(old: Any, new: Any) -> SlackMessage:
 
 
 def build_record_message(
-    record: Any, *, previous: object | None = None, record_url: str | None = None
+    record: ChangeableRecord, *, previous: object | None = None, record_url: str | None = None
 ) -> SlackMessage:
     """The full message of one record, as its type words it under a header, with its buttons
     and context line; types that word a change themselves (GL accounts) show `previous` ->
@@ -219,7 +225,7 @@ def build_record_message(
 GONE_TEXT = "No longer in Sage 100"
 
 
-def build_gone_reply(record: Any) -> SlackMessage:
+def build_gone_reply(record: ChangeableRecord) -> SlackMessage:
     """The thread reply when a reconcile finds a record deleted or purged in Sage 100."""
     line = f"{GONE_TEXT}: deleted or purged (history, purge) since this was posted."
     return _message(line, [section(escape(line))], _record_metadata(_ref_of(record)))
@@ -228,11 +234,13 @@ def build_gone_reply(record: Any) -> SlackMessage:
 # ---- digest and connection -------------------------------------------------------------------
 
 
-def _digest_row(record: Any) -> str:
+def _digest_row(record: ChangeableRecord) -> str:
     return description_of(record).digest_row(record)
 
 
-def _digest_total(description: RecordDescription, records: Sequence[Any]) -> Decimal | None:
+def _digest_total(
+    description: RecordDescription, records: Sequence[ChangeableRecord]
+) -> Decimal | None:
     amount = description.amount
     if amount is None:
         return None
@@ -254,7 +262,7 @@ def _pack_rows(rows: Sequence[str], row_limit: int = 300) -> list[dict[str, Any]
 
 
 def build_digest_message(
-    record_type: RecordType, records: Sequence[Any], limit: int = 10
+    record_type: RecordType, records: Sequence[ChangeableRecord], limit: int = 10
 ) -> SlackMessage:
     """One message for a burst: count, total, the first `limit` rows, where to find the rest."""
     description = describe(record_type)
@@ -274,7 +282,7 @@ _BULK_VERBS = {
 
 def build_change_digest_message(
     record_type: RecordType,
-    changes: Sequence[tuple[Any, str]],
+    changes: Sequence[tuple[ChangeableRecord, str]],
     *,
     left_as_posted: int = 0,
     limit: int = 10,
@@ -306,7 +314,7 @@ def build_change_digest_message(
 
 def _digest(
     record_type: RecordType,
-    records: Sequence[Any],
+    records: Sequence[ChangeableRecord],
     count: str,
     rows: Sequence[str],
     note: str | None = None,

@@ -15,11 +15,10 @@ from bolt_app.blockkit.text import escape, truncate
 from bolt_app.blocks.messages import GONE_TEXT, SlackMessage, build_record_message
 from bolt_app.records.registry import description_of
 from bolt_app.workspace.values import USER_GROUP_ID
-from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
 
 
 def record_message(
-    record: APInvoice | PurchaseOrder | GLRegister | GLAccount,
+    record: object,
     *,
     previous: object | None = None,
     record_url: str | None = None,
@@ -43,9 +42,7 @@ def with_problems(message: SlackMessage, problems: Sequence[str]) -> SlackMessag
     return replace(message, blocks=blocks)
 
 
-def gone_message(
-    record: APInvoice | PurchaseOrder | GLRegister | GLAccount, *, record_url: str | None = None
-) -> SlackMessage:
+def gone_message(record: object, *, record_url: str | None = None) -> SlackMessage:
     """A record's message as last shown, marked on top as gone from Sage 100."""
     message = record_message(record, record_url=record_url)
     mark = context(f":wastebasket: *{GONE_TEXT}*")
