@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bolt_app.blockkit.kit import Block, fields_section, header, section
+from bolt_app.blockkit.kit import Block, fields_section, header
 from bolt_app.blockkit.text import escape, format_date, format_money
 from bolt_app.records.description import (
     Fields,
@@ -122,8 +122,7 @@ def ap_invoice_details(invoice: APInvoice) -> list[Block]:
         ("Company", escape(invoice.company)),
     ]
     blocks = [header(f"AP invoice {invoice.invoice_no}"), fields_section(shown)]
-    if invoice.comment:
-        blocks.append(section(f"*Comment*\n{escape(invoice.comment)}"))
+    blocks += comment_block(invoice.comment)
     blocks.append(details_footer(invoice.company, invoice.record_key, invoice.stamps))
     return blocks
 

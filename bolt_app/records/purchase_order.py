@@ -131,8 +131,7 @@ def purchase_order_details(order: PurchaseOrder) -> list[Block]:
         ("Company", escape(order.company)),
     ]
     blocks: list[Block] = [header(f"Purchase order {order.po_no}"), fields_section(shown)]
-    if order.comment:
-        blocks.append(section(f"*Comment*\n{escape(order.comment)}"))
+    blocks += comment_block(order.comment)
     blocks.append(divider())
     rows = [
         f"`{escape(line.item_code)}` {escape(line.item_description)} · wh {escape(line.warehouse_code)}"
