@@ -44,6 +44,8 @@ class WaitingAsk:
 
 @dataclass(frozen=True, slots=True)
 class PendingItem:
+    """One waiting document as the App Home's Pending panel and a reminder list it."""
+
     company: str
     label: str  # e.g. "01-AIRWAY invoice 10045" or "PO 0000184, 01-AIRWAY"
     amount: Decimal
