@@ -24,6 +24,7 @@ from bolt_app.blocks.messages import (
     render_text,
 )
 from bolt_app.blocks.reminders import build_reminder_message
+from bolt_app.home.state import PENDING_SECTIONS
 from bolt_app.home.views.details import build_details_loading_modal, build_details_modal
 from bolt_app.polling.messages import record_message
 from bolt_app.polling.routing import Destination, destinations
@@ -104,7 +105,7 @@ def rental_details(rental: Rental) -> list[Block]:
 def rentals_waiting(rentals: Sequence[Rental], ask: WaitingAsk) -> list[Waiting]:
     late = [r for r in rentals if not r.returned and r.due_back < ask.today]
     items = [PendingItem(r.company, f"rental {r.rental_no}", r.amount, r.due_back) for r in late]
-    return [Waiting("due", "Rentals not back", items, date_word="due")]
+    return [Waiting("unposted", "Rentals not checked in", items, date_word="due")]
 
 
 DESCRIPTION = RecordDescription(
@@ -210,8 +211,8 @@ def test_rules_route_it_by_its_amount_and_warehouse():
 def test_what_of_it_waits_shows_in_the_home_panel_and_a_reminder():
     today = date(2026, 11, 25)
     documents = {ToyType.RENTAL: (rental("R-1"), rental("R-2", returned=True))}
-    (group,) = pending_groups(documents, today=today, include=(ReminderSection.DUE,))
-    assert (group.title, group.count, group.total) == ("Rentals not back", 1, Decimal(480))
+    (group,) = pending_groups(documents, today=today, include=PENDING_SECTIONS)
+    assert (group.title, group.count, group.total) == ("Rentals not checked in", 1, Decimal(480))
     assert pending_groups(documents, today=today, include=(ReminderSection.ON_HOLD,)) == ()
     reminder = build_reminder_message([group], today=today)
     assert "• ABC rental R-1, $480.00, due Nov 20, 2026" in render_text(reminder)
