@@ -54,3 +54,14 @@ def test_sage_importing_the_slack_side_breaks_the_contract(tmp_path):
     result = _lint(tree)
     assert result.returncode != 0
     assert "sage never imports the Slack side BROKEN" in result.stdout
+
+
+def test_the_block_kit_helpers_importing_a_record_type_breaks_the_layers(tmp_path):
+    """`bolt_app.blockkit` sits under `bolt_app.records`, so each record type's module can word
+    its own messages with it and it can never come to depend on one."""
+    tree = _copy_tree(tmp_path)
+    kit = tree / "bolt_app" / "blockkit" / "kit.py"
+    kit.write_text(kit.read_text() + "\nfrom bolt_app.records import ap_invoice  # noqa\n")
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "bolt_app.blockkit.kit -> bolt_app.records.ap_invoice" in result.stdout

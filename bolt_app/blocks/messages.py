@@ -1,5 +1,9 @@
 """Slack messages for Sage records: pure functions from typed records to Block Kit.
 
+Each record type words its own message, change lines and digest row (`RecordDescription` in
+its `bolt_app.records` module); these builders frame them the same way for every type:
+header, buttons, context line, metadata, digests' counts and totals.
+
 Two rules hold for everything built here. Every piece of Sage text passes through `escape`
 before it reaches a text object or the fallback `text`, so a vendor named `<!channel>` or
 `<https://evil|click>` pings and links nobody (and mrkdwn is `verbatim`, so Slack does not
@@ -13,38 +17,26 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from bolt_app.blocks.kit import mrkdwn, section, within_text_budget
-from bolt_app.blocks.limits import (
+from bolt_app.blockkit.kit import mrkdwn, section, within_text_budget
+from bolt_app.blockkit.limits import (
     MAX_BUTTON_TEXT,
     MAX_BUTTON_VALUE,
     MAX_CONTEXT_ELEMENTS,
-    MAX_FIELD_TEXT,
-    MAX_FIELDS,
     MAX_HEADER_TEXT,
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_TEXT,
     MAX_URL,
 )
-from bolt_app.blocks.nouns import NOUNS
-from bolt_app.blocks.text import ELLIPSIS, escape, format_date, format_money, truncate
+from bolt_app.blockkit.text import ELLIPSIS, counted, escape, format_money, truncate
 from bolt_app.records.description import RecordDescription
 from bolt_app.records.registry import describe, description_of
-from sage.records import (
-    AccountStatus,
-    APInvoice,
-    GLAccount,
-    GLRegister,
-    OrderStatus,
-    OrderType,
-    PurchaseOrder,
-    RecordType,
-)
+from sage.records import RecordType
 from sage.resources import by_record_type
 
 MAX_FALLBACK_TEXT = 3000  # notifications show a line or two; Slack's own cap is 40,000
@@ -56,27 +48,7 @@ METADATA_EVENT_TYPE = "sage_record"
 DIGEST_EVENT_TYPE = "sage_digest"
 CONNECTED_EVENT_TYPE = "sage_connected"
 
-_ORDER_STATUS = {
-    OrderStatus.NEW: "New",
-    OrderStatus.OPEN: "Open",
-    OrderStatus.BACK_ORDERED: "Back ordered",
-    OrderStatus.CHANGE: "Change",
-    OrderStatus.COMPLETE: "Complete",
-}
-_ORDER_TYPE = {
-    OrderType.STANDARD: "Standard",
-    OrderType.DROP_SHIP: "Drop ship",
-    OrderType.MASTER: "Master",
-    OrderType.REPEATING: "Repeating",
-    OrderType.MATERIAL_REQUISITION: "Material requisition",
-}
-_ACCOUNT_STATUS = {
-    AccountStatus.ACTIVE: "Active",
-    AccountStatus.INACTIVE: "Inactive",
-    AccountStatus.DELETED: "Deleted",
-}
-
-ChangeableRecord = APInvoice | PurchaseOrder | GLRegister | GLAccount
+ChangeableRecord = Any  # a record of any type in `bolt_app.records.registry`
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +97,6 @@ class RecordRef:
             raise ValueError(f"not a record reference: {value[:100]!r}") from error
 
 
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count == 1 else plural}"
-
-
 # ---- block helpers ---------------------------------------------------------------------------
 
 
@@ -138,15 +106,6 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
 
 def _header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": _plain(text, MAX_HEADER_TEXT)}
-
-
-def _field(label: str, value: str) -> dict[str, Any]:
-    """A labelled field; `value` is raw Sage text or our own formatting, escaped here."""
-    return mrkdwn(f"*{label}*\n{escape(value) or '—'}", MAX_FIELD_TEXT)
-
-
-def _fields(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "section", "fields": list(fields[:MAX_FIELDS])}
 
 
 def _context(*texts: str) -> dict[str, Any]:
@@ -221,266 +180,14 @@ def _message(
     )
 
 
-def _comment_block(comment: str) -> list[dict[str, Any]]:
-    return [section(f"*Comment*\n{escape(comment)}")] if comment.strip() else []
-
-
-def _stamped_by(user: str) -> tuple[str, ...]:
-    return (f"By {escape(user)}",) if user else ()
-
-
-# ---- records ---------------------------------------------------------------------------------
-
-
-def ap_invoice_status(invoice: APInvoice) -> str:
-    if invoice.is_paid:
-        return "Paid"
-    state = "Posted" if invoice.is_posted else "Entered"
-    return f"{state}, on hold" if invoice.on_hold else state
-
-
-def build_ap_invoice_message(invoice: APInvoice, *, record_url: str | None = None) -> SlackMessage:
-    ref = RecordRef(invoice.company, RecordType.AP_INVOICE, invoice.record_key)
-    vendor = f"{invoice.vendor_name} ({invoice.vendor_display})"
-    fields = [
-        _field("Vendor", vendor),
-        _field("Invoice no.", invoice.invoice_no),
-        _field("Amount", format_money(invoice.amount)),
-        _field("Status", ap_invoice_status(invoice)),
-        _field("Invoice date", format_date(invoice.invoice_date)),
-        _field("Due date", format_date(invoice.due_date)),
-    ]
-    if invoice.balance is not None:
-        fields.append(_field("Balance", format_money(invoice.balance)))
-    if invoice.terms_code:
-        fields.append(_field("Terms", invoice.terms_code))
-    if invoice.purchase_order_no:
-        fields.append(_field("PO no.", invoice.purchase_order_no))
-    user = invoice.stamps.updated_by or invoice.stamps.created_by
-    blocks = [
-        _header(f"AP invoice {invoice.invoice_no} · {invoice.vendor_name}"),
-        _fields(fields),
-        *_comment_block(invoice.comment),
-        *_actions(ref, record_url),
-        _record_context(ref, invoice.source.value, *_stamped_by(user)),
-    ]
-    text = escape(
-        f"AP invoice {invoice.invoice_no} from {vendor}: {format_money(invoice.amount)}, "
-        f"due {format_date(invoice.due_date)} ({ap_invoice_status(invoice)})"
-    )
-    return _message(text, blocks, _record_metadata(ref))
-
-
-def build_purchase_order_message(
-    order: PurchaseOrder, *, record_url: str | None = None
-) -> SlackMessage:
-    ref = RecordRef(order.company, RecordType.PURCHASE_ORDER, order.record_key)
-    vendor = f"{order.vendor_name} ({order.vendor_display})"
-    status = _ORDER_STATUS[order.status]
-    fields = [
-        _field("Vendor", vendor),
-        _field("PO no.", order.po_no),
-        _field("Total", format_money(order.total)),
-        _field("Lines", str(order.line_count)),
-        _field("Order date", format_date(order.order_date)),
-        _field("Required by", format_date(order.required_date)),
-        _field("Warehouse", order.warehouse_code),
-        _field("Status", status),
-        _field("Order type", _ORDER_TYPE[order.order_type]),
-    ]
-    if order.ship_to_code:
-        fields.append(_field("Ship to", order.ship_to_code))
-    user = order.stamps.updated_by or order.stamps.created_by
-    blocks = [
-        _header(f"Purchase order {order.po_no} · {order.vendor_name}"),
-        _fields(fields),
-        *_comment_block(order.comment),
-        *_actions(ref, record_url),
-        _record_context(ref, *_stamped_by(user)),
-    ]
-    text = escape(
-        f"Purchase order {order.po_no} to {vendor}: {format_money(order.total)}, "
-        f"{_plural(order.line_count, 'line', 'lines')}, {status}"
-    )
-    return _message(text, blocks, _record_metadata(ref))
-
-
-@dataclass(frozen=True, slots=True)
-class _AccountActivity:
-    account: str
-    description: str
-    debit: Decimal
-    credit: Decimal
-
-    @property
-    def size(self) -> Decimal:
-        return max(self.debit, self.credit)
-
-    def line(self) -> str:
-        sides = [
-            f"{name} {format_money(amount)}"
-            for name, amount in (("debit", self.debit), ("credit", self.credit))
-            if amount
-        ]
-        return f"`{escape(self.account)}` {escape(self.description)}: {', '.join(sides) or format_money(Decimal(0))}"
-
-
-def _largest_accounts(register: GLRegister, count: int = 5) -> list[_AccountActivity]:
-    """The accounts with the most activity in the register, largest first."""
-    totals: dict[str, _AccountActivity] = {}
-    for line in register.lines:
-        seen = totals.get(line.account)
-        totals[line.account] = _AccountActivity(
-            line.account,
-            seen.description if seen else line.account_description,
-            (seen.debit if seen else Decimal(0)) + line.debit,
-            (seen.credit if seen else Decimal(0)) + line.credit,
-        )
-    return sorted(totals.values(), key=lambda a: (-a.size, a.account))[:count]
-
-
-def build_gl_register_message(
-    register: GLRegister, *, record_url: str | None = None, top_accounts: int = 5
-) -> SlackMessage:
-    ref = RecordRef(register.company, RecordType.GL_ENTRY, register.key)
-    debit, credit = register.total_debit, register.total_credit
-    blocks = [_header(f"GL register {register.key} posted")]
-    if not register.is_balanced:
-        blocks.append(
-            section(
-                f":warning: *Out of balance by {format_money(abs(debit - credit))}*: "
-                f"debits {format_money(debit)}, credits {format_money(credit)}"
-            )
-        )
-    blocks.append(
-        _fields(
-            [
-                _field("Posting date", format_date(register.posting_date)),
-                _field("Lines", str(len(register.lines))),
-                _field("Total debits", format_money(debit)),
-                _field("Total credits", format_money(credit)),
-                _field("Source journal", register.source_journal),
-                _field("Register no.", register.register_no),
-            ]
-        )
-    )
-    accounts = _largest_accounts(register, top_accounts)
-    if accounts:
-        blocks.append(section("*Largest accounts*\n" + "\n".join(a.line() for a in accounts)))
-    blocks += [*_actions(ref, record_url), _record_context(ref)]
-    balance = "balanced" if register.is_balanced else "OUT OF BALANCE"
-    text = escape(
-        f"GL register {register.key} posted {format_date(register.posting_date)}: "
-        f"{_plural(len(register.lines), 'line', 'lines')}, debits {format_money(debit)}, "
-        f"credits {format_money(credit)} ({balance})"
-    )
-    return _message(text, blocks, _record_metadata(ref))
-
-
-def _account_changes(old: GLAccount, new: GLAccount) -> list[tuple[str, str, str]]:
-    pairs = [
-        ("Description", old.description, new.description),
-        ("Status", _ACCOUNT_STATUS[old.status], _ACCOUNT_STATUS[new.status]),
-        ("Account type", old.account_type, new.account_type),
-        ("Account group", old.account_group, new.account_group),
-    ]
-    return [(label, before, after) for label, before, after in pairs if before != after]
-
-
-def build_gl_account_message(
-    old: GLAccount | None, new: GLAccount, *, record_url: str | None = None
-) -> SlackMessage:
-    """A new account, or what changed on an existing one (old → new)."""
-    ref = RecordRef(new.company, RecordType.GL_ACCOUNT, new.record_key)
-    user = new.stamps.updated_by or new.stamps.created_by
-    if old is None:
-        title = f"GL account {new.account} created"
-        body = _fields(
-            [
-                _field("Account", new.account),
-                _field("Description", new.description),
-                _field("Status", _ACCOUNT_STATUS[new.status]),
-                _field("Account type", new.account_type),
-                _field("Account group", new.account_group),
-                _field("Main account", new.main_account_code),
-            ]
-        )
-        text = f"GL account {new.account} {new.description} created"
-    else:
-        changes = _account_changes(old, new)
-        title = f"GL account {new.account} changed"
-        lines = [
-            f"*{label}*: {escape(before) or '—'} → {escape(after) or '—'}"
-            for label, before, after in changes
-        ]
-        body = section("\n".join(lines) or "No visible change")
-        text = f"GL account {new.account} changed: " + "; ".join(
-            f"{label} {before} → {after}" for label, before, after in changes
-        )
-    blocks = [
-        _header(title),
-        body,
-        *_actions(ref, record_url),
-        _record_context(ref, *_stamped_by(user)),
-    ]
-    return _message(escape(text), blocks, _record_metadata(ref))
-
-
 # ---- changes ---------------------------------------------------------------------------------
-
-
-def _ap_changes(old: APInvoice, new: APInvoice) -> list[str]:
-    changes = []
-    if new.is_posted and not old.is_posted:
-        changes.append("Posted")
-    if new.on_hold != old.on_hold:
-        changes.append("Put on hold" if new.on_hold else "Hold released")
-    if new.is_paid and not old.is_paid:
-        changes.append("Paid")
-    elif old.balance is not None and new.balance is not None and new.balance != old.balance:
-        changes.append(f"Balance {format_money(old.balance)} → {format_money(new.balance)}")
-    if new.amount != old.amount:
-        changes.append(f"Amount {format_money(old.amount)} → {format_money(new.amount)}")
-    if new.due_date != old.due_date:
-        changes.append(f"Due date {format_date(old.due_date)} → {format_date(new.due_date)}")
-    return changes
-
-
-def _po_changes(old: PurchaseOrder, new: PurchaseOrder) -> list[str]:
-    changes = []
-    if new.status != old.status:
-        changes.append(f"Status: {_ORDER_STATUS[old.status]} → {_ORDER_STATUS[new.status]}")
-    if new.line_count != old.line_count:
-        changes.append(f"Lines {old.line_count} → {new.line_count}")
-    if new.total != old.total:
-        changes.append(f"Total {format_money(old.total)} → {format_money(new.total)}")
-    if new.required_date != old.required_date:
-        changes.append(
-            f"Required by {format_date(old.required_date)} → {format_date(new.required_date)}"
-        )
-    return changes
-
-
-def _register_changes(old: GLRegister, new: GLRegister) -> list[str]:
-    known = {line.record_key for line in old.lines}
-    late = sum(1 for line in new.lines if line.record_key not in known)
-    changes = [f"{_plural(late, 'late line', 'late lines')} added"] if late else []
-    if (new.total_debit, new.total_credit) != (old.total_debit, old.total_credit):
-        changes.append(
-            f"Debits {format_money(new.total_debit)}, credits {format_money(new.total_credit)}"
-        )
-    if old.is_balanced and not new.is_balanced:
-        changes.append("Now out of balance")
-    elif new.is_balanced and not old.is_balanced:
-        changes.append("Now balanced")
-    return changes
 
 
 def describe_change(old: ChangeableRecord, new: ChangeableRecord) -> str:
     """One line a person reads in the thread: "Posted", "Status: New → Open", ... (unescaped)."""
     if type(old) is not type(new):
         raise TypeError(f"cannot compare a {type(old).__name__} with a {type(new).__name__}")
-    changes = _wording(new).changes(old, new)
+    changes = description_of(new).change_lines(old, new)
     return "; ".join(changes) or "Details updated"
 
 
@@ -495,93 +202,24 @@ def build_change_reply(old: ChangeableRecord, new: ChangeableRecord) -> SlackMes
     return _message(line, [section(line)], _record_metadata(_ref_of(new)))
 
 
-# ---- digest rows -----------------------------------------------------------------------------
-
-
-def _ap_invoice_row(record: APInvoice) -> str:
-    return (
-        f"• *{escape(record.invoice_no)}* {escape(record.vendor_name)} "
-        f"({escape(record.vendor_display)}): {format_money(record.amount)}, "
-        f"due {format_date(record.due_date)}, {ap_invoice_status(record)}"
-    )
-
-
-def _purchase_order_row(record: PurchaseOrder) -> str:
-    return (
-        f"• *PO {escape(record.po_no)}* {escape(record.vendor_name)} "
-        f"({escape(record.vendor_display)}): {format_money(record.total)}, "
-        f"{_plural(record.line_count, 'line', 'lines')}, {_ORDER_STATUS[record.status]}"
-    )
-
-
-def _gl_register_row(record: GLRegister) -> str:
-    warning = "" if record.is_balanced else " :warning: out of balance"
-    return (
-        f"• *{escape(record.key)}* {format_date(record.posting_date)}: "
-        f"{_plural(len(record.lines), 'line', 'lines')}, "
-        f"debits {format_money(record.total_debit)}{warning}"
-    )
-
-
-def _gl_account_row(record: GLAccount) -> str:
-    return (
-        f"• *{escape(record.account)}* {escape(record.description)} "
-        f"({_ACCOUNT_STATUS[record.status]})"
-    )
-
-
-# ---- each record type's wording -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Wording:
-    """How one record type reads: its full message, its change lines, its digest row."""
-
-    message: Callable[[Any, Any, str | None], SlackMessage]  # (record, previous, record_url)
-    changes: Callable[[Any, Any], list[str]]  # (old, new)
-    digest_row: Callable[[Any], str]
-
-
-def _gl_account_change_lines(old: GLAccount, new: GLAccount) -> list[str]:
-    return [f"{label}: {b} → {a}" for label, b, a in _account_changes(old, new)]
-
-
-_WORDINGS: dict[RecordType, _Wording] = {
-    RecordType.AP_INVOICE: _Wording(
-        lambda record, _, url: build_ap_invoice_message(record, record_url=url),
-        _ap_changes,
-        _ap_invoice_row,
-    ),
-    RecordType.PURCHASE_ORDER: _Wording(
-        lambda record, _, url: build_purchase_order_message(record, record_url=url),
-        _po_changes,
-        _purchase_order_row,
-    ),
-    RecordType.GL_ENTRY: _Wording(
-        lambda record, _, url: build_gl_register_message(record, record_url=url),
-        _register_changes,
-        _gl_register_row,
-    ),
-    RecordType.GL_ACCOUNT: _Wording(
-        lambda record, previous, url: build_gl_account_message(
-            previous if isinstance(previous, GLAccount) else None, record, record_url=url
-        ),
-        _gl_account_change_lines,
-        _gl_account_row,
-    ),
-}
-
-
-def _wording(record: ChangeableRecord) -> _Wording:
-    return _WORDINGS[description_of(record).record_type]
+# ---- one record ------------------------------------------------------------------------------
 
 
 def build_record_message(
     record: ChangeableRecord, *, previous: object | None = None, record_url: str | None = None
 ) -> SlackMessage:
-    """The full message of one record; types that word a change themselves (GL accounts) show
-    `previous` -> `record`."""
-    return _wording(record).message(record, previous, record_url)
+    """The full message of one record, as its type words it under a header, with its buttons
+    and context line; types that word a change themselves (GL accounts) show `previous` ->
+    `record`."""
+    ref = _ref_of(record)
+    wording = description_of(record).message(record, previous)
+    blocks = [
+        _header(wording.title),
+        *wording.body,
+        *_actions(ref, record_url),
+        _record_context(ref, *wording.context),
+    ]
+    return _message(escape(wording.text), blocks, _record_metadata(ref))
 
 
 GONE_TEXT = "No longer in Sage 100"
@@ -597,7 +235,7 @@ def build_gone_reply(record: ChangeableRecord) -> SlackMessage:
 
 
 def _digest_row(record: ChangeableRecord) -> str:
-    return _wording(record).digest_row(record)
+    return description_of(record).digest_row(record)
 
 
 def _digest_total(
@@ -627,8 +265,9 @@ def build_digest_message(
     record_type: RecordType, records: Sequence[ChangeableRecord], limit: int = 10
 ) -> SlackMessage:
     """One message for a burst: count, total, the first `limit` rows, where to find the rest."""
-    singular, plural = NOUNS[record_type]
-    count = _plural(len(records), f"new {singular}", f"new {plural}")
+    description = describe(record_type)
+    singular, plural = description.noun, description.plural
+    count = counted(len(records), f"new {singular}", f"new {plural}")
     return _digest(record_type, records, count, [_digest_row(r) for r in records[: max(0, limit)]])
 
 
@@ -652,10 +291,11 @@ def build_change_digest_message(
     "312 AP invoices posted", their total, the first `limit` rows. `left_as_posted` earlier
     messages were not updated to save Slack calls; the digest says so, so nobody trusts their
     old state."""
-    singular, plural = NOUNS[record_type]
+    description = describe(record_type)
+    singular, plural = description.noun, description.plural
     first = changes[0][1] if changes else ""
     verb = _BULK_VERBS.get(first) if all(change == first for _, change in changes) else None
-    count = _plural(
+    count = counted(
         len(changes), f"{singular} {verb or 'changed'}", f"{plural} {verb or 'changed'}"
     )
     rows = [
@@ -665,7 +305,7 @@ def build_change_digest_message(
     note = None
     if left_as_posted:
         note = (
-            f"{_plural(left_as_posted, 'earlier message', 'earlier messages')} about these "
+            f"{counted(left_as_posted, 'earlier message', 'earlier messages')} about these "
             f"{'was' if left_as_posted == 1 else 'were'} not updated and still "
             f"{'shows' if left_as_posted == 1 else 'show'} the state before this change."
         )
@@ -718,7 +358,7 @@ def _digest(
 
 def build_connected_message(company: str, record_type: RecordType) -> SlackMessage:
     """The one short note a channel gets when polling starts, instead of a flood of history."""
-    plural = NOUNS[record_type][1]
+    plural = describe(record_type).plural
     line = (
         f"Connected to Sage 100 company *{escape(company)}*. New and changed {plural} "
         f"will be posted here as they happen."

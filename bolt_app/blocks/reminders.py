@@ -11,20 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from bolt_app.blocks.kit import Block, context, header, section, within_text_budget
+from bolt_app.blockkit.kit import Block, context, header, section, within_text_budget
+from bolt_app.blockkit.text import escape, format_date, format_money
 from bolt_app.blocks.messages import SlackMessage
-from bolt_app.blocks.text import escape, format_date, format_money
+from bolt_app.records.description import PendingItem
 
 REMINDER_EVENT_TYPE = "sage_reminder"
 MAX_PENDING_OLDEST = 3
-
-
-@dataclass(frozen=True, slots=True)
-class PendingItem:
-    company: str
-    label: str  # e.g. "01-AIRWAY invoice 10045" or "PO 0000184, 01-AIRWAY"
-    amount: Decimal
-    since: date | None  # the document's date, or its due date in a "due" group
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.blocks.messages import RecordRef
-from bolt_app.home.views.details import DetailRecord
 from bolt_app.polling.codec import from_json
 from bolt_app.polling.store import seen_snapshot
 from bolt_app.records.registry import describe
@@ -49,7 +48,7 @@ async def register_written_at(
 
 async def fetch_details(
     agent: AgentClient, ref: RecordRef, *, register_written: datetime | None = None
-) -> DetailRecord:
+) -> object:
     """The record as the agent has it now; SageError when the agent cannot answer."""
     resource = by_record_type(ref.record_type)
     if not describe(ref.record_type).register_lines:
@@ -80,7 +79,7 @@ async def fetch_details_live(
     register_written: datetime | None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> DetailRecord:
+) -> object:
     """One short-lived agent connection for one Details modal (`HomeServices.fetch_record`)."""
     async with AgentClient(settings, transport=transport) as agent:
         return await fetch_details(agent, ref, register_written=register_written)

@@ -24,9 +24,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bolt_app.blocks.kit import modal, section
+from bolt_app.blockkit.kit import modal, section
 from bolt_app.blocks.messages import DETAILS_ACTION_ID, OPEN_IN_SAGE_ACTION_ID, RecordRef
-from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.store import retry_dead_letters
 from bolt_app.home import admin as home_admin
@@ -45,7 +44,6 @@ from bolt_app.home.views.connection import (
     read_connection_form,
 )
 from bolt_app.home.views.details import (
-    DetailRecord,
     build_details_loading_modal,
     build_details_modal,
     build_details_unreachable_modal,
@@ -91,9 +89,9 @@ class HomeServices:
     check_slack: SlackCheck  # the Slack half of Test connection (`bolt_app.slack.check`)
     check_agent: Callable[[ConnectionSettings], Awaitable[Sequence[CheckResult]]] = check_agent
     # (settings, record, when a GL register's seen lines were written) -> the whole record
-    fetch_record: Callable[
-        [ConnectionSettings, RecordRef, datetime | None], Awaitable[DetailRecord]
-    ] = fetch_details_live
+    fetch_record: Callable[[ConnectionSettings, RecordRef, datetime | None], Awaitable[object]] = (
+        fetch_details_live
+    )
     now: Callable[[], datetime] = field(default=_utcnow)
     agent_timeout: float = 30.0  # Details and Test connection give up on the agent after this
 
@@ -266,7 +264,7 @@ class _HomeListeners:
         except ValueError as error:
             await self.publish(client, team_id, user_id, notice=f":warning: {error}")
             return
-        notice = f"{RECORD_TYPE_LABELS[record_type]} now go to <#{channel_id}>."
+        notice = f"{describe(record_type).label} now go to <#{channel_id}>."
         channel_line = (await self._slack_lines(client, team_id, {record_type: channel_id}))[-1]
         if not channel_line.ok:  # e.g. a private channel the app was not invited to
             notice += f"\n:warning: {channel_line.detail}"
@@ -670,7 +668,7 @@ def poll_summary(outcomes: Sequence[PollOutcome]) -> str:
         line += f" {len(outcomes) - len(ran)} were being polled already."
     for outcome in failed[:3]:
         key = outcome.key
-        line += f"\n:warning: {key.company} {RECORD_TYPE_LABELS[key.record_type]}: {outcome.error}"
+        line += f"\n:warning: {key.company} {describe(key.record_type).label}: {outcome.error}"
     return line
 
 

@@ -37,6 +37,9 @@ from bolt_app.storage.workspaces import load_polling_settings, pause_state
 from bolt_app.workspace.reminders import ReminderSection
 from sage.records import RecordType
 
+# What the App Home's "Pending in Sage 100" panel lists; reminders choose their own.
+PENDING_SECTIONS = (ReminderSection.UNPOSTED, ReminderSection.ON_HOLD, ReminderSection.NEW_ORDERS)
+
 
 async def load_home_state(
     session: AsyncSession,
@@ -86,11 +89,12 @@ async def load_home_state(
 async def load_pending(
     session: AsyncSession, team_id: str, zone: ZoneInfo, today: date
 ) -> tuple[PendingGroup, ...]:
-    """AP invoices entered but not posted, invoices on hold, POs still New: from seen records."""
+    """What waits in the Home's sections (AP invoices entered but not posted, invoices on hold,
+    POs still New), from seen records."""
     return pending_groups(
         await seen_documents(session, team_id, zone),
         today=today,
-        include=(ReminderSection.UNPOSTED, ReminderSection.ON_HOLD, ReminderSection.NEW_ORDERS),
+        include=PENDING_SECTIONS,
     )
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bolt_app.blocks.kit import context
-from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS
+from bolt_app.blockkit.kit import context
+from bolt_app.blockkit.limits import MAX_MESSAGE_BLOCKS
+from bolt_app.blockkit.text import escape, truncate
 from bolt_app.blocks.messages import GONE_TEXT, SlackMessage, build_record_message
-from bolt_app.blocks.text import escape, mention_text, truncate
 from bolt_app.records.registry import description_of
-from sage.records import APInvoice, GLAccount, GLRegister, PurchaseOrder
+from bolt_app.workspace.values import USER_GROUP_ID
 
 
 def record_message(
-    record: APInvoice | PurchaseOrder | GLRegister | GLAccount,
+    record: object,
     *,
     previous: object | None = None,
     record_url: str | None = None,
@@ -42,9 +42,7 @@ def with_problems(message: SlackMessage, problems: Sequence[str]) -> SlackMessag
     return replace(message, blocks=blocks)
 
 
-def gone_message(
-    record: APInvoice | PurchaseOrder | GLRegister | GLAccount, *, record_url: str | None = None
-) -> SlackMessage:
+def gone_message(record: object, *, record_url: str | None = None) -> SlackMessage:
     """A record's message as last shown, marked on top as gone from Sage 100."""
     message = record_message(record, record_url=record_url)
     mark = context(f":wastebasket: *{GONE_TEXT}*")
@@ -53,6 +51,13 @@ def gone_message(
         text=f"{GONE_TEXT}: {message.text}",
         blocks=(mark, *message.blocks[: MAX_MESSAGE_BLOCKS - 1]),
     )
+
+
+def mention_text(group_id: str) -> str:
+    """Slack's user-group mention; the ID was validated when the rule was parsed."""
+    if not USER_GROUP_ID.match(group_id):
+        raise ValueError(f"not a user group ID: {group_id!r}")
+    return f"<!subteam^{group_id}>"
 
 
 def with_mentions(message: SlackMessage, group_ids: Sequence[str]) -> SlackMessage:

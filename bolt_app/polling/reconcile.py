@@ -59,24 +59,19 @@ from bolt_app.polling.store import (
     tracked_key_listed,
     unlisted_keys,
 )
-from bolt_app.records.registry import description_of
+from bolt_app.records.description import RecordDescription
+from bolt_app.records.registry import describe, description_of
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.workspaces import load_workspace
 from bolt_app.workspace.model import WorkspaceConfig
 from bolt_app.workspace.schedule import RECONCILED_TYPES
 from sage.client import AgentClient, AgentHealth
 from sage.errors import BadResponseError, NotFoundError, SageError
-from sage.records import APInvoice, GLAccount, PurchaseOrder, RecordType, SageRecord
+from sage.records import RecordType, SageRecord
 from sage.resources import Resource, by_record_type
 
 log = logging.getLogger(__name__)
 
-# What a seen snapshot of each reconciled record type (RECONCILED_TYPES) is rebuilt as.
-_SHAPES: dict[RecordType, type[APInvoice | PurchaseOrder | GLAccount]] = {
-    RecordType.AP_INVOICE: APInvoice,
-    RecordType.PURCHASE_ORDER: PurchaseOrder,
-    RecordType.GL_ACCOUNT: GLAccount,
-}
 KEYS_PAGE_SIZE = 1000
 GONE_PAGE_SIZE = 200
 
@@ -117,6 +112,10 @@ class _Pass:
     changed: int = 0
     gone: int = 0
     posted: int = 0
+
+    @property
+    def description(self) -> RecordDescription:
+        return describe(self.key.record_type)
 
 
 class ReconcileService:
@@ -236,7 +235,7 @@ class ReconcileService:
             if previous is not None and previous.version == version:
                 unchanged.append(record_key)
             elif run.first:  # learn without reading: a first pass announces nothing
-                identity = None if run.key.record_type is RecordType.AP_INVOICE else record_key
+                identity = record_key if run.description.tracked_by_record_key else None
                 learnt[record_key] = ListedKey(version, identity)
             else:
                 record = await self._read(run, record_key)
@@ -269,10 +268,10 @@ class ReconcileService:
             return None
 
     async def _learn_business_keys(self, run: _Pass) -> None:
-        """A first pass of AP invoices learns each key's business key from one full listing
-        (a read by key each would be one request per invoice); then forgets what an unfinished
-        earlier attempt listed and this one did not."""
-        if run.key.record_type is RecordType.AP_INVOICE:
+        """A first pass of a type not tracked by its RecordKey (AP invoices) learns each key's
+        tracked key from one full listing (a read by key each would be one request per
+        record); then forgets what an unfinished earlier attempt listed and this one did not."""
+        if not run.description.tracked_by_record_key:
             async for page in run.agent.list_changes(
                 run.resource, run.key.company, None, page_size=self._page_size
             ):
@@ -326,12 +325,11 @@ class ReconcileService:
         so it is marked once and drops out of what is waiting."""
         assert run.config.connection is not None
         zone = run.config.connection.timezone
-        shape = _SHAPES[run.key.record_type]
         outbound: list[OutboundMessage] = []
         for channel, seen in await seen_channels(session, run.key, tracked):
             if seen.delivery_id is None:  # told only in a baseline or a digest: nothing to edit
                 continue
-            record = snapshot_record(shape, seen.snapshot, zone)
+            record = snapshot_record(run.description.record_class, seen.snapshot, zone)
             for kind, message in (
                 (
                     DeliveryKind.UPDATE,

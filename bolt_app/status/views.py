@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bolt_app.blocks.kit import text_length
-from bolt_app.blocks.limits import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT
-from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
-from bolt_app.blocks.text import escape, truncate
+from bolt_app.blockkit.kit import text_length
+from bolt_app.blockkit.limits import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT
+from bolt_app.blockkit.text import escape, truncate
 from bolt_app.polling.store import SkippedRow
+from bolt_app.records.registry import describe
 from bolt_app.status.model import ResourceStatus, WorkspaceStatus
 from sage.records import RecordType
 
@@ -102,8 +102,7 @@ def build_status_blocks(status: WorkspaceStatus) -> list[dict[str, Any]]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*{escape(resource.company)} · "
-                f"{RECORD_TYPE_LABELS[resource.record_type]}*",
+                "text": f"*{escape(resource.company)} · {describe(resource.record_type).label}*",
             },
             "fields": [{"type": "mrkdwn", "text": field} for field in fields],
         }

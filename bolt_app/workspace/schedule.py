@@ -180,8 +180,7 @@ DEFAULT_SCHEDULES: dict[RecordType, Schedule] = {
 }
 
 # A reconcile pass reads every key of a resource, so it runs at a quiet hour, at most hourly.
-# GL postings are not reconciled: posted ledger lines do not change.
-RECONCILED_TYPES = (RecordType.AP_INVOICE, RecordType.PURCHASE_ORDER, RecordType.GL_ACCOUNT)
+RECONCILED_TYPES = tuple(d.record_type for d in DESCRIPTIONS if d.reconciled)
 MINIMUM_RECONCILE_INTERVAL = timedelta(hours=1)
 DEFAULT_RECONCILE_SCHEDULES: dict[RecordType, Schedule] = {
     record_type: CronSchedule("0 3 * * *") for record_type in RECONCILED_TYPES

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bolt_app.blocks.messages import SlackMessage, build_ap_invoice_message
+from bolt_app.blocks.messages import SlackMessage, build_record_message
 from sage.parsing import parse_ap_invoice
 from sage.simulator.data import SimulatorData
 
@@ -114,7 +114,7 @@ def sample_message(now: datetime) -> SlackMessage:
         invoice = parse_ap_invoice(row, "ABC", ZONE)
         if "<@" in invoice.comment:
             break
-    return build_ap_invoice_message(invoice, record_url=RECORD_URL)
+    return build_record_message(invoice, record_url=RECORD_URL)
 
 
 def main() -> int:

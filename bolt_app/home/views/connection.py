@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bolt_app.blocks.kit import Block, context, modal, mrkdwn, plain, section
-from bolt_app.blocks.text import escape
+from bolt_app.blockkit.kit import Block, context, modal, mrkdwn, plain, section
+from bolt_app.blockkit.text import escape
 from sage.check import CheckResult
 from sage.connection import AuthMode, ConnectionSettings
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bolt_app.blocks.kit import (
+from bolt_app.blockkit.kit import (
     MAX_SECTION_TEXT,
     Block,
     actions,
@@ -27,9 +27,9 @@ from bolt_app.blocks.kit import (
     section,
     slack_date,
 )
-from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.blockkit.text import escape, format_money, truncate
 from bolt_app.blocks.reminders import PendingGroup, pending_lines
-from bolt_app.blocks.text import escape, format_money, truncate
+from bolt_app.records.registry import describe
 from bolt_app.status.model import ResourceStatus
 from bolt_app.status.views import build_not_configured_blocks
 from bolt_app.workspace.rules import RoutingRule
@@ -185,7 +185,7 @@ def _routes_panel(routes: Sequence[RouteRow]) -> list[Block]:
         }
         if route.channel_id:
             selector["initial_conversation"] = route.channel_id
-        label = RECORD_TYPE_LABELS[route.record_type]
+        label = describe(route.record_type).label
         blocks.append(
             section(
                 f"*{label}*\nPolled {_schedule_words(route.schedule)}",
@@ -216,7 +216,7 @@ def describe_rule(rule: RoutingRule) -> str:
     if rule.mention:
         targets.append(f"mention <!subteam^{rule.mention}>")
     where = " and ".join(conditions) or "all"
-    return f"{RECORD_TYPE_LABELS[rule.record_type]} ({where}) {' and '.join(targets)}"
+    return f"{describe(rule.record_type).label} ({where}) {' and '.join(targets)}"
 
 
 def _rules_panel(rules: Sequence[RoutingRule]) -> list[Block]:
@@ -263,7 +263,7 @@ def _status_line(row: ResourceStatus) -> str:
     channel = f"<#{row.channel}>" if row.channel else "_no channel_"
     seen = "" if row.records_seen_last_poll is None else f" · {row.records_seen_last_poll} seen"
     line = (
-        f"{RECORD_TYPE_LABELS[row.record_type]} → {channel} · last {slack_date(row.last_poll_at)}"
+        f"{describe(row.record_type).label} → {channel} · last {slack_date(row.last_poll_at)}"
         f" · next {slack_date(row.next_poll_at, 'not scheduled')}{seen}"
     )
     if row.last_error:
@@ -290,7 +290,7 @@ def _dead_letters_panel(rows: Sequence[DeadLetterRow], total: int) -> list[Block
         return blocks
     for row in rows[:MAX_DEAD_LETTERS_SHOWN]:
         text = (
-            f"{RECORD_TYPE_LABELS[row.record_type]} `{escape(row.record_key)}` to <#{row.channel_id}>"
+            f"{describe(row.record_type).label} `{escape(row.record_key)}` to <#{row.channel_id}>"
             f" · {slack_date(row.failed_at)}\n{escape(truncate(row.error, 300))}"
         )
         blocks.append(
@@ -304,7 +304,7 @@ def _deliveries_panel(rows: Sequence[DeliveryRow]) -> list[Block]:
     if not rows:
         return [divider(), header("Last deliveries"), section("Nothing delivered yet.")]
     lines = [
-        f"{slack_date(row.at)} · {RECORD_TYPE_LABELS[row.record_type]} `{escape(row.record_key)}`"
+        f"{slack_date(row.at)} · {describe(row.record_type).label} `{escape(row.record_key)}`"
         f" → <#{row.channel_id}> · {escape(row.outcome)}"
         for row in rows[:MAX_DELIVERIES_SHOWN]
     ]
@@ -325,7 +325,7 @@ def build_schedules_modal(routes: Sequence[RouteRow]) -> dict[str, Any]:
         {
             "type": "input",
             "block_id": schedule_block_id(route.record_type),
-            "label": plain(RECORD_TYPE_LABELS[route.record_type]),
+            "label": plain(describe(route.record_type).label),
             "element": {
                 "type": "plain_text_input",
                 "action_id": schedule_block_id(route.record_type),

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bolt_app.blocks.kit import Block, button, context, divider, input_block, modal, plain, section
+from bolt_app.blockkit.kit import (
+    Block,
+    button,
+    context,
+    divider,
+    input_block,
+    modal,
+    plain,
+    section,
+)
 from bolt_app.workspace.reminders import (
     DEFAULT_DUE_WITHIN_DAYS,
     DEFAULT_NEW_AFTER_DAYS,

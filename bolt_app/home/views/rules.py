@@ -9,9 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bolt_app.blocks.kit import Block, button, context, divider, input_block, modal, plain, section
-from bolt_app.blocks.nouns import RECORD_TYPE_LABELS
+from bolt_app.blockkit.kit import (
+    Block,
+    button,
+    context,
+    divider,
+    input_block,
+    modal,
+    plain,
+    section,
+)
 from bolt_app.home.views.home import describe_rule
+from bolt_app.records.registry import describe
 from bolt_app.workspace.rules import RoutingRule
 from sage.records import RecordType
 
@@ -60,7 +69,7 @@ def build_rules_modal(rules: Sequence[RoutingRule]) -> dict[str, Any]:
             {
                 "type": "static_select",
                 "options": [
-                    {"text": plain(RECORD_TYPE_LABELS[rt]), "value": rt.value} for rt in RecordType
+                    {"text": plain(describe(rt).label), "value": rt.value} for rt in RecordType
                 ],
             },
         ),

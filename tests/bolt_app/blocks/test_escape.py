@@ -7,8 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bolt_app.blocks.messages import build_ap_invoice_message
-from bolt_app.blocks.text import escape
+from bolt_app.blockkit.text import escape
+from bolt_app.blocks.messages import build_record_message
 from tests.bolt_app.sample_records import ap_invoice
 from tests.fixtures.slack import AP_CHANNEL
 
@@ -32,7 +32,7 @@ def test_escaped_text_can_open_no_formatting(text):
 
 async def test_a_vendor_named_in_mrkdwn_reaches_slack_as_typed(slack_standin, slack_client):
     invoice = ap_invoice(vendor_name="*Acme* _Supply_ ~Co~ `x`", comment="net ~30_ days")
-    message = build_ap_invoice_message(invoice)
+    message = build_record_message(invoice)
     await slack_client.chat_postMessage(
         channel=AP_CHANNEL, text=message.text, blocks=list(message.blocks)
     )

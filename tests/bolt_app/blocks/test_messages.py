@@ -11,24 +11,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bolt_app.blockkit.text import escape, format_money, truncate
 from bolt_app.blocks.messages import (
     DETAILS_ACTION_ID,
     MAX_FALLBACK_TEXT,
     RecordRef,
     SlackMessage,
     block_kit_builder_url,
-    build_ap_invoice_message,
     build_change_digest_message,
     build_change_reply,
     build_connected_message,
     build_digest_message,
-    build_gl_account_message,
-    build_gl_register_message,
-    build_purchase_order_message,
+    build_record_message,
     describe_change,
     render_text,
 )
-from bolt_app.blocks.text import escape, format_money, truncate
 from sage.records import (
     AccountStatus,
     APInvoiceSource,
@@ -157,7 +154,7 @@ def test_money_is_formatted_like_a_finance_team_writes_it(amount, shown):
 
 
 def test_ap_invoice_shows_what_finance_looks_for():
-    message = build_ap_invoice_message(ap_invoice())
+    message = build_record_message(ap_invoice())
     assert message.blocks[0]["text"]["text"] == "AP invoice INV-1001 · Airway Freight Systems"
     assert fields_of(message) == {
         "Vendor": "Airway Freight Systems (01-AIRWAY)",
@@ -200,27 +197,27 @@ def test_posted_credit_memo_shows_negative_amount_and_balance():
         balance=Decimal("-75.10"),
         on_hold=True,
     )
-    fields = fields_of(build_ap_invoice_message(memo))
+    fields = fields_of(build_record_message(memo))
     assert (fields["Amount"], fields["Balance"], fields["Status"]) == (
         "-$75.10",
         "-$75.10",
         "Posted, on hold",
     )
     paid = ap_invoice(source=APInvoiceSource.POSTED, balance=Decimal(0))
-    assert fields_of(build_ap_invoice_message(paid))["Status"] == "Paid"
+    assert fields_of(build_record_message(paid))["Status"] == "Paid"
 
 
 def test_record_url_becomes_a_link_button_with_encoded_placeholders():
     invoice = ap_invoice(record_key="01 AIRWAY/1001")
     template = "https://erp.example.com/sage/{company}/{resource}/{record_key}?view={x}"
-    message = build_ap_invoice_message(invoice, record_url=template)
+    message = build_record_message(invoice, record_url=template)
     link = buttons(message)["record_open"]
     assert link["url"] == "https://erp.example.com/sage/ABC/ap-invoices/01%20AIRWAY%2F1001?view={x}"
     assert link["text"]["text"] == "Open in Sage"
 
 
 def test_purchase_order_message():
-    message = build_purchase_order_message(purchase_order(status=OrderStatus.OPEN))
+    message = build_record_message(purchase_order(status=OrderStatus.OPEN))
     fields = fields_of(message)
     assert fields["PO no."] == "0000123"
     assert fields["Vendor"] == "Continental Supply (01-CONTINE)"
@@ -235,7 +232,7 @@ def test_purchase_order_message():
 
 
 def test_balanced_register_shows_totals_and_largest_accounts():
-    message = build_gl_register_message(register())
+    message = build_record_message(register())
     fields = fields_of(message)
     assert fields["Posting date"] == "Nov 26, 2026"
     assert fields["Lines"] == "3"
@@ -260,19 +257,19 @@ def test_unbalanced_register_warns():
         posting(1, "1000-00-00", "Cash", credit="100.00"),
         posting(2, "6100-00-00", "Freight", debit="90.00"),
     )
-    message = build_gl_register_message(register(*lines))
+    message = build_record_message(register(*lines))
     warning = message.blocks[1]["text"]["text"]
     assert warning == ":warning: *Out of balance by $10.00*: debits $90.00, credits $100.00"
     assert "OUT OF BALANCE" in message.text
 
 
 def test_gl_account_created_and_changed():
-    created = build_gl_account_message(None, gl_account())
+    created = build_record_message(gl_account())
     assert created.blocks[0]["text"]["text"] == "GL account 6100-00-00 created"
     assert fields_of(created)["Description"] == "Freight"
 
     new = gl_account(description="Freight & delivery", status=AccountStatus.INACTIVE)
-    changed = build_gl_account_message(gl_account(), new)
+    changed = build_record_message(new, previous=gl_account())
     assert changed.blocks[0]["text"]["text"] == "GL account 6100-00-00 changed"
     assert changed.blocks[1]["text"]["text"] == (
         "*Description*: Freight → Freight &amp; delivery\n*Status*: Active → Inactive"
@@ -321,7 +318,7 @@ def test_change_reply_refuses_different_record_types():
 
 def test_vendor_full_of_mentions_and_links_is_neutralised():
     hostile = "<!channel> <@U0123ABCD> <https://evil.example|click> & <!subteam^S1>"
-    message = build_ap_invoice_message(
+    message = build_record_message(
         ap_invoice(vendor_name=hostile, invoice_no="<!here>", comment=hostile)
     )
     assert_within_slack_limits(message)
@@ -336,8 +333,8 @@ def test_ten_thousand_character_comment_stays_within_limits():
     comment = "Approved by the controller after review. " * 250
     assert len(comment) > 10_000
     for message in (
-        build_ap_invoice_message(ap_invoice(comment=comment)),
-        build_purchase_order_message(purchase_order(comment=comment)),
+        build_record_message(ap_invoice(comment=comment)),
+        build_record_message(purchase_order(comment=comment)),
     ):
         assert_within_slack_limits(message)
         comment_text = next(
@@ -421,7 +418,7 @@ def test_connected_message():
 
 def test_render_text_reads_like_the_message():
     rendered = render_text(
-        build_ap_invoice_message(ap_invoice(), record_url="https://erp/{record_key}")
+        build_record_message(ap_invoice(), record_url="https://erp/{record_key}")
     )
     assert rendered.splitlines()[0] == "AP invoice INV-1001 · Airway Freight Systems"
     assert "Vendor: Airway Freight Systems (01-AIRWAY)" in rendered
@@ -430,7 +427,7 @@ def test_render_text_reads_like_the_message():
 
 
 def test_block_kit_builder_url_carries_the_blocks():
-    message = build_purchase_order_message(purchase_order())
+    message = build_record_message(purchase_order())
     url = block_kit_builder_url(message)
     prefix = "https://app.slack.com/block-kit-builder/#"
     assert url.startswith(prefix)
@@ -445,11 +442,11 @@ def test_record_ref_rejects_foreign_values():
 
 async def test_built_messages_post_through_the_slack_api(slack_standin, slack_client):
     original = await slack_client.chat_postMessage(
-        channel=AP_CHANNEL, **build_ap_invoice_message(ap_invoice()).as_chat_kwargs()
+        channel=AP_CHANNEL, **build_record_message(ap_invoice()).as_chat_kwargs()
     )
     posted = ap_invoice(source=APInvoiceSource.POSTED, balance=Decimal("1250"))
     await slack_client.chat_update(
-        channel=AP_CHANNEL, ts=original["ts"], **build_ap_invoice_message(posted).as_chat_kwargs()
+        channel=AP_CHANNEL, ts=original["ts"], **build_record_message(posted).as_chat_kwargs()
     )
     await slack_client.chat_postMessage(
         channel=AP_CHANNEL,
@@ -510,11 +507,11 @@ def test_arbitrary_sage_text_is_always_inert_and_within_limits(
         posting(1, number, vendor, debit=str(abs(amount))), posting(2, key, comment, credit="1")
     )
     for message in (
-        build_ap_invoice_message(invoice, record_url=url),
-        build_purchase_order_message(order, record_url=url),
-        build_gl_account_message(None, account, record_url=url),
-        build_gl_account_message(gl_account(), account, record_url=url),
-        build_gl_register_message(reg, record_url=url),
+        build_record_message(invoice, record_url=url),
+        build_record_message(order, record_url=url),
+        build_record_message(account, record_url=url),
+        build_record_message(account, previous=gl_account(), record_url=url),
+        build_record_message(reg, record_url=url),
         build_change_reply(ap_invoice(), invoice),
         build_change_reply(purchase_order(), order),
         build_digest_message(RecordType.AP_INVOICE, [invoice] * 25, limit=25),

@@ -12,15 +12,12 @@ from decimal import Decimal
 
 import pytest
 
-from bolt_app.blocks.kit import header, section, within_text_budget
+from bolt_app.blockkit.kit import header, section, within_text_budget
 from bolt_app.blocks.messages import (
-    build_ap_invoice_message,
     build_change_reply,
     build_connected_message,
     build_digest_message,
-    build_gl_account_message,
-    build_gl_register_message,
-    build_purchase_order_message,
+    build_record_message,
 )
 from bolt_app.blocks.reminders import PendingGroup, PendingItem, build_reminder_message
 from sage.records import RecordType
@@ -43,13 +40,13 @@ def long_text(record):
 
 
 BUILDERS = {
-    "ap invoice": lambda: build_ap_invoice_message(long_text(ap_invoice()), record_url=URL),
-    "purchase order": lambda: build_purchase_order_message(
-        long_text(purchase_order()), record_url=URL
+    "ap invoice": lambda: build_record_message(long_text(ap_invoice()), record_url=URL),
+    "purchase order": lambda: build_record_message(long_text(purchase_order()), record_url=URL),
+    "new gl account": lambda: build_record_message(long_text(gl_account())),
+    "changed gl account": lambda: build_record_message(
+        long_text(gl_account()), previous=gl_account()
     ),
-    "new gl account": lambda: build_gl_account_message(None, long_text(gl_account())),
-    "changed gl account": lambda: build_gl_account_message(gl_account(), long_text(gl_account())),
-    "gl register of 200 lines": lambda: build_gl_register_message(
+    "gl register of 200 lines": lambda: build_record_message(
         register(*(posting(n, "6100-00-00", LONG, debit="1") for n in range(1, 201)))
     ),
     "change reply": lambda: build_change_reply(ap_invoice(), long_text(ap_invoice())),

@@ -10,8 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 
+from bolt_app.blockkit.text import escape
 from bolt_app.blocks.messages import CONNECTED_EVENT_TYPE, DIGEST_EVENT_TYPE
-from bolt_app.blocks.text import escape
 from bolt_app.polling.service import PollTuning
 from bolt_app.polling.store import PollKey
 from bolt_app.status.model import load_status

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from bolt_app.blockkit.text import format_money
 from bolt_app.blocks.reminders import REMINDER_EVENT_TYPE
-from bolt_app.blocks.text import format_money
 from bolt_app.polling.reminders import ReminderOutcome, ReminderService
 from bolt_app.polling.scheduler import PollScheduler, trigger_for
 from bolt_app.storage.audit import list_audit_events

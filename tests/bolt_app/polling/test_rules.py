@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from bolt_app.blocks.text import mention_text
 from bolt_app.errors import ConfigError
 from bolt_app.polling.bursts import collapse_bursts
+from bolt_app.polling.messages import mention_text
 from bolt_app.polling.routing import Destination, destinations
 from bolt_app.workspace.rules import parse_rules
 from sage.records import RecordType

@@ -16,3 +16,12 @@ def test_a_record_finds_its_description_and_anything_else_is_refused():
     assert description_of(purchase_order()).label == "Purchase orders"
     with pytest.raises(TypeError, match="str is not a record"):
         description_of("INV-1001")
+
+
+def test_a_type_tracked_by_its_record_key_tracks_exactly_that_key():
+    """A first reconcile pass takes the RecordKey for the tracked key of such a type unread."""
+    for record in (purchase_order(), ap_invoice()):
+        description = description_of(record)
+        assert description.tracked_key is not None
+        same = description.tracked_key(record) == record.record_key
+        assert same is description.tracked_by_record_key

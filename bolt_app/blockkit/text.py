@@ -10,17 +10,8 @@ import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from bolt_app.workspace.values import USER_GROUP_ID
-
 ELLIPSIS = "…"
 _CENT = Decimal("0.01")
-
-
-def mention_text(group_id: str) -> str:
-    """Slack's user-group mention; the ID was validated when the rule was parsed."""
-    if not USER_GROUP_ID.match(group_id):
-        raise ValueError(f"not a user group ID: {group_id!r}")
-    return f"<!subteam^{group_id}>"
 
 
 # mrkdwn's formatting characters -> look-alikes Slack never reads as formatting: ASTERISK
@@ -56,6 +47,11 @@ def truncate(text: str, limit: int) -> str:
     if amp != -1 and text.find(";", amp) >= cut:
         cut = amp
     return text[:cut] + ELLIPSIS
+
+
+def counted(count: int, singular: str, plural: str) -> str:
+    """ "1 line", "3 lines"."""
+    return f"{count} {singular if count == 1 else plural}"
 
 
 def format_money(amount: Decimal) -> str:

@@ -1,7 +1,7 @@
-"""Small Block Kit element constructors and Slack's length limits, shared by the view modules.
+"""Small Block Kit element constructors and Slack's length limits, shared by every builder.
 
-Record types are named with `bolt_app.blocks.nouns.RECORD_TYPE_LABELS`, as /sage-status names them;
-Sage text is escaped, cut and formatted with `bolt_app.blocks.text`, as messages are.
+Record types are named by their description's `label` (`bolt_app.records.registry.describe`),
+as /sage-status names them; Sage text is escaped, cut and formatted with `bolt_app.blockkit.text`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from bolt_app.blocks.limits import (
+from bolt_app.blockkit.limits import (
     MAX_BUTTON_TEXT,
     MAX_FIELD_TEXT,
     MAX_FIELDS,
@@ -21,7 +21,7 @@ from bolt_app.blocks.limits import (
     MAX_VIEW_BLOCKS,
     MAX_VIEW_TITLE,
 )
-from bolt_app.blocks.text import ELLIPSIS, truncate
+from bolt_app.blockkit.text import ELLIPSIS, truncate
 
 Block = dict[str, Any]
 
