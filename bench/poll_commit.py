@@ -6,7 +6,9 @@ What it measures, per poll: wall time, the statements sent to the database, the 
 transaction (first INSERT/UPDATE/DELETE to commit: on SQLite, how long the write lock is held
 and other writers wait), the longest the event loop went without running a 10 ms ticker (what
 `serve` would take to acknowledge a Slack request), and what a seen record weighs (the snapshot
-column). Nothing is delivered: the outbox is the end.
+column), and the process's peak resident memory (`ru_maxrss`: the simulated agent serves from
+the same process, so its share is in it too) before the polls and after. Nothing is delivered:
+the outbox is the end.
 
     python -m bench.poll_commit [--records N] [--postgres URL]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -56,6 +59,16 @@ class PollCommitFigures:
     database: str
     polls: tuple[PollFigures, ...]
     snapshot_bytes: float
+    rss_before: int  # bytes, peak resident set before the measured polls
+    rss_peak: int  # bytes, peak resident set at the end
+
+    @property
+    def bytes_per_record(self) -> float:
+        return (self.rss_peak - self.rss_before) / max(self.polls[0].records, 1)
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 class _Watch:
@@ -118,6 +131,7 @@ async def _measure(records: int, database_url: str | None) -> PollCommitFigures:
         data = bench.simulator.data
         rows = data.add_many(COMPANY, "ap-invoices", records, start=clock(), per_stamp=PER_STAMP)
         clock.jump_to(clock() + timedelta(seconds=records // PER_STAMP + 120))
+        rss_before = _peak_rss()
         entered = await _poll(bench, watch, "new", records)
         for row in rows:
             data.post_invoice(COMPANY, str(row["RecordKey"]), clock())
@@ -128,7 +142,9 @@ async def _measure(records: int, database_url: str | None) -> PollCommitFigures:
                 sa.select(sa.func.avg(sa.func.length(sa.cast(seen_records.c.snapshot, sa.Text))))
             )
     database = "sqlite" if database_url is None else "postgresql"
-    return PollCommitFigures(database, (entered, posted), float(weight or 0))
+    return PollCommitFigures(
+        database, (entered, posted), float(weight or 0), rss_before, _peak_rss()
+    )
 
 
 @asynccontextmanager
@@ -173,7 +189,13 @@ def section(figures: PollCommitFigures) -> str:
             f"| {poll.records_per_second:,.0f} | {poll.statements:,} "
             f"| {poll.longest_write:.2f} s | {poll.longest_stall * 1000:.0f} ms |"
         )
-    lines += ["", f"A seen record's snapshot: {figures.snapshot_bytes:,.0f} bytes on average."]
+    lines += [
+        "",
+        f"A seen record's snapshot: {figures.snapshot_bytes:,.0f} bytes on average.",
+        f"Peak RSS: {figures.rss_before / 2**20:,.0f} MiB before the polls, "
+        f"{figures.rss_peak / 2**20:,.0f} MiB after "
+        f"({figures.bytes_per_record:,.0f} bytes per record of growth).",
+    ]
     return "\n".join(lines)
 
 
