@@ -21,6 +21,7 @@ from bolt_app.blocks.messages import (
     build_gl_account_message,
     build_gl_register_message,
     build_purchase_order_message,
+    summarize,
 )
 from bolt_app.blocks.reminders import PendingGroup, PendingItem, build_reminder_message
 from sage.records import RecordType
@@ -67,7 +68,9 @@ BUILDERS = {
         today=date(2026, 11, 25),
     ),
     "digest of long rows": lambda: build_digest_message(
-        RecordType.AP_INVOICE, [long_text(ap_invoice())] * 60, limit=100
+        RecordType.AP_INVOICE,
+        summarize(RecordType.AP_INVOICE, [long_text(ap_invoice())] * 60),
+        limit=100,
     ),
 }
 
