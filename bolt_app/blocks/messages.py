@@ -33,7 +33,6 @@ from bolt_app.blocks.limits import (
 )
 from bolt_app.blocks.nouns import NOUNS
 from bolt_app.blocks.text import ELLIPSIS, escape, format_date, format_money, truncate
-from bolt_app.records.description import RecordDescription
 from bolt_app.records.registry import describe, description_of
 from sage.records import (
     AccountStatus,
