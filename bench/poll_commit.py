@@ -6,7 +6,9 @@ What it measures, per poll: wall time, the statements sent to the database, the 
 transaction (first INSERT/UPDATE/DELETE to commit: on SQLite, how long the write lock is held
 and other writers wait), the longest the event loop went without running a 10 ms ticker (what
 `serve` would take to acknowledge a Slack request), and what a seen record weighs (the snapshot
-column). Nothing is delivered: the outbox is the end.
+column), and the process's peak resident memory (`ru_maxrss`: the simulated agent serves from
+the same process, so its share is in it too) before the polls and after. Nothing is delivered:
+the outbox is the end.
 
     python -m bench.poll_commit [--records N] [--postgres URL]
 """
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import resource
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -45,6 +49,7 @@ class PollFigures:
     statements: int
     longest_write: float
     longest_stall: float
+    longest_full_gc: float
 
     @property
     def records_per_second(self) -> float:
@@ -56,6 +61,17 @@ class PollCommitFigures:
     database: str
     polls: tuple[PollFigures, ...]
     snapshot_bytes: float
+    rss_before: int  # bytes, peak resident set before the measured polls
+    rss_new: int  # bytes, peak resident set after the poll of new records
+    rss_peak: int  # bytes, peak resident set at the end
+
+    @property
+    def bytes_per_record(self) -> float:
+        return (self.rss_peak - self.rss_before) / max(self.polls[0].records, 1)
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 class _Watch:
@@ -65,7 +81,10 @@ class _Watch:
         self.statements = 0
         self.longest_write = 0.0
         self.longest_stall = 0.0
+        self.longest_full_gc = 0.0
+        self._gc_started = 0.0
         self._writing: dict[int, float] = {}
+        gc.callbacks.append(self._collection)
         engine = rig_.engine.sync_engine
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "commit", self._end)
@@ -89,8 +108,19 @@ class _Watch:
             self.longest_stall = max(self.longest_stall, now - last - TICK)
             last = now
 
+    def _collection(self, phase: str, info: dict[str, int]) -> None:
+        """A full collection walks every object of the process (the simulated agent's scan
+        and the bench's rows too): how much of a stall it explains."""
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.longest_full_gc = max(self.longest_full_gc, time.perf_counter() - self._gc_started)
+
     def reset(self) -> None:
         self.statements, self.longest_write, self.longest_stall = 0, 0.0, 0.0
+        self.longest_full_gc = 0.0
 
 
 async def _poll(bench: Rig, watch: _Watch, label: str, records: int) -> PollFigures:
@@ -105,20 +135,30 @@ async def _poll(bench: Rig, watch: _Watch, label: str, records: int) -> PollFigu
     assert outcome.error is None, outcome.error
     assert outcome.read == records and outcome.new + outcome.changed > 0, outcome
     return PollFigures(
-        label, records, seconds, watch.statements, watch.longest_write, watch.longest_stall
+        label,
+        records,
+        seconds,
+        watch.statements,
+        watch.longest_write,
+        watch.longest_stall,
+        watch.longest_full_gc,
     )
 
 
 async def _measure(records: int, database_url: str | None) -> PollCommitFigures:
     clock = ShiftedClock(datetime.now(UTC))
-    async with rig(parse_schedule("1m"), clock=clock, database_url=database_url) as bench:
+    async with rig(
+        parse_schedule("1m"), clock=clock, database_url=database_url, agent_in_thread=True
+    ) as bench:
         watch = _Watch(bench)
         outcome = await bench.service.poll(bench.key(RecordType.AP_INVOICE))  # the baseline
         assert outcome.error is None, outcome.error
         data = bench.simulator.data
         rows = data.add_many(COMPANY, "ap-invoices", records, start=clock(), per_stamp=PER_STAMP)
         clock.jump_to(clock() + timedelta(seconds=records // PER_STAMP + 120))
+        rss_before = _peak_rss()
         entered = await _poll(bench, watch, "new", records)
+        rss_new = _peak_rss()
         for row in rows:
             data.post_invoice(COMPANY, str(row["RecordKey"]), clock())
         clock.jump_to(clock() + timedelta(minutes=3))
@@ -128,7 +168,9 @@ async def _measure(records: int, database_url: str | None) -> PollCommitFigures:
                 sa.select(sa.func.avg(sa.func.length(sa.cast(seen_records.c.snapshot, sa.Text))))
             )
     database = "sqlite" if database_url is None else "postgresql"
-    return PollCommitFigures(database, (entered, posted), float(weight or 0))
+    return PollCommitFigures(
+        database, (entered, posted), float(weight or 0), rss_before, rss_new, _peak_rss()
+    )
 
 
 @asynccontextmanager
@@ -164,16 +206,25 @@ def section(figures: PollCommitFigures) -> str:
         "agent (mTLS), the outbox the end. Longest stall: the longest the event loop went "
         "without running a 10 ms ticker.",
         "",
-        "| poll | records | wall | records/s | statements | longest transaction | longest stall |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| poll | records | wall | records/s | statements | longest transaction | longest stall "
+        "| longest full GC |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for poll in figures.polls:
         lines.append(
             f"| {poll.label} | {poll.records:,} | {poll.seconds:.1f} s "
             f"| {poll.records_per_second:,.0f} | {poll.statements:,} "
-            f"| {poll.longest_write:.2f} s | {poll.longest_stall * 1000:.0f} ms |"
+            f"| {poll.longest_write:.2f} s | {poll.longest_stall * 1000:.0f} ms "
+            f"| {poll.longest_full_gc * 1000:.0f} ms |"
         )
-    lines += ["", f"A seen record's snapshot: {figures.snapshot_bytes:,.0f} bytes on average."]
+    lines += [
+        "",
+        f"A seen record's snapshot: {figures.snapshot_bytes:,.0f} bytes on average.",
+        f"Peak RSS: {figures.rss_before / 2**20:,.0f} MiB before the polls, "
+        f"{figures.rss_new / 2**20:,.0f} MiB after the new poll, "
+        f"{figures.rss_peak / 2**20:,.0f} MiB at the end "
+        f"({figures.bytes_per_record:,.0f} bytes per record of growth).",
+    ]
     return "\n".join(lines)
 
 

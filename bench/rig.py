@@ -5,6 +5,7 @@ all on one clock (`ShiftedClock` where a benchmark skips scheduled waits, the re
 
 from __future__ import annotations
 
+import contextlib
 import random
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -77,17 +78,23 @@ async def rig(
     *,
     clock: Callable[[], datetime] | None = None,
     database_url: str | None = None,
+    agent_in_thread: bool = False,
 ) -> AsyncIterator[Rig]:
-    """`database_url` an empty database to use; None: a fresh SQLite file."""
+    """`database_url` an empty database to use; None: a fresh SQLite file. `agent_in_thread`
+    serves the simulated agent from a thread of its own, so its work (a scan of the whole
+    change log, sorted) does not stall the event loop a benchmark measures."""
     now = clock or (lambda: datetime.now(UTC))
     with tempfile.TemporaryDirectory() as directory:
         pki = write_pki(Path(directory) / "pki")
         engine = create_engine(database_url or f"sqlite:///{Path(directory) / 'bench.db'}")
         box = SecretBox([generate_key()])
-        async with (
-            SimulatorServer(pki, clock=now, timezone=ZONE) as simulator,
-            SlackStandIn() as slack,
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            served = SimulatorServer(pki, clock=now, timezone=ZONE)
+            if agent_in_thread:
+                simulator = stack.enter_context(served.running_in_thread())
+            else:
+                simulator = await stack.enter_async_context(served)
+            slack = await stack.enter_async_context(SlackStandIn())
             slack.add_workspace(TEAM, bot_token=TOKEN)
             slack.add_channel(TEAM, CHANNEL, "bench")
             await upgrade_database(engine)

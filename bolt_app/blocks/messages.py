@@ -34,7 +34,6 @@ from bolt_app.blockkit.limits import (
     MAX_URL,
 )
 from bolt_app.blockkit.text import ELLIPSIS, counted, escape, format_money, truncate
-from bolt_app.records.description import RecordDescription
 from bolt_app.records.registry import describe, description_of
 from sage.records import RecordType
 from sage.resources import by_record_type
@@ -234,17 +233,55 @@ def build_gone_reply(record: ChangeableRecord) -> SlackMessage:
 # ---- digest and connection -------------------------------------------------------------------
 
 
-def _digest_row(record: ChangeableRecord) -> str:
+def digest_row(record: ChangeableRecord) -> str:
+    """One record's line in a digest."""
     return description_of(record).digest_row(record)
 
 
-def _digest_total(
-    description: RecordDescription, records: Sequence[ChangeableRecord]
-) -> Decimal | None:
-    amount = description.amount
-    if amount is None:
-        return None
-    return sum((amount(record) for record in records), Decimal(0))
+@dataclass(frozen=True, slots=True)
+class DigestSummary:
+    """What a digest says of a burst, kept as the burst streams past: how many, their total, the
+    first `MAX_DIGEST_ROWS` rows and, for changes, each first row's change and the one change
+    every record had (None when they differ)."""
+
+    company: str
+    count: int
+    total: Decimal | None
+    rows: tuple[str, ...]
+    changes: tuple[str, ...] = ()
+    same_change: str | None = None
+
+
+def summarize(
+    record_type: RecordType,
+    records: Sequence[ChangeableRecord],
+    changes: Sequence[str] | None = None,
+    summary: DigestSummary | None = None,
+) -> DigestSummary:
+    """`summary` (a new one when None) with `records` added, each with its `describe_change`
+    when the burst is of changes."""
+    if summary is None:
+        if not records:
+            raise ValueError("a digest needs at least one record")
+        summary = DigestSummary(
+            records[0].company, 0, None, (), (), changes[0] if changes else None
+        )
+    amount = describe(record_type).amount
+    total = summary.total
+    if amount is not None:
+        total = sum((amount(record) for record in records), total or Decimal(0))
+    room = max(0, MAX_DIGEST_ROWS - len(summary.rows))
+    same = summary.same_change
+    if changes and same is not None and any(change != same for change in changes):
+        same = None
+    return DigestSummary(
+        company=summary.company,
+        count=summary.count + len(records),
+        total=total,
+        rows=(*summary.rows, *(digest_row(record) for record in records[:room])),
+        changes=(*summary.changes, *(changes or ())[:room]),
+        same_change=same,
+    )
 
 
 def _pack_rows(rows: Sequence[str], row_limit: int = 300) -> list[dict[str, Any]]:
@@ -262,13 +299,13 @@ def _pack_rows(rows: Sequence[str], row_limit: int = 300) -> list[dict[str, Any]
 
 
 def build_digest_message(
-    record_type: RecordType, records: Sequence[ChangeableRecord], limit: int = 10
+    record_type: RecordType, summary: DigestSummary, limit: int = 10
 ) -> SlackMessage:
     """One message for a burst: count, total, the first `limit` rows, where to find the rest."""
     description = describe(record_type)
     singular, plural = description.noun, description.plural
-    count = counted(len(records), f"new {singular}", f"new {plural}")
-    return _digest(record_type, records, count, [_digest_row(r) for r in records[: max(0, limit)]])
+    count = counted(summary.count, f"new {singular}", f"new {plural}")
+    return _digest(record_type, summary, count, summary.rows[: max(0, limit)])
 
 
 # A bulk action in Sage that changed every record the same way, said as one verb.
@@ -282,25 +319,23 @@ _BULK_VERBS = {
 
 def build_change_digest_message(
     record_type: RecordType,
-    changes: Sequence[tuple[ChangeableRecord, str]],
+    summary: DigestSummary,
     *,
     left_as_posted: int = 0,
     limit: int = 10,
 ) -> SlackMessage:
-    """One message for a burst of changes, each (the record now, `describe_change` of it):
-    "312 AP invoices posted", their total, the first `limit` rows. `left_as_posted` earlier
-    messages were not updated to save Slack calls; the digest says so, so nobody trusts their
-    old state."""
+    """One message for a burst of changes (`summarize` with each change): "312 AP invoices
+    posted", their total, the first `limit` rows. `left_as_posted` earlier messages were not
+    updated to save Slack calls; the digest says so, so nobody trusts their old state."""
     description = describe(record_type)
     singular, plural = description.noun, description.plural
-    first = changes[0][1] if changes else ""
-    verb = _BULK_VERBS.get(first) if all(change == first for _, change in changes) else None
+    verb = _BULK_VERBS.get(summary.same_change or "")
     count = counted(
-        len(changes), f"{singular} {verb or 'changed'}", f"{plural} {verb or 'changed'}"
+        summary.count, f"{singular} {verb or 'changed'}", f"{plural} {verb or 'changed'}"
     )
     rows = [
-        _digest_row(new) + ("" if verb else f": {escape(change)}")
-        for new, change in changes[: max(0, limit)]
+        row + ("" if verb else f": {escape(change)}")
+        for row, change in zip(summary.rows[: max(0, limit)], summary.changes, strict=False)
     ]
     note = None
     if left_as_posted:
@@ -309,29 +344,29 @@ def build_change_digest_message(
             f"{'was' if left_as_posted == 1 else 'were'} not updated and still "
             f"{'shows' if left_as_posted == 1 else 'show'} the state before this change."
         )
-    return _digest(record_type, [new for new, _ in changes], count, rows, note, changed=True)
+    return _digest(record_type, summary, count, rows, note, changed=True)
 
 
 def _digest(
     record_type: RecordType,
-    records: Sequence[ChangeableRecord],
+    summary: DigestSummary,
     count: str,
     rows: Sequence[str],
     note: str | None = None,
     *,
     changed: bool = False,
 ) -> SlackMessage:
-    if not records:
+    if not summary.count:
         raise ValueError("a digest needs at least one record")
-    company = records[0].company
+    company = summary.company
     shown = rows[:MAX_DIGEST_ROWS]
     description = describe(record_type)
-    total = _digest_total(description, records)
-    summary = f"*{count}* in company {escape(company)}"
+    total = summary.total
+    summary_line = f"*{count}* in company {escape(company)}"
     if total is not None:
-        summary += f", {description.amount_label} *{format_money(total)}*"
-    blocks = [_header(count), section(summary), *_pack_rows(shown)]
-    rest = len(records) - len(shown)
+        summary_line += f", {description.amount_label} *{format_money(total)}*"
+    blocks = [_header(count), section(summary_line), *_pack_rows(shown)]
+    rest = summary.count - len(shown)
     if rest:
         blocks.append(
             _context(
@@ -349,7 +384,7 @@ def _digest(
         "event_payload": {
             "record_type": record_type.value,
             "company": company,
-            "count": len(records),
+            "count": summary.count,
             "changed": changed,
         },
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -18,10 +19,25 @@ from zoneinfo import ZoneInfo
 
 T = TypeVar("T")
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # exact types: an enum is not as is
+
+
+@cache
+def field_names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (None for anything else), looked up once per class: a poll
+    encodes every record it reads."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
 
 def to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    cls = type(value)
+    if cls in _AS_IS:
+        return value
+    names = field_names(cls)
+    if names is not None:
+        return {name: to_json(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -33,39 +49,48 @@ def to_json(value: Any) -> Any:
     return value
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def from_json(cls: type[T], data: Any, zone: ZoneInfo) -> T:
     """Rebuilds a record `to_json` wrote; KeyError/ValueError if the data does not fit."""
-    return _decode(cls, data, zone)
+    return _decoder(cls)(data, zone)
 
 
-def _decode(kind: Any, data: Any, zone: ZoneInfo) -> Any:
+Decoder = Callable[[Any, ZoneInfo], Any]
+
+
+@cache
+def _decoder(kind: Any) -> Decoder:
+    """How to rebuild a value of `kind`, worked out once per type."""
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
         options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
-        return None if data is None else _decode(options[0], data, zone)
+        option = _decoder(options[0])
+        return lambda data, zone: None if data is None else option(data, zone)
     if origin is tuple:
-        item = typing.get_args(kind)[0]
-        return tuple(_decode(item, value, zone) for value in data)
+        item = _decoder(typing.get_args(kind)[0])
+        return lambda data, zone: tuple(item(value, zone) for value in data)
     if dataclasses.is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(  # a field added since the data was written keeps its default
-            **{
-                f.name: _decode(hints[f.name], data[f.name], zone)
-                for f in dataclasses.fields(kind)
-                if f.name in data or f.default is dataclasses.MISSING
-            }
-        )
+        hints = typing.get_type_hints(kind)
+        fields = [
+            (f.name, _decoder(hints[f.name]), f.default is dataclasses.MISSING)
+            for f in dataclasses.fields(kind)
+        ]
+
+        def build(data: Any, zone: ZoneInfo) -> Any:
+            return kind(  # a field added since the data was written keeps its default
+                **{
+                    name: decode(data[name], zone)
+                    for name, decode, required in fields
+                    if required or name in data
+                }
+            )
+
+        return build
     if kind is datetime:
-        return datetime.fromisoformat(data).astimezone(zone)
+        return lambda data, zone: datetime.fromisoformat(data).astimezone(zone)
     if kind is date:
-        return date.fromisoformat(data)
+        return lambda data, zone: date.fromisoformat(data)
     if kind is Decimal:
-        return Decimal(data)
+        return lambda data, zone: Decimal(data)
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(data)
-    return data
+        return lambda data, zone: kind(data)
+    return lambda data, zone: data

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bolt_app.polling.codec import from_json, to_json
+from bolt_app.polling.codec import field_names, from_json, to_json
 from sage.records import AuditStamps, PurchaseOrderLine
 
 T = TypeVar("T")
@@ -29,10 +29,11 @@ _BLANKS: dict[str, Any] = {
 
 def record_snapshot(record: object) -> dict[str, Any]:
     """{"record": the kept fields, "line_keys": an order's line keys}."""
-    data = to_json(record)
-    snapshot: dict[str, Any] = {"record": {k: v for k, v in data.items() if k not in _LEFT_OUT}}
-    if "lines" in data:
-        snapshot["line_keys"] = [line["line_key"] for line in data["lines"]]
+    names = field_names(type(record)) or ()
+    kept = {name: to_json(getattr(record, name)) for name in names if name not in _LEFT_OUT}
+    snapshot: dict[str, Any] = {"record": kept}
+    if "lines" in names:
+        snapshot["line_keys"] = [line.line_key for line in record.lines]
     return snapshot
 
 

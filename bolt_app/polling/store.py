@@ -1,4 +1,5 @@
-"""The poller's database side: poll state and leases, seen records, rows that did not read.
+"""The poller's database side: poll state and leases, seen records, rows that did not read,
+bursts in progress.
 
 Plain async functions on the caller's `AsyncSession`; the service decides the transactions.
 Cursors are stored as the agent's naive wall-clock text and read back in the connection's zone.
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.polling.tables import (
+    poll_bursts,
     poll_states,
     reconcile_keys,
     reconcile_states,
@@ -136,6 +138,14 @@ async def record_success(
             last_error=None,
             records_seen_last_poll=records_seen,
         )
+    )
+
+
+async def move_cursor(session: AsyncSession, key: PollKey, cursor: datetime) -> None:
+    """A committed batch's cursor, mid-poll (`record_success` says the poll ended)."""
+    await _ensure_state_row(session, key)
+    await session.execute(
+        sa.update(poll_states).where(key.where(poll_states)).values(cursor=cursor_to_text(cursor))
     )
 
 
@@ -282,6 +292,55 @@ async def _upsert(
 
 
 @dataclass(frozen=True, slots=True)
+class StoredBurst:
+    """A burst in progress of one channel and kind ("new", "changed"): its summary as JSON."""
+
+    channel_id: str
+    kind: str
+    summary: dict[str, Any]
+
+
+async def save_bursts(
+    session: AsyncSession, key: PollKey, bursts: Sequence[StoredBurst], *, now: datetime
+) -> None:
+    rows = [
+        {
+            "team_id": key.team_id,
+            "company": key.company,
+            "record_type": key.record_type.value,
+            "channel_id": burst.channel_id,
+            "kind": burst.kind,
+            "summary": burst.summary,
+            "updated_at": now,
+        }
+        for burst in bursts
+    ]
+    await _upsert(session, poll_bursts, rows, ("summary", "updated_at"))
+
+
+async def load_bursts(session: AsyncSession, key: PollKey) -> list[StoredBurst]:
+    """The bursts a poll of `key` left unannounced (a crash between its batches)."""
+    rows = await session.execute(
+        sa.select(poll_bursts)
+        .where(key.where(poll_bursts))
+        .order_by(poll_bursts.c.kind, poll_bursts.c.channel_id)
+    )
+    return [StoredBurst(row.channel_id, row.kind, row.summary) for row in rows]
+
+
+async def drop_bursts(
+    session: AsyncSession, key: PollKey, buckets: Iterable[tuple[str, str]]
+) -> None:
+    for channel_id, kind in buckets:
+        await session.execute(
+            sa.delete(poll_bursts)
+            .where(key.where(poll_bursts))
+            .where(poll_bursts.c.channel_id == channel_id)
+            .where(poll_bursts.c.kind == kind)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SkippedRow:
     """A row polls could not read, listed until it reads cleanly."""
 
@@ -300,15 +359,17 @@ async def remember_skipped(
     read_keys: Iterable[str],
     *,
     now: datetime,
+    replace_keyless: bool = True,
 ) -> None:
     """Lists the rows this poll could not read and drops the listed ones whose key read cleanly
-    now. Rows without a key cannot be recognised later: this poll's replace the last one's."""
+    now. Rows without a key cannot be recognised later: this poll's replace the last one's (a
+    poll's later batches add to its first one's: `replace_keyless=False`)."""
     listed = set(
         (await session.execute(sa.select(skipped_rows.c.record_key).where(key.where(skipped_rows))))
         .scalars()
         .all()
     )
-    cleared = sorted(listed & set(read_keys) | ({""} & listed))
+    cleared = sorted(listed & set(read_keys) | ({""} & listed if replace_keyless else set()))
     for start in range(0, len(cleared), _IN_CHUNK):
         await session.execute(
             sa.delete(skipped_rows)

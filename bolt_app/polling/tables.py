@@ -103,3 +103,19 @@ reconcile_keys = sa.Table(
     sa.Column("pass_no", sa.Integer, nullable=False),
     sa.Index("ix_reconcile_keys_pass", "team_id", "company", "record_type", "pass_no"),
 )
+
+# A poll's bursts in progress (Alembic revision 0009_poll_bursts): per channel and kind (new,
+# changed), the running summary of the digest whose members' seen rows are already committed.
+# The poll's last transaction queues the digest and deletes the row; a row left by a crash is
+# announced by the next poll of its resource first.
+poll_bursts = sa.Table(
+    "poll_bursts",
+    metadata,
+    sa.Column("team_id", sa.String(32), _team_fk(), primary_key=True),
+    sa.Column("company", sa.String(16), primary_key=True),
+    sa.Column("record_type", sa.String(32), primary_key=True),
+    sa.Column("channel_id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("updated_at", AwareDateTime, nullable=False),
+)

@@ -25,6 +25,7 @@ from bolt_app.blocks.messages import (
     build_record_message,
     describe_change,
     render_text,
+    summarize,
 )
 from sage.records import (
     AccountStatus,
@@ -358,7 +359,9 @@ def test_truncate_backs_off_an_entity_it_would_cut():
 
 def test_digest_of_sixty_purchase_orders():
     orders = [purchase_order(record_key=f"{n:07d}", po_no=f"{n:07d}") for n in range(1, 61)]
-    message = build_digest_message(RecordType.PURCHASE_ORDER, orders, limit=10)
+    message = build_digest_message(
+        RecordType.PURCHASE_ORDER, summarize(RecordType.PURCHASE_ORDER, orders), limit=10
+    )
     assert message.blocks[0]["text"]["text"] == "60 new purchase orders"
     assert "total *$78,000.00*" in message.blocks[1]["text"]["text"]
     body = all_text(message)
@@ -378,7 +381,11 @@ def test_digest_of_sixty_purchase_orders():
 def test_a_digest_row_says_where_an_invoice_stands():
     # A burst can hold invoices entered before the connection and paid now: the row says so.
     paid = ap_invoice(source=APInvoiceSource.POSTED, balance=Decimal("0.00"))
-    text = render_text(build_digest_message(RecordType.AP_INVOICE, [paid, ap_invoice()]))
+    text = render_text(
+        build_digest_message(
+            RecordType.AP_INVOICE, summarize(RecordType.AP_INVOICE, [paid, ap_invoice()])
+        )
+    )
     assert "due Dec 20, 2026, Paid" in text and "due Dec 20, 2026, Entered" in text
 
 
@@ -386,8 +393,11 @@ def test_a_digest_of_mixed_changes_says_each_change_and_which_messages_are_stale
     entered = ap_invoice()
     held = replace(entered, on_hold=True)
     posted = replace(entered, source=APInvoiceSource.POSTED, balance=entered.amount)
-    changes = [(new, describe_change(entered, new)) for new in (held, posted)] * 15
-    message = build_change_digest_message(RecordType.AP_INVOICE, changes, left_as_posted=20)
+    records = [held, posted] * 15
+    summary = summarize(
+        RecordType.AP_INVOICE, records, [describe_change(entered, new) for new in records]
+    )
+    message = build_change_digest_message(RecordType.AP_INVOICE, summary, left_as_posted=20)
     assert message.blocks[0]["text"]["text"] == "30 AP invoices changed"
     body = render_text(message)
     assert ": Put on hold" in body and ": Posted" in body
@@ -403,10 +413,10 @@ def test_digest_rows_for_every_record_type_fit():
         (RecordType.GL_ENTRY, [register()] * 3),
         (RecordType.GL_ACCOUNT, [gl_account(description=long)] * 45),
     ):
-        message = build_digest_message(record_type, records, limit=100)
+        message = build_digest_message(record_type, summarize(record_type, records), limit=100)
         assert_within_slack_limits(message)
     with pytest.raises(ValueError):
-        build_digest_message(RecordType.AP_INVOICE, [])
+        summarize(RecordType.AP_INVOICE, [])
 
 
 def test_connected_message():
@@ -456,7 +466,9 @@ async def test_built_messages_post_through_the_slack_api(slack_standin, slack_cl
     orders = [purchase_order(po_no=f"{n:07d}", comment="c" * 10_000) for n in range(60)]
     await slack_client.chat_postMessage(
         channel=PO_CHANNEL,
-        **build_digest_message(RecordType.PURCHASE_ORDER, orders, 40).as_chat_kwargs(),
+        **build_digest_message(
+            RecordType.PURCHASE_ORDER, summarize(RecordType.PURCHASE_ORDER, orders), 40
+        ).as_chat_kwargs(),
     )
 
     message, reply = slack_standin.posted_messages(AP_CHANNEL)
@@ -514,7 +526,9 @@ def test_arbitrary_sage_text_is_always_inert_and_within_limits(
         build_record_message(reg, record_url=url),
         build_change_reply(ap_invoice(), invoice),
         build_change_reply(purchase_order(), order),
-        build_digest_message(RecordType.AP_INVOICE, [invoice] * 25, limit=25),
+        build_digest_message(
+            RecordType.AP_INVOICE, summarize(RecordType.AP_INVOICE, [invoice] * 25), limit=25
+        ),
         build_connected_message(number, RecordType.GL_ENTRY),
     ):
         assert_within_slack_limits(message)

@@ -18,6 +18,7 @@ from bolt_app.blocks.messages import (
     build_connected_message,
     build_digest_message,
     build_record_message,
+    summarize,
 )
 from bolt_app.blocks.reminders import PendingGroup, PendingItem, build_reminder_message
 from sage.records import RecordType
@@ -64,7 +65,9 @@ BUILDERS = {
         today=date(2026, 11, 25),
     ),
     "digest of long rows": lambda: build_digest_message(
-        RecordType.AP_INVOICE, [long_text(ap_invoice())] * 60, limit=100
+        RecordType.AP_INVOICE,
+        summarize(RecordType.AP_INVOICE, [long_text(ap_invoice())] * 60),
+        limit=100,
     ),
 }
 

@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 
 from bolt_app.errors import ConfigError
-from bolt_app.polling.bursts import collapse_bursts
 from bolt_app.polling.messages import mention_text
 from bolt_app.polling.routing import Destination, destinations
 from bolt_app.workspace.rules import parse_rules
@@ -51,10 +50,3 @@ def test_mention_text_is_only_ever_a_user_group():
     assert mention_text("S0FIN0001") == "<!subteam^S0FIN0001>"
     with pytest.raises(ValueError):
         mention_text("S0>|<!channel")
-
-
-def test_more_than_threshold_new_records_for_a_channel_become_a_digest():
-    posts = [("C1", n) for n in range(21)] + [("C2", n) for n in range(3)]
-    single, digests = collapse_bursts(posts, lambda p: p[0], threshold=20)
-    assert single == [("C2", 0), ("C2", 1), ("C2", 2)]
-    assert list(digests) == ["C1"] and len(digests["C1"]) == 21

@@ -22,6 +22,7 @@ from bolt_app.blocks.messages import (
     build_record_message,
     describe_change,
     render_text,
+    summarize,
 )
 from bolt_app.blocks.reminders import build_reminder_message
 from bolt_app.home.state import PENDING_SECTIONS
@@ -174,13 +175,16 @@ def test_its_changes_read_in_a_thread_reply_and_a_change_digest():
     assert describe_change(old, new) == "Returned"
     assert build_change_reply(old, new).text == "Returned"
     assert describe_change(old, old) == "Details updated"
-    digest = build_change_digest_message(ToyType.RENTAL, [(new, "Returned")] * 2)
+    digest = build_change_digest_message(
+        ToyType.RENTAL, summarize(ToyType.RENTAL, [new, new], ["Returned", "Returned"])
+    )
     assert digest.text == "2 rentals changed in company ABC, total $960.00"
     assert "• *R-1001* Acme &lt;Builders&gt;: $480.00: Returned" in digest.blocks[2]["text"]["text"]
 
 
 def test_a_burst_of_new_ones_is_one_digest_with_its_rows_and_total():
-    digest = build_digest_message(ToyType.RENTAL, [rental("R-1"), rental("R-2"), rental("R-3")], 2)
+    rentals = [rental("R-1"), rental("R-2"), rental("R-3")]
+    digest = build_digest_message(ToyType.RENTAL, summarize(ToyType.RENTAL, rentals), 2)
     shown = render_text(digest)
     assert digest.text == "3 new rentals in company ABC, total $1,440.00"
     assert "• R-1 Acme <Builders>: $480.00\n• R-2 Acme <Builders>: $480.00" in shown
