@@ -6,7 +6,7 @@ claim's first statement is a write, which takes the database write lock like BEG
 IMMEDIATE), then takes the channel's oldest undelivered message only if no other message of
 the channel is in flight and the channel's clock allows. So, across any number of processes:
 one message per channel in flight, in id order, never sooner than the pacing interval after
-Slack answered the previous one.
+the previous one was sent.
 """
 
 from __future__ import annotations
@@ -247,6 +247,19 @@ async def settle_claim(
         slack_ts=slack_ts or None,
     )
     return kept
+
+
+async def has_undelivered(session: AsyncSession, team_id: str, channel_id: str) -> bool:
+    """Whether the channel has a message still to send (or in flight)."""
+    query = (
+        sa.select(deliveries.c.id)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.channel_id == channel_id)
+        .where(NOT_SENT)
+        .where(deliveries.c.status.in_(UNDELIVERED))
+        .limit(1)
+    )
+    return (await session.execute(query)).first() is not None
 
 
 async def active_channels(
