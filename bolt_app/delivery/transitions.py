@@ -10,9 +10,8 @@ Pure, so the status machine can be read and tested in one place:
     sending, lease expired --claim--> sending               (taken over by another worker)
     dead --admin retry--> pending
 
-Every call to a channel moves that channel's clock to `requested_at + interval`: Slack counts
-the requests it receives, so the next message to a channel is sent one interval after the
-previous one was, however long Slack took to answer. Retries and pauses count from the answer.
+Every answered call to a channel moves that channel's clock to `answered_at + interval`, so
+the next message to it is sent at least one interval after Slack answered the previous one.
 """
 
 from __future__ import annotations
@@ -37,12 +36,9 @@ class Settlement:
     pause_workspace_reason: str | None = None
 
 
-def settle(
-    decision: Decision, *, requested_at: datetime, answered_at: datetime, interval: timedelta
-) -> Settlement:
-    """What to write after a call sent at `requested_at` was answered (or failed) at
-    `answered_at`."""
-    paced = requested_at + interval
+def settle(decision: Decision, *, answered_at: datetime, interval: timedelta) -> Settlement:
+    """What to write after Slack answered at `answered_at` (or the call failed then)."""
+    paced = answered_at + interval
     action = decision.action
     if action is Action.SENT:
         return Settlement(DeliveryStatus.SENT, action.value, False, channel_next_send_at=paced)

@@ -36,11 +36,6 @@ log = logging.getLogger(__name__)
 # Claim a channel's next message up to this long before its slot, so the database round trips
 # of the claim are not added to every pacing interval.
 MAX_CLAIM_AHEAD = timedelta(milliseconds=500)
-# A channel's pacing counts from when a call was made, but Slack counts from when it arrives,
-# and one call may take longer than the one before it to leave (the client opens a connection
-# per call; the event loop and the machine's other work delay it): this much is added to every
-# interval so that Slack sees the calls an interval apart too.
-SEND_JITTER = timedelta(milliseconds=10)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -243,31 +238,22 @@ class DeliveryWorker:
         except MLConnectorError as error:  # no usable token: only a person can fix that
             decision = self._policy.pause_workspace(str(error))
             answer_ts = ""
-            requested_at = self._clock()
         except (aiohttp.ClientError, TimeoutError):  # e.g. refreshing a rotating token
             decision = self._policy.decide(SlackAnswer(ok=False, error="connection_error"), state)
             answer_ts = ""
-            requested_at = self._clock()
         else:
             await self._sleep_until(claim.send_at)  # holding a claim: send even if stopping
-            requested_at, answer = await self._send(client, claim)
+            answer = await self._send(client, claim)
             decision = self._policy.decide(answer, state)
             if decision.action is Action.REFRESH_THEN_RETRY:
-                requested_at, answer, decision = await self._resend_refreshed(
-                    claim, state, requested_at
-                )
+                answer, decision = await self._resend_refreshed(claim, state)
             answer_ts = answer.ts
             if decision.action is Action.JOIN_THEN_RETRY:
                 join_answer = await slack.join(client, claim.channel_id)
                 joined = join_answer.ok
                 decision = self._policy.decide_join(join_answer, state)
         answered_at = self._clock()
-        settlement = settle(
-            decision,
-            requested_at=requested_at,
-            answered_at=answered_at,
-            interval=self.pacing_interval + SEND_JITTER,
-        )
+        settlement = settle(decision, answered_at=answered_at, interval=self.pacing_interval)
         async with self._write() as session:
             kept = await store.settle_claim(
                 session,
@@ -287,12 +273,8 @@ class DeliveryWorker:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
         return settlement.channel_next_send_at, sent, more
 
-    async def _send(
-        self, client: AsyncWebClient, claim: store.Claim
-    ) -> tuple[datetime, SlackAnswer]:
-        """The call and when it was made (the channel's pacing counts from then)."""
-        requested_at = self._clock()
-        return requested_at, await slack.send(
+    async def _send(self, client: AsyncWebClient, claim: store.Claim) -> SlackAnswer:
+        return await slack.send(
             client,
             kind=claim.kind,
             channel_id=claim.channel_id,
@@ -302,27 +284,26 @@ class DeliveryWorker:
         )
 
     async def _resend_refreshed(
-        self, claim: store.Claim, state: AttemptState, requested_at: datetime
-    ) -> tuple[datetime, SlackAnswer, Decision]:
-        """After `token_expired` (the call made at `requested_at`): refresh the token and send
-        again; an expired token that cannot be refreshed (not rotating, refresh refused) pauses
-        the workspace like `invalid_auth`. Returns when the last call was made, as `_send`."""
+        self, claim: store.Claim, state: AttemptState
+    ) -> tuple[SlackAnswer, Decision]:
+        """After `token_expired`: refresh the token and send again; an expired token that cannot
+        be refreshed (not rotating, refresh refused) pauses the workspace like `invalid_auth`."""
         expired = SlackAnswer(ok=False, error=TOKEN_EXPIRED)
         if self._refreshed_client_for_team is None:
-            return requested_at, expired, self._policy.pause_workspace(TOKEN_EXPIRED)
+            return expired, self._policy.pause_workspace(TOKEN_EXPIRED)
         try:
             client = await self._refreshed_client_for_team(claim.team_id)
         except MLConnectorError as error:
             log.warning(
                 "workspace %s: the expired token was not refreshed: %s", claim.team_id, error
             )
-            return requested_at, expired, self._policy.pause_workspace(TOKEN_EXPIRED)
+            return expired, self._policy.pause_workspace(TOKEN_EXPIRED)
         except (aiohttp.ClientError, TimeoutError):
             unreachable = SlackAnswer(ok=False, error="connection_error")
-            return requested_at, unreachable, self._policy.decide(unreachable, state)
-        requested_at, answer = await self._send(client, claim)
+            return unreachable, self._policy.decide(unreachable, state)
+        answer = await self._send(client, claim)
         refreshed = dataclasses.replace(state, token_refreshed=True)
-        return requested_at, answer, self._policy.decide(answer, refreshed)
+        return answer, self._policy.decide(answer, refreshed)
 
     async def _channels_to_serve(self) -> list[tuple[str, str]]:
         async with self._sessions() as session:
