@@ -5,15 +5,20 @@ Slack stand-in in strict pacing mode, and reports the drain time against the ide
 ((per_channel - 1) intervals: the first message of each channel goes at once, each next one an
 interval later) and the worker's CPU time per message (measured inside the worker process).
 
+`--latency` makes the stand-in answer every call that many milliseconds after it arrived (the
+call takes effect on arrival), as a slow Slack does.
+
     python -m bench.delivery_drain [--channels 4] [--per-channel 10] [--pacing 1.0]
-        [--database-url sqlite:///...]
+        [--latency 0] [--database-url sqlite:///...]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -97,7 +102,9 @@ async def worker_drain(database_url: str, slack_url: str, pacing: float) -> dict
 
 async def bench(args: argparse.Namespace, database_url: str) -> dict:
     channels = [f"C0BENCH{n:03d}" for n in range(args.channels)]
-    async with SlackStandIn(strict_pacing=True, pacing_interval=args.pacing) as slack:
+    async with SlackStandIn(
+        strict_pacing=True, pacing_interval=args.pacing, answer_latency=args.latency / 1000
+    ) as slack:
         slack.add_workspace(TEAM_ID, "Bench", bot_token=TOKEN)
         for channel in channels:
             slack.add_channel(TEAM_ID, channel)
@@ -115,8 +122,19 @@ async def bench(args: argparse.Namespace, database_url: str) -> dict:
         )
         out, _ = await process.communicate()
         result = json.loads(out)
-        result["violations"] = len(slack.pacing_violations)
+        result["violations"] = [v.interval for v in slack.pacing_violations]
         result["posted"] = sum(len(slack.posted_messages(c)) for c in channels)
+        result["gaps"] = [
+            later.monotonic - earlier.monotonic
+            for channel in channels
+            for earlier, later in itertools.pairwise(
+                [
+                    call
+                    for call in slack.calls_to("chat.postMessage")
+                    if call.ok and call.params["channel"] == channel
+                ]
+            )
+        ]
     return result
 
 
@@ -125,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", type=int, default=4)
     parser.add_argument("--per-channel", type=int, default=10)
     parser.add_argument("--pacing", type=float, default=1.0)
+    parser.add_argument("--latency", type=float, default=0.0, help="Slack's answer, in ms")
     parser.add_argument("--database-url")
     parser.add_argument("--worker", nargs=2, metavar=("DATABASE_URL", "SLACK_URL"))
     args = parser.parse_args(argv)
@@ -138,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     ideal = (args.per_channel - 1) * args.pacing
     print(
         f"delivery_drain: {total} messages to {args.channels} channels "
-        f"({args.per_channel} each, one per {args.pacing:g} s), {url.split(':')[0]}"
+        f"({args.per_channel} each, one per {args.pacing:g} s), {url.split(':')[0]}, "
+        f"Slack answering in {args.latency:g} ms"
     )
     print(
         f"  drain {result['wall']:.2f} s against an ideal {ideal:.2f} s "
@@ -147,8 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         else f"  drain {result['wall']:.2f} s"
     )
     print(f"  worker CPU {result['cpu']:.2f} s, {result['cpu'] / total * 1000:.1f} ms per message")
+    if result["gaps"]:
+        gaps = result["gaps"]
+        print(
+            f"  between two posts to a channel, as Slack received them: mean "
+            f"{statistics.mean(gaps):.3f} s, min {min(gaps):.3f} s, max {max(gaps):.3f} s"
+        )
     print(
-        f"  posted {result['posted']} of {total}, pacing violations {result['violations']}, "
+        f"  posted {result['posted']} of {total}, pacing violations {len(result['violations'])}"
+        + (f" (closest {min(result['violations']):.3f} s)" if result["violations"] else "")
+        + ", "
         f"left queued {result['remaining']}"
     )
     return 0 if result["posted"] == total and not result["violations"] else 1

@@ -14,7 +14,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +94,10 @@ class SlackStandIn(SlackState):
 
     The setup and inspection API is `SlackState`'s; this adds serving, faults, pacing and the
     record of calls. `clock` (monotonic seconds) stamps calls and judges pacing; `wall_clock`
-    makes message timestamps and token expiry. Both are injectable so tests can control time.
+    makes message timestamps and token expiry; `sleep` waits out a fault's delay and
+    `answer_latency`. All three are injectable so tests can control time. `answer_latency`
+    (seconds) is how long every answer takes to come back: a call is stamped, judged and takes
+    effect as it arrives, as at Slack, and its answer leaves that much later.
     """
 
     def __init__(
@@ -107,8 +110,10 @@ class SlackStandIn(SlackState):
         app_id: str = "A0STANDIN1",
         strict_pacing: bool = False,
         pacing_interval: float = 1.0,
+        answer_latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
             client_id=client_id, client_secret=client_secret, app_id=app_id, wall_clock=wall_clock
@@ -117,7 +122,9 @@ class SlackStandIn(SlackState):
         self.port = port
         self.strict_pacing = strict_pacing
         self.pacing_interval = pacing_interval
+        self.answer_latency = answer_latency
         self._clock = clock
+        self._sleep = sleep
 
         self.calls: list[RecordedCall] = []
         self.pacing_violations: list[PacingViolation] = []
@@ -253,7 +260,7 @@ class SlackStandIn(SlackState):
         )
         fault = self._take_fault(method, params)
         if fault is not None and fault.delay:
-            await asyncio.sleep(fault.delay)
+            await self._sleep(fault.delay)
         monotonic, wall = self._clock(), self.wall_clock()
         if fault is not None and (fault.status is not None or fault.error is not None):
             outcome = _fault_outcome(fault)
@@ -265,6 +272,8 @@ class SlackStandIn(SlackState):
         )
         async with self._changed:
             self._changed.notify_all()
+        if self.answer_latency:
+            await self._sleep(self.answer_latency)
         body = {"ok": outcome.error is None, **outcome.body}
         if outcome.error is not None:
             body["error"] = outcome.error

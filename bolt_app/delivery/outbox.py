@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bolt_app.delivery.tables import deliveries
+from bolt_app.delivery.tables import NOT_SENT, deliveries
 from sage.records import RecordType
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ async def queue_counts(session: AsyncSession, team_id: str) -> QueueCounts:
     rows = await session.execute(
         sa.select(deliveries.c.status, sa.func.count())
         .where(deliveries.c.team_id == team_id)
-        .where(deliveries.c.status.in_([*UNDELIVERED, DeliveryStatus.DEAD]))
+        .where(NOT_SENT)
         .group_by(deliveries.c.status)
     )
     counts = {status: count for status, count in rows.all()}
@@ -115,11 +115,12 @@ async def queue_counts(session: AsyncSession, team_id: str) -> QueueCounts:
 
 async def queue_depth(session: AsyncSession) -> dict[str, int]:
     """Deliveries per status across every workspace (all but sent), zero where none (/metrics)."""
+    counts = {status.value: 0 for status in DeliveryStatus if status is not DeliveryStatus.SENT}
     rows = await session.execute(
         sa.select(deliveries.c.status, sa.func.count())
-        .where(deliveries.c.status != DeliveryStatus.SENT.value)
+        .where(NOT_SENT)
+        .where(deliveries.c.status.in_(counts))  # on SQLite, a look-up per status, not a scan
         .group_by(deliveries.c.status)
     )
-    counts = {status.value: 0 for status in DeliveryStatus if status is not DeliveryStatus.SENT}
     counts.update({status: count for status, count in rows.all()})
     return counts

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.delivery.outbox import UNDELIVERED, DeliveryKind, DeliveryStatus
-from bolt_app.delivery.tables import channel_pacing, deliveries, team_pacing
+from bolt_app.delivery.tables import NOT_SENT, channel_pacing, deliveries, team_pacing
 from bolt_app.delivery.transitions import Settlement
 from bolt_app.storage.audit import record_audit_event
 from bolt_app.storage.engine import dialect_insert
@@ -90,6 +90,7 @@ async def claim_next(
                     sa.select(deliveries)
                     .where(deliveries.c.team_id == team_id)
                     .where(deliveries.c.channel_id == channel_id)
+                    .where(NOT_SENT)
                     .where(deliveries.c.status.in_(UNDELIVERED))
                     .order_by(deliveries.c.id)
                     .limit(1)
@@ -248,12 +249,26 @@ async def settle_claim(
     return kept
 
 
+async def has_undelivered(session: AsyncSession, team_id: str, channel_id: str) -> bool:
+    """Whether the channel has a message still to send (or in flight)."""
+    query = (
+        sa.select(deliveries.c.id)
+        .where(deliveries.c.team_id == team_id)
+        .where(deliveries.c.channel_id == channel_id)
+        .where(NOT_SENT)
+        .where(deliveries.c.status.in_(UNDELIVERED))
+        .limit(1)
+    )
+    return (await session.execute(query)).first() is not None
+
+
 async def active_channels(
     session: AsyncSession, *, team_id: str | None = None
 ) -> list[tuple[str, str]]:
     """Channels with undelivered messages, in workspaces that are not paused."""
     query = (
         sa.select(deliveries.c.team_id, deliveries.c.channel_id)
+        .where(NOT_SENT)
         .where(deliveries.c.status.in_(UNDELIVERED))
         .where(~deliveries.c.team_id.in_(paused_teams()))
         .distinct()
@@ -279,6 +294,7 @@ async def retry_dead_letters(
     query = (
         sa.update(deliveries)
         .where(deliveries.c.team_id == team_id)
+        .where(NOT_SENT)
         .where(deliveries.c.status == DeliveryStatus.DEAD.value)
         .values(
             status=DeliveryStatus.PENDING.value,
@@ -318,6 +334,7 @@ async def resume_workspace(
     await session.execute(
         sa.update(deliveries)
         .where(deliveries.c.team_id == team_id)
+        .where(NOT_SENT)
         .where(deliveries.c.status == DeliveryStatus.PENDING.value)
         .values(next_attempt_at=now, updated_at=now)
     )
@@ -504,11 +521,13 @@ async def latest_deliveries(
 ) -> list[Any]:
     """The team's newest deliveries in `status` (dead letters by when they died, sent ones by
     when they were sent), newest first, as whole rows."""
-    when = deliveries.c.sent_at if status is DeliveryStatus.SENT else deliveries.c.updated_at
+    sent = status is DeliveryStatus.SENT
+    when = deliveries.c.sent_at if sent else deliveries.c.updated_at
     rows = await session.execute(
         sa.select(deliveries)
         .where(deliveries.c.team_id == team_id)
         .where(deliveries.c.status == status.value)
+        .where(sa.true() if sent else NOT_SENT)
         .order_by(when.desc(), deliveries.c.id.desc())
         .limit(limit)
     )
@@ -624,6 +643,7 @@ async def drain_outcome(
             sa.select(sa.func.count())
             .select_from(deliveries)
             .where(scope)
+            .where(NOT_SENT)
             .where(deliveries.c.status.in_(UNDELIVERED))
         )
     ).scalar_one()

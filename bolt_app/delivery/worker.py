@@ -195,9 +195,10 @@ class DeliveryWorker:
                 await self._sleep_until(claim.retry_at - ahead, stop)
                 continue
             claims += 1
-            await self._sleep_until(claim.send_at)  # holding a claim: send even if stopping
-            next_send_at, was_sent = await self._deliver(claim)
+            next_send_at, was_sent, more = await self._deliver(claim)
             sent += was_sent
+            if not more:
+                return ChannelResult(claims, None, sent)
             if next_send_at - self._clock() > linger:
                 return ChannelResult(claims, next_send_at, sent)
             await self._sleep_until(next_send_at - ahead, stop)
@@ -223,9 +224,11 @@ class DeliveryWorker:
             sleeping.cancel()
             stopping.cancel()
 
-    async def _deliver(self, claim: store.Claim) -> tuple[datetime, bool]:
-        """Send one claimed message and settle it; returns when the channel may be sent to next,
-        and whether Slack took the message."""
+    async def _deliver(self, claim: store.Claim) -> tuple[datetime, bool, bool]:
+        """Send one claimed message at its slot and settle it; returns when the channel may be
+        sent to next, whether Slack took the message, and whether the channel has more to send.
+
+        The client (the token read, perhaps refreshed) is had before the slot, not in it."""
         state = AttemptState(
             failures=claim.attempts, plain_text=claim.plain_text, join_tried=claim.join_tried
         )
@@ -239,6 +242,7 @@ class DeliveryWorker:
             decision = self._policy.decide(SlackAnswer(ok=False, error="connection_error"), state)
             answer_ts = ""
         else:
+            await self._sleep_until(claim.send_at)  # holding a claim: send even if stopping
             answer = await self._send(client, claim)
             decision = self._policy.decide(answer, state)
             if decision.action is Action.REFRESH_THEN_RETRY:
@@ -260,13 +264,14 @@ class DeliveryWorker:
                 slack_ts=answer_ts,
                 join_tried=joined,
             )
+            more = await store.has_undelivered(session, claim.team_id, claim.channel_id)
         sent = kept and decision.action is Action.SENT
         self._sent += sent
         if self._metrics is not None:
             self._metrics.record_delivery(settlement.outcome)
         if decision.action is Action.PAUSE_WORKSPACE:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
-        return settlement.channel_next_send_at, sent
+        return settlement.channel_next_send_at, sent, more
 
     async def _send(self, client: AsyncWebClient, claim: store.Claim) -> SlackAnswer:
         return await slack.send(

@@ -5,9 +5,24 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bolt_app.delivery.outbox import DeliveryKind, QueueCounts, enqueue, queue_counts
+from bolt_app.delivery.outbox import (
+    DeliveryKind,
+    DeliveryStatus,
+    QueueCounts,
+    enqueue,
+    queue_counts,
+    queue_depth,
+)
 from bolt_app.delivery.policy import Action, Decision
-from bolt_app.delivery.store import Claim, NotReady, claim_next, settle_claim
+from bolt_app.delivery.store import (
+    Claim,
+    NotReady,
+    active_channels,
+    claim_next,
+    drain_outcome,
+    latest_deliveries,
+    settle_claim,
+)
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.transitions import settle
 from bolt_app.storage.audit import list_audit_events
@@ -133,3 +148,42 @@ async def test_a_failed_head_holds_back_the_rest_of_its_channel_only(session_fac
     assert isinstance(c, Claim) and c.id == other
     again = await claim(session_factory, AP_CHANNEL, worker="w", now=now + timedelta(seconds=10))
     assert isinstance(again, Claim) and again.id == first and again.attempts == 1
+
+
+async def test_the_idle_worker_the_gauges_and_status_never_read_the_sent_rows(
+    engine, session_factory, queue
+):
+    """A month of sent messages must not slow the loops that run while nothing is queued: on
+    SQLite, each of their queries looks rows up by status or in the index of unsent rows."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plans compared are SQLite's; PostgreSQL's depend on its statistics")
+    [sent, _] = await queue(outbound(AP_CHANNEL, "a"), outbound(AP_CHANNEL, "b"))
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            sa.update(deliveries).where(deliveries.c.id == sent).values(status="sent")
+        )
+    statements = []
+
+    def capture(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with session_factory() as session, session.begin():
+            await active_channels(session)
+            await queue_depth(session)
+            await queue_counts(session, TEAM_ID)
+            await drain_outcome(session, team_id=TEAM_ID, since=utc_now())
+            await latest_deliveries(session, TEAM_ID, DeliveryStatus.DEAD, 10)
+            await claim_next(
+                session, TEAM_ID, AP_CHANNEL, worker_id="w", now=utc_now(), lease=LEASE
+            )
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    async with engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            for step in (row[3] for row in plan):
+                if " deliveries" in step:
+                    assert "ix_deliveries_live" in step or "(status=?" in step, (statement, step)
