@@ -1,4 +1,4 @@
-"""Delivery tables (Alembic revisions 0002_delivery and 0009_live_deliveries mirror them).
+"""Delivery tables (Alembic revisions 0002_delivery and 0010_live_deliveries mirror them).
 
 `deliveries` is the outbox: one row per Slack call to make, written in the poll's
 transaction, drained by the worker. `channel_pacing` is the per-channel send clock every

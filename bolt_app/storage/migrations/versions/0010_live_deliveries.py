@@ -1,8 +1,8 @@
 """A partial index of the deliveries not yet sent, so the worker's idle loop, the queue gauges
 and `status` read the live rows only, however many sent ones are kept.
 
-Revision ID: 0009_live_deliveries
-Revises: 0008_reconcile
+Revision ID: 0010_live_deliveries
+Revises: 0009_poll_bursts
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_live_deliveries"
-down_revision: str | None = "0008_reconcile"
+revision: str = "0010_live_deliveries"
+down_revision: str | None = "0009_poll_bursts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
