@@ -16,18 +16,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
-from bench.rig import COMPANY, Rig, ShiftedClock, rig
+from bench.rig import COMPANY, Rig, ShiftedClock, rig, scratch_database
 from bolt_app.polling.tables import seen_records
 from bolt_app.workspace.schedule import parse_schedule
 from sage.records import RecordType
@@ -131,24 +126,10 @@ async def _measure(records: int, database_url: str | None) -> PollCommitFigures:
     return PollCommitFigures(database, (entered, posted), float(weight or 0))
 
 
-@asynccontextmanager
-async def _scratch_database(admin_url: str) -> AsyncIterator[str]:
-    name = f"mlc_bench_{uuid.uuid4().hex[:12]}"
-    url = make_url(admin_url)
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(plain)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.close()
-
-
 async def _run(records: int, postgres: str | None) -> PollCommitFigures:
     if postgres is None:
         return await _measure(records, None)
-    async with _scratch_database(postgres) as url:
+    async with scratch_database(postgres) as url:
         return await _measure(records, url)
 
 

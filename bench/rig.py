@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox, generate_key
@@ -126,3 +129,18 @@ async def rig(
                 yield Rig(simulator, slack, pipeline, sessions, engine)
             finally:
                 await engine.dispose()
+
+
+@asynccontextmanager
+async def scratch_database(admin_url: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database on the server of `admin_url`, dropped afterwards."""
+    name = f"mlc_bench_{uuid.uuid4().hex[:12]}"
+    url = make_url(admin_url)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
