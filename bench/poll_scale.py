@@ -68,6 +68,7 @@ class ScaleFigures:
     new: int
     queued: int
     delivered: int
+    load: float  # the 1-minute load average as the timed poll started
 
     @property
     def records_per_second(self) -> float:
@@ -234,6 +235,7 @@ def measure(records: int, database_url: str | None) -> ScaleFigures:
             newest = _enter_invoices(company, records, datetime.now(ZONE) + timedelta(seconds=1))
             due = newest + DEFAULT_SETTLE_LAG + timedelta(seconds=2)
             time.sleep(max((due - datetime.now(ZONE)).total_seconds(), 0))
+            load = os.getloadavg()[0]
             seconds, peak_mb, output = _timed_poll(directory, env)
         finally:
             _stop(agent)
@@ -253,6 +255,7 @@ def measure(records: int, database_url: str | None) -> ScaleFigures:
             new=int(polled["new"]),
             queued=int(polled["queued"]),
             delivered=int(delivered["sent"]),
+            load=load,
         )
         if figures.read != records or figures.new != records or figures.queued == 0:
             raise RuntimeError(f"the timed poll did not read and queue every invoice: {output}")
@@ -285,12 +288,12 @@ def section(figures: list[ScaleFigures]) -> str:
         "the connector each in its own process, configured by `workspace apply`; after a "
         "baseline `poll --once`, N invoices are entered and one `poll --once` is timed from "
         "start to exit. Peak RSS is that process's `ru_maxrss`; per record: above the "
-        f"{smallest.records:,}-invoice run. Read/new/queued/delivered are what it printed. "
-        f"Load average at the start: {_load()}.",
+        f"{smallest.records:,}-invoice run. Read/new/queued/delivered are what it printed; "
+        "load: the 1-minute load average as the timed poll started (2 cores, shared).",
         "",
         "| invoices | wall | records/s | peak RSS | RSS per record above the smallest "
-        "| read / new / queued / delivered | baseline poll |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| read / new / queued / delivered | baseline poll | load |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for item in figures:
         extra = item.records - smallest.records
@@ -303,13 +306,9 @@ def section(figures: list[ScaleFigures]) -> str:
             f"| {item.records:,} | {item.seconds:.1f} s | {item.records_per_second:,.0f} "
             f"| {item.peak_mb:.0f} MB | {per_record} "
             f"| {item.read:,} / {item.new:,} / {item.queued:,} / {item.delivered:,} "
-            f"| {item.baseline_seconds:.1f} s |"
+            f"| {item.baseline_seconds:.1f} s | {item.load:.1f} |"
         )
     return "\n".join(lines)
-
-
-def _load() -> str:
-    return " / ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
