@@ -26,7 +26,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.rig import scratch_database
+from bench.rig import agent_file, free_port, scratch_database
 from bolt_app.polling.window import DEFAULT_SETTLE_LAG
 from sage.agent import layout
 
@@ -73,12 +72,6 @@ class ScaleFigures:
     @property
     def records_per_second(self) -> float:
         return self.records / self.seconds
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _command(*args: str) -> list[str]:
@@ -140,17 +133,6 @@ def _workspace_file(directory: Path, port: int) -> Path:
     return path
 
 
-def _agent_file(directory: Path, company: Path, port: int) -> Path:
-    path = directory / "agent.toml"
-    path.write_text(
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\n'
-        'cert = "file:pki/server.pem"\nkey = "file:pki/server.key"\n'
-        'client_ca = "file:pki/ca.pem"\n\n'
-        f'[companies.{COMPANY}]\nsqlite = "{company}"\n'
-    )
-    return path
-
-
 def _started(process: subprocess.Popen, log: Path, word: str) -> str:
     """Wait until the process's log has a line with `word`; that line."""
     deadline = time.monotonic() + 60
@@ -201,10 +183,11 @@ def measure(records: int, database_url: str | None) -> ScaleFigures:
             _command("agent", "certs", "pki", "--host", "localhost"),
             cwd=directory, check=True, capture_output=True,
         )  # fmt: skip
-        agent_port = _free_port()
+        agent_port = free_port()
         logs = {name: (directory / f"{name}.log").open("w") for name in ("agent", "slack")}
         agent = subprocess.Popen(
-            _command("agent", "serve", "--config", str(_agent_file(directory, company, agent_port))),
+            _command("agent", "serve", "--config",
+                     str(agent_file(directory, COMPANY, company, agent_port))),
             cwd=directory, stdout=logs["agent"], stderr=subprocess.STDOUT,
             env={**os.environ, "TZ": ZONE.key},
         )  # fmt: skip
