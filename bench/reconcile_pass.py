@@ -19,7 +19,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -34,6 +33,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench.agent_listing import build
+from bench.rig import agent_file, free_port
 from mlc_common.certs import write_pki
 
 COMPANY = "BIG"
@@ -76,23 +76,6 @@ def _peak_mb(pid: int | str = "self") -> float:
     raise RuntimeError("no VmHWM in /proc: the peak memory is read on Linux only")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _agent_file(directory: Path, company: Path, port: int) -> Path:
-    path = directory / "agent.toml"
-    path.write_text(
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\n'
-        'cert = "file:pki/server.pem"\nkey = "file:pki/server.key"\n'
-        'client_ca = "file:pki/ca.pem"\n\n'
-        f'[companies.{COMPANY}]\nsqlite = "{company}"\n'
-    )
-    return path
-
-
 def _wait_until_listening(port: int, agent: subprocess.Popen, pki) -> None:
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     context.load_cert_chain(str(pki.client_cert), str(pki.client_key))
@@ -116,10 +99,10 @@ def measure_size(records: int) -> ReconcileFigures:
         build(company, records, 0)
         build_seconds = time.perf_counter() - started
         pki = write_pki(directory / "pki")
-        port = _free_port()
+        port = free_port()
         agent = subprocess.Popen(
             [sys.executable, "-m", "bolt_app", "agent", "serve", "--config",
-             str(_agent_file(directory, company, port))],
+             str(agent_file(directory, COMPANY, company, port))],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "TZ": "UTC"},
         )  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -151,3 +152,23 @@ async def scratch_postgres(admin_url: str) -> AsyncIterator[str]:
     finally:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await connection.close()
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server started in another process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def agent_file(directory: Path, code: str, company: Path, port: int) -> Path:
+    """An agent.toml serving one Sage-layout SQLite company over mTLS, with the certificates
+    of `directory / "pki"` (as `ml-connector agent certs` or `write_pki` lays them out)."""
+    path = directory / "agent.toml"
+    path.write_text(
+        f'[server]\nhost = "127.0.0.1"\nport = {port}\n'
+        'cert = "file:pki/server.pem"\nkey = "file:pki/server.key"\n'
+        'client_ca = "file:pki/ca.pem"\n\n'
+        f'[companies.{code}]\nsqlite = "{company}"\n'
+    )
+    return path

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 from cryptography import x509
@@ -479,14 +480,14 @@ class AgentClient:
         stamps: list[datetime] = []
         for row in rows:
             parsed = resource.parse_row(row, company, zone)
-            (skipped if isinstance(parsed, SkippedRecord) else records).append(parsed)
-            if isinstance(row, Mapping):
-                try:
-                    stamp = resource.change_stamp(row, zone)
-                except ParseError:
-                    stamp = None
-                if stamp is not None:
-                    stamps.append(stamp)
+            if not isinstance(parsed, SkippedRecord):
+                records.append(parsed)
+                stamp = resource.record_stamp(parsed)
+            else:
+                skipped.append(parsed)
+                stamp = _readable_stamp(resource, row, zone)
+            if stamp is not None:
+                stamps.append(stamp)
         return Page(tuple(records), tuple(skipped), token, max(stamps, default=None))
 
     def _error(self, response: httpx.Response, what: str) -> SageError:
@@ -718,6 +719,16 @@ class AgentClient:
         finally:
             if writer is not None:
                 writer.close()
+
+
+def _readable_stamp(resource: Resource, row: object, zone: ZoneInfo) -> datetime | None:
+    """A skipped row's change stamp when it can still be read, so a cursor can pass it."""
+    if not isinstance(row, Mapping):
+        return None
+    try:
+        return resource.change_stamp(row, zone)
+    except ParseError:
+        return None
 
 
 def _day(moment: datetime) -> date:

@@ -14,6 +14,7 @@ the connection's zone; `to_sage_stamp` writes a cursor back for `since_date`/`si
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -42,6 +43,9 @@ _TIME = re.compile(r"\d{1,2}(\.\d*)?", re.ASCII)
 _AMOUNT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 _SECONDS_PER_HOUR = Decimal(3600)
 _FIVE_PLACES = Decimal("0.00001")
+# Stamps and dates repeat from row to row (a day's invoices, a batch's stamp): parsed values
+# are kept for this many distinct strings, a few hundred kilobytes at most.
+_CACHED_VALUES = 4096
 # Sage 100 keeps money in at most 15 digits; past 18, sums and rounding leave Decimal's default
 # 28-digit precision, so such a value is a damaged row, never an amount.
 MAX_AMOUNT_DIGITS = 18
@@ -55,6 +59,7 @@ def trim(value: str) -> str:
     return value.rstrip(" ")
 
 
+@functools.lru_cache(maxsize=_CACHED_VALUES)
 def parse_date(value: str) -> date | None:
     """ "YYYYMMDD" -> date; "" and "17530101" (SQL editions' empty date) -> None."""
     text = trim(value)
@@ -72,6 +77,7 @@ def format_date(value: date) -> str:
     return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
+@functools.lru_cache(maxsize=_CACHED_VALUES)
 def parse_time(value: str) -> time | None:
     """Decimal hours since midnight -> time, rounded to the nearest second (half up).
 
@@ -109,6 +115,7 @@ def parse_amount(value: str) -> Decimal:
     return amount
 
 
+@functools.lru_cache(maxsize=_CACHED_VALUES)
 def local_stamp(day: date | None, clock: time | None, zone: ZoneInfo) -> datetime | None:
     """Sage's (date, time) in the server's zone -> aware datetime; no date -> None.
 
@@ -173,10 +180,14 @@ def field(row: Row, name: str) -> object:
 
 
 def text(row: Row, name: str) -> str:
-    value = field(row, name)
+    """A text field, trimmed as `trim` does (inlined: every field of every row comes here)."""
+    try:
+        value = row[name]
+    except KeyError:
+        raise ParseError(f"{name} is missing") from None
     if not isinstance(value, str):
         raise ParseError(f"{name} is not a string")
-    return trim(value)
+    return value.rstrip(" ")
 
 
 def optional_text(row: Row, name: str) -> str:
@@ -276,6 +287,8 @@ def record_key(row: Row) -> str:
 
 
 def _has_surrogate(value: str) -> bool:
+    if value.isascii():  # constant time in CPython, and nearly every Sage value is ASCII
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -287,6 +300,23 @@ def shown_as_received(value: str) -> str:
     """Text with each lone surrogate written as its escape (`\\ud800`), so it can be stored and
     shown without pretending to know the character it was part of."""
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _holds_surrogate(value: object) -> bool:
+    """Whether any text in a row (nested too) holds a lone surrogate: a pass that builds
+    nothing, so a clean row (nearly all of them) is not copied field by field."""
+    if isinstance(value, str):
+        return _has_surrogate(value)
+    items = value.values() if isinstance(value, Mapping) else value
+    if not isinstance(value, Mapping | list):
+        return False
+    for item in items:  # text tested here, not by a call per field: this runs on every row
+        if isinstance(item, str):
+            if not item.isascii() and _has_surrogate(item):
+                return True
+        elif isinstance(item, Mapping | list) and _holds_surrogate(item):
+            return True
+    return False
 
 
 def _escape_broken_text(value: object, name: str, problems: list[str]) -> object:
@@ -439,7 +469,7 @@ def parse_row(
         return SkippedRecord(record_key=None, reason="the row is not a JSON object")
     key = row.get("RecordKey")
     problems: list[str] = []
-    readable = _escape_broken_text(row, "", problems)
+    readable = _escape_broken_text(row, "", problems) if _holds_surrogate(row) else dict(row)
     while True:
         try:
             record = parser(readable, company, zone)

@@ -38,6 +38,13 @@ class Resource:
                 return updated
         return parsing.stamp_field(row, *self.created_fields, zone)
 
+    def record_stamp(self, record: SageRecord) -> datetime | None:
+        """`change_stamp` of a row that parsed, taken from its record (read once, not twice)."""
+        stamps = record.stamps
+        if self.updated_fields is not None and stamps.updated_at is not None:
+            return stamps.updated_at
+        return stamps.created_at
+
 
 _CREATED = ("DateCreated", "TimeCreated")
 _UPDATED = ("DateUpdated", "TimeUpdated")

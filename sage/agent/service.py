@@ -34,6 +34,7 @@ from sage.agent.connection import Connector
 from sage.agent.errors import AgentReadError, SourceUnavailable
 from sage.agent.layout import Table
 from sage.agent.readers import (
+    Lookup,
     Reader,
     children_statement,
     count_statement,
@@ -43,7 +44,7 @@ from sage.agent.readers import (
     record_key,
     split_key,
 )
-from sage.agent.values import hours, served
+from sage.agent.values import converter, hours, served
 from sage.errors import ParseError
 
 API_VERSION = "1.1"
@@ -51,6 +52,7 @@ CAPABILITIES = ("keys",)
 DEFAULT_CACHE_SECONDS = 60.0
 FETCH_SIZE = 5000
 
+Converter = Callable[[object], str]
 Stamp = tuple[str, Decimal]
 """A change stamp: ("YYYYMMDD" or "" when missing, decimal hours)."""
 
@@ -72,6 +74,36 @@ class Entry:
     @property
     def position(self) -> tuple[str, Decimal, str]:
         return self.day, self.hours, self.key
+
+
+@dataclass(frozen=True, slots=True)
+class _Serving:
+    """How one source's scanned rows become served records, worked out once: each served
+    field's converter and place in the scanned row (not looked up by name for every record)."""
+
+    reader: Reader
+    fields: tuple[tuple[str, Converter, int], ...]
+    lookups: tuple[tuple[Lookup, tuple[tuple[Converter, int], ...]], ...]
+    children_on: tuple[tuple[Converter, int], ...]
+
+    @classmethod
+    def of(cls, reader: Reader, index: int) -> _Serving:
+        source = reader.sources[index]
+        selected = reader.selected(source)
+
+        def placed(names: Sequence[str]) -> tuple[tuple[Converter, int], ...]:
+            return tuple(
+                (converter(source.table.column(name)), selected.index(name)) for name in names
+            )
+
+        names = (*source.columns, *(column.name for column in reader.audit))
+        fields = tuple(
+            (name, convert, position)
+            for name, (convert, position) in zip(names, placed(names), strict=True)
+        )
+        lookups = tuple((lookup, placed(lookup.on)) for lookup in reader.lookups)
+        children_on = placed(reader.children.on) if reader.children is not None else ()
+        return cls(reader, fields, lookups, children_on)
 
 
 @dataclass(slots=True)
@@ -162,6 +194,7 @@ class CompanyReader:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._scans: dict[tuple[str, str | None], _Scan] = {}
+        self._servings: dict[tuple[str, int], _Serving] = {}
 
     # --- the connection ------------------------------------------------------------------
 
@@ -254,14 +287,21 @@ class CompanyReader:
 
     # --- serving rows --------------------------------------------------------------------
 
+    def _serving(self, reader: Reader, index: int) -> _Serving:
+        serving = self._servings.get((reader.resource, index))
+        if serving is None or serving.reader is not reader:
+            serving = self._servings[(reader.resource, index)] = _Serving.of(reader, index)
+        return serving
+
     def _record(self, reader: Reader, entry: Entry, names: dict) -> dict[str, object]:
         source = reader.sources[entry.source]
-        raw = dict(zip(reader.selected(source), entry.raw, strict=True))
+        serving = self._serving(reader, entry.source)
+        raw = entry.raw
         record: dict[str, object] = {"RecordKey": entry.key, **source.constants}
-        for name in (*source.columns, *(c.name for c in reader.audit)):
-            record[name] = served(source.table.column(name), raw[name])
-        for lookup in reader.lookups:
-            on = tuple(served(source.table.column(n), raw[n]) for n in lookup.on)
+        for name, convert, position in serving.fields:
+            record[name] = convert(raw[position])
+        for lookup, on_columns in serving.lookups:
+            on = tuple(convert(raw[position]) for convert, position in on_columns)
             slot = (lookup.table.name, on)
             if slot not in names:
                 params = [
@@ -277,7 +317,7 @@ class CompanyReader:
         if reader.children is not None:
             children = reader.children
             columns = tuple(dict.fromkeys((*children.table.key, *children.columns)))
-            params = [served(source.table.column(n), raw[n]) for n in children.on]
+            params = [convert(raw[position]) for convert, position in serving.children_on]
             lines = [
                 {
                     name: served(children.table.column(name), value)

@@ -9,7 +9,9 @@ text without trailing blanks.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -86,15 +88,21 @@ def plain_text(value: object) -> str:
     return str(value).rstrip(" ")
 
 
+def converter(column: Column) -> Callable[[object], str]:
+    """What turns one column's values into the contract's form (chosen once per column when
+    many rows are served)."""
+    if column.kind is Kind.DATE:
+        return date_text
+    if column.kind is Kind.AMOUNT:
+        return functools.partial(amount_text, scale=column.scale)
+    if column.kind is Kind.TIME:
+        return time_text
+    return plain_text
+
+
 def served(column: Column, value: object) -> str:
     """One column's value as the contract serves it."""
-    if column.kind is Kind.DATE:
-        return date_text(value)
-    if column.kind is Kind.AMOUNT:
-        return amount_text(value, column.scale)
-    if column.kind is Kind.TIME:
-        return time_text(value)
-    return plain_text(value)
+    return converter(column)(value)
 
 
 def hours(text: str) -> Decimal:

@@ -31,3 +31,26 @@ def test_updated_pair_wins_over_created_pair():
 def test_unknown_path_names_the_known_ones():
     with pytest.raises(KeyError, match="ap-invoices"):
         by_path("ar-invoices")
+
+
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        {},
+        {"DateUpdated": "20261125", "TimeUpdated": "10.5"},
+        {"DateUpdated": "", "TimeUpdated": ""},
+        {"DateUpdated": "17530101", "TimeUpdated": "", "UserUpdatedKey": ""},
+    ],
+)
+def test_a_parsed_record_gives_the_change_stamp_its_row_does(stamps):
+    """A page's last stamp is taken from its parsed records, so the cursor lands where the
+    agent's order says; gl-postings sort by the created pair even if a row carries another."""
+    from zoneinfo import ZoneInfo
+
+    from tests.sage.sample_rows import BY_PATH
+
+    zone = ZoneInfo("America/Chicago")
+    for resource in RESOURCES:
+        row = BY_PATH[resource.path](**stamps)
+        record = resource.parse_row(row, "ABC", zone)
+        assert resource.record_stamp(record) == resource.change_stamp(row, zone)
