@@ -64,6 +64,8 @@ class ScaleFigures:
     baseline_seconds: float  # the first poll --once: mostly start-up, nothing new
     seconds: float
     peak_mb: float
+    cpu_seconds: float  # the timed poll's own user + system time: its work, whatever the load
+    agent_cpu_seconds: float  # what the agent spent serving it meanwhile
     read: int
     new: int
     queued: int
@@ -156,8 +158,14 @@ def _started(process: subprocess.Popen, log: Path, word: str) -> str:
     raise RuntimeError(f"{process.args[3]} did not start within a minute")
 
 
-def _timed_poll(directory: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    """`poll --once` in a child: (wall seconds, peak RSS in MB, its stdout)."""
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed_poll(directory: Path, env: dict[str, str]) -> tuple[float, float, float, str]:
+    """`poll --once` in a child: (wall seconds, peak RSS in MB, CPU seconds, its stdout)."""
     out = directory / "poll.out"
     with out.open("w") as stdout, (directory / "poll.err").open("w") as stderr:
         started = time.perf_counter()
@@ -172,7 +180,8 @@ def _timed_poll(directory: Path, env: dict[str, str]) -> tuple[float, float, str
             f"poll --once exited {process.returncode}: {out.read_text()}"
             f"{(directory / 'poll.err').read_text()}"
         )
-    return seconds, usage.ru_maxrss / 1024, out.read_text()
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, usage.ru_maxrss / 1024, cpu, out.read_text()
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -225,13 +234,15 @@ def measure(records: int, database_url: str | None) -> ScaleFigures:
                 _command("workspace", "apply", str(_workspace_file(directory, agent_port))),
                 cwd=directory, env=env, check=True, capture_output=True,
             )  # fmt: skip
-            baseline_seconds, _, baseline = _timed_poll(directory, env)
+            baseline_seconds, _, _, baseline = _timed_poll(directory, env)
             assert DELIVERED.search(baseline), baseline
             newest = _enter_invoices(company, records, datetime.now(ZONE) + timedelta(seconds=1))
             due = newest + DEFAULT_SETTLE_LAG + timedelta(seconds=2)
             time.sleep(max((due - datetime.now(ZONE)).total_seconds(), 0))
             load = os.getloadavg()[0]
-            seconds, peak_mb, output = _timed_poll(directory, env)
+            agent_cpu = _cpu_seconds(agent.pid)
+            seconds, peak_mb, cpu_seconds, output = _timed_poll(directory, env)
+            agent_cpu = _cpu_seconds(agent.pid) - agent_cpu
         finally:
             _stop(agent)
             _stop(slack)
@@ -246,6 +257,8 @@ def measure(records: int, database_url: str | None) -> ScaleFigures:
             baseline_seconds=baseline_seconds,
             seconds=seconds,
             peak_mb=peak_mb,
+            cpu_seconds=cpu_seconds,
+            agent_cpu_seconds=agent_cpu,
             read=int(polled["read"]),
             new=int(polled["new"]),
             queued=int(polled["queued"]),
@@ -284,11 +297,14 @@ def section(figures: list[ScaleFigures]) -> str:
         "baseline `poll --once`, N invoices are entered and one `poll --once` is timed from "
         "start to exit. Peak RSS is that process's `ru_maxrss`; per record: above the "
         f"{smallest.records:,}-invoice run. Read/new/queued/delivered are what it printed; "
-        "load: the 1-minute load average as the timed poll started (2 cores, shared).",
+        "load: the 1-minute load average as the timed poll started (2 cores, shared). CPU is "
+        "the poll process's user + system time, and the agent's while it served the poll: on "
+        "a loaded machine wall time grows, CPU does not.",
         "",
-        "| invoices | wall | records/s | peak RSS | RSS per record above the smallest "
+        "| invoices | wall | records/s | poll CPU (records per CPU second) | agent CPU "
+        "| peak RSS | RSS per record above the smallest "
         "| read / new / queued / delivered | baseline poll | load |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for item in figures:
         extra = item.records - smallest.records
@@ -299,7 +315,8 @@ def section(figures: list[ScaleFigures]) -> str:
         )
         lines.append(
             f"| {item.records:,} | {item.seconds:.1f} s | {item.records_per_second:,.0f} "
-            f"| {item.peak_mb:.0f} MB | {per_record} "
+            f"| {item.cpu_seconds:.1f} s ({item.records / item.cpu_seconds:,.0f}/s) "
+            f"| {item.agent_cpu_seconds:.1f} s | {item.peak_mb:.0f} MB | {per_record} "
             f"| {item.read:,} / {item.new:,} / {item.queued:,} / {item.delivered:,} "
             f"| {item.baseline_seconds:.1f} s | {item.load:.1f} |"
         )

@@ -45,6 +45,7 @@ from bolt_app.polling.plan import (
     plan_leftovers,
     tracked_keys,
 )
+from bolt_app.polling.readahead import read_ahead
 from bolt_app.polling.store import (
     PollKey,
     SeenRecord,
@@ -95,8 +96,12 @@ class PollTuning:
     burst_threshold: int = DEFAULT_BURST_THRESHOLD
     burst_updates: int = DEFAULT_BURST_UPDATES
     lease_ttl: timedelta = timedelta(minutes=15)
-    page_size: int = 200
+    # 500 a page: a fifth of the round trips of the contract's default 200, while a page of
+    # purchase orders (one lines query each on the agent) still answers well inside the
+    # client's deadline on a slow ProvideX driver.
+    page_size: int = 500
     batch_size: int = 1000  # records per transaction (whole pages; GL registers: one batch)
+    pages_ahead: int = 2  # pages read from the agent while a batch is planned and committed
 
 
 def _default_owner() -> str:
@@ -218,14 +223,16 @@ class PollService:
                 async with self._sessions.begin() as session:
                     await run.announce_leftovers(session, leftovers)
             batch = _Batch()
-            async for page in agent.list_changes(
+            listing = agent.list_changes(
                 resource, key.company, window.since, page_size=self._tuning.page_size
-            ):
-                batch.add(page.records, page.skipped, page.last_stamp)
-                if batch.size >= self._tuning.batch_size and not description.register_lines:
-                    async with self._sessions.begin() as session:
-                        await run.batch(session, batch)
-                    batch = _Batch()
+            )
+            async with read_ahead(listing, self._tuning.pages_ahead) as pages:
+                async for page in pages:
+                    batch.add(page.records, page.skipped, page.last_stamp)
+                    if batch.size >= self._tuning.batch_size and not description.register_lines:
+                        async with self._sessions.begin() as session:
+                            await run.batch(session, batch)
+                        batch = _Batch()
         async with self._sessions.begin() as session:
             await run.batch(session, batch)
             return await run.finish(session)
