@@ -64,7 +64,9 @@ class WireClock:
         config.on_request_chunk_sent.append(self._written)
         return config
 
-    async def _written(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
+    async def _written(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
+    ) -> None:
         stamp = self._current.get()
         if stamp is not None:
             asyncio.get_running_loop().call_soon(self._mark, stamp)

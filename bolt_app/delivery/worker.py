@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 # Claim a channel's next message up to this long before its slot, so the database round trips
 # of the claim are not added to every pacing interval.
 MAX_CLAIM_AHEAD = timedelta(milliseconds=500)
+# Slack takes a request in some time after it left, not always equally soon (the previous one
+# may have waited longer on the way, or in Slack's queue, than the next): a slot counted from
+# the wire time is this much later, so the calls still reach Slack an interval apart.
+ARRIVAL_SPREAD = timedelta(milliseconds=5)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -259,8 +263,9 @@ class DeliveryWorker:
                     joined = join_answer.ok
                     decision = self._policy.decide_join(join_answer, state)
         answered_at = self._clock()
+        sent_at = None if stamp.at is None else stamp.at + ARRIVAL_SPREAD
         settlement = settle(
-            decision, answered_at=answered_at, sent_at=stamp.at, interval=self.pacing_interval
+            decision, answered_at=answered_at, sent_at=sent_at, interval=self.pacing_interval
         )
         async with self._write() as session:
             kept = await store.settle_claim(
