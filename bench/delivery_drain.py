@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bolt_app.blocks.messages import SlackMessage
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
-from bolt_app.delivery.slack import WireClock, client_factory, open_session
+from bolt_app.delivery.slack import client_factory, open_session
 from bolt_app.runtime.pipeline import build_pipeline
 from bolt_app.storage.engine import create_engine, upgrade_database
 from sage.records import RecordType
@@ -79,8 +79,7 @@ async def worker_drain(database_url: str, slack_url: str, pacing: float) -> dict
         return TOKEN
 
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    wire_clock = WireClock(utc_now)
-    slack_session = open_session(wire_clock)
+    slack_session = open_session()
     worker = build_pipeline(
         sessions,
         SecretBox([generate_key()]),
@@ -88,7 +87,6 @@ async def worker_drain(database_url: str, slack_url: str, pacing: float) -> dict
         worker_id="bench",
         now=utc_now,
         pacing_interval=timedelta(seconds=pacing),
-        wire_clock=wire_clock,
     ).worker
     try:
         wall, cpu = time.perf_counter(), time.process_time()

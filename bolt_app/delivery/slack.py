@@ -7,12 +7,7 @@ This is the one boundary where slack_sdk and aiohttp errors are read; everything
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextvars import ContextVar
-from datetime import datetime
-from types import SimpleNamespace
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -28,60 +23,10 @@ SlackClientFactory = Callable[[str], Awaitable[AsyncWebClient]]
 PLAIN_TEXT_LIMIT = 4000
 
 
-class WireStamp:
-    """When the last request of a stamped block had been handed to the socket in full."""
-
-    at: datetime | None = None
-
-
-class WireClock:
-    """Stamps when each request to Slack has left this process, for the channel's pacing.
-
-    aiohttp tells a session's trace configs about a request's headers and body chunks just
-    before it writes them; the stamp is taken in a callback scheduled from there, which the
-    event loop runs only once the writing code has yielded, so after those bytes went to the
-    socket. The requests a block makes run in its task (or a task copied from its context),
-    which is how a stamp finds its block.
-    """
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
-        self._current: ContextVar[WireStamp | None] = ContextVar("wire_stamp", default=None)
-
-    @contextlib.contextmanager
-    def stamping(self) -> Iterator[WireStamp]:
-        """The stamp of the requests made inside the block (None if none was written)."""
-        stamp = WireStamp()
-        token = self._current.set(stamp)
-        try:
-            yield stamp
-        finally:
-            self._current.reset(token)
-
-    def trace_config(self) -> aiohttp.TraceConfig:
-        config = aiohttp.TraceConfig()
-        config.on_request_headers_sent.append(self._written)
-        config.on_request_chunk_sent.append(self._written)
-        return config
-
-    async def _written(
-        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
-    ) -> None:
-        stamp = self._current.get()
-        if stamp is not None:
-            asyncio.get_running_loop().call_soon(self._mark, stamp)
-
-    def _mark(self, stamp: WireStamp) -> None:
-        stamp.at = self._clock()
-
-
-def open_session(wire: WireClock, *, timeout: float = 15) -> aiohttp.ClientSession:
-    """One session for all of a process's Slack calls: connections kept open between calls
-    (no TCP and TLS handshake per message), and each request's wire time stamped by `wire`.
-    The caller closes it."""
-    return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=timeout), trace_configs=[wire.trace_config()]
-    )
+def open_session(*, timeout: float = 15) -> aiohttp.ClientSession:
+    """One session for all of a process's Slack calls, so connections stay open between calls
+    (not a TCP and TLS handshake per message); the caller closes it. Made in a running loop."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
 
 
 def client_factory(

@@ -6,7 +6,7 @@ claim's first statement is a write, which takes the database write lock like BEG
 IMMEDIATE), then takes the channel's oldest undelivered message only if no other message of
 the channel is in flight and the channel's clock allows. So, across any number of processes:
 one message per channel in flight, in id order, never sooner than the pacing interval after
-the previous one was on the wire (transitions.py).
+Slack answered the previous one.
 """
 
 from __future__ import annotations

@@ -10,10 +10,8 @@ Pure, so the status machine can be read and tested in one place:
     sending, lease expired --claim--> sending               (taken over by another worker)
     dead --admin retry--> pending
 
-Every call to a channel moves that channel's clock to `sent_at + interval`, `sent_at` being
-when the request had been written to the socket in full (Slack cannot have received it
-sooner), or `answered_at + interval` when that is not known. Retries and pauses count from
-the answer.
+Every answered call to a channel moves that channel's clock to `answered_at + interval`, so
+the next message to it is sent at least one interval after Slack answered the previous one.
 """
 
 from __future__ import annotations
@@ -38,16 +36,9 @@ class Settlement:
     pause_workspace_reason: str | None = None
 
 
-def settle(
-    decision: Decision,
-    *,
-    answered_at: datetime,
-    interval: timedelta,
-    sent_at: datetime | None = None,
-) -> Settlement:
-    """What to write after Slack answered at `answered_at` (or the call failed then) a call
-    whose request was on the wire at `sent_at` (None: not known, or it never left)."""
-    paced = (answered_at if sent_at is None else sent_at) + interval
+def settle(decision: Decision, *, answered_at: datetime, interval: timedelta) -> Settlement:
+    """What to write after Slack answered at `answered_at` (or the call failed then)."""
+    paced = answered_at + interval
     action = decision.action
     if action is Action.SENT:
         return Settlement(DeliveryStatus.SENT, action.value, False, channel_next_send_at=paced)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.delivery import slack, store
 from bolt_app.delivery.policy import Action, AttemptState, Decision, DeliveryPolicy, SlackAnswer
-from bolt_app.delivery.slack import SlackClientFactory, WireClock, WireStamp
+from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.transitions import settle
 from bolt_app.errors import MLConnectorError
 from bolt_app.metrics import Metrics
@@ -36,10 +36,6 @@ log = logging.getLogger(__name__)
 # Claim a channel's next message up to this long before its slot, so the database round trips
 # of the claim are not added to every pacing interval.
 MAX_CLAIM_AHEAD = timedelta(milliseconds=500)
-# Slack takes a request in some time after it left, not always equally soon (the previous one
-# may have waited longer on the way, or in Slack's queue, than the next): a slot counted from
-# the wire time is this much later, so the calls still reach Slack an interval apart.
-ARRIVAL_SPREAD = timedelta(milliseconds=5)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -72,8 +68,6 @@ class DeliveryWorker:
     one message per second per channel). `lease` must exceed the Slack client's timeout.
     `refreshed_client_for_team` gives a client whose rotating token was just refreshed, for a
     message Slack answered `token_expired`; without it such a message pauses the workspace.
-    `wire_clock`, the one stamping the clients' session, tells when a call's request left:
-    a channel's next call is then due one interval after that, not after Slack's answer.
     """
 
     def __init__(
@@ -91,7 +85,6 @@ class DeliveryWorker:
         idle_poll: timedelta = timedelta(milliseconds=500),
         sleep: Sleep = asyncio.sleep,
         refreshed_client_for_team: SlackClientFactory | None = None,
-        wire_clock: WireClock | None = None,
     ) -> None:
         self._sessions = session_factory
         self._client_for_team = slack_client_for_team
@@ -105,7 +98,6 @@ class DeliveryWorker:
         self._max_channels = max_channels
         self._idle_poll = idle_poll
         self._sleep = sleep
-        self._wire_clock = wire_clock
         self._tasks: dict[tuple[str, str], asyncio.Task[ChannelResult]] = {}
         self._sent = 0
         self._sqlite_writes = asyncio.Lock()
@@ -241,7 +233,6 @@ class DeliveryWorker:
             failures=claim.attempts, plain_text=claim.plain_text, join_tried=claim.join_tried
         )
         joined: bool | None = None
-        stamp = WireStamp()
         try:
             client = await self._client_for_team(claim.team_id)
         except MLConnectorError as error:  # no usable token: only a person can fix that
@@ -252,21 +243,17 @@ class DeliveryWorker:
             answer_ts = ""
         else:
             await self._sleep_until(claim.send_at)  # holding a claim: send even if stopping
-            with self._stamping() as stamp:
-                answer = await self._send(client, claim)
-                decision = self._policy.decide(answer, state)
-                if decision.action is Action.REFRESH_THEN_RETRY:
-                    answer, decision = await self._resend_refreshed(claim, state)
-                answer_ts = answer.ts
-                if decision.action is Action.JOIN_THEN_RETRY:
-                    join_answer = await slack.join(client, claim.channel_id)
-                    joined = join_answer.ok
-                    decision = self._policy.decide_join(join_answer, state)
+            answer = await self._send(client, claim)
+            decision = self._policy.decide(answer, state)
+            if decision.action is Action.REFRESH_THEN_RETRY:
+                answer, decision = await self._resend_refreshed(claim, state)
+            answer_ts = answer.ts
+            if decision.action is Action.JOIN_THEN_RETRY:
+                join_answer = await slack.join(client, claim.channel_id)
+                joined = join_answer.ok
+                decision = self._policy.decide_join(join_answer, state)
         answered_at = self._clock()
-        sent_at = None if stamp.at is None else stamp.at + ARRIVAL_SPREAD
-        settlement = settle(
-            decision, answered_at=answered_at, sent_at=sent_at, interval=self.pacing_interval
-        )
+        settlement = settle(decision, answered_at=answered_at, interval=self.pacing_interval)
         async with self._write() as session:
             kept = await store.settle_claim(
                 session,
@@ -285,13 +272,6 @@ class DeliveryWorker:
         if decision.action is Action.PAUSE_WORKSPACE:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
         return settlement.channel_next_send_at, sent, more
-
-    def _stamping(self) -> contextlib.AbstractContextManager[WireStamp]:
-        """Where the wire time of the calls about to be made is written (nowhere without a
-        wire clock: the stamp stays empty and the pacing counts from the answer)."""
-        if self._wire_clock is None:
-            return contextlib.nullcontext(WireStamp())
-        return self._wire_clock.stamping()
 
     async def _send(self, client: AsyncWebClient, claim: store.Claim) -> SlackAnswer:
         return await slack.send(

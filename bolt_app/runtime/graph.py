@@ -7,7 +7,7 @@
         runtime.home_services()     what the App Home listeners need, sharing the same poller
 
 Every part gets the same clock, worker id and `Metrics`, and the delivery's Slack calls share
-one aiohttp session (open while the runtime is), whose wire times pace the channels; nothing below this package builds a
+one aiohttp session, open while the runtime is; nothing below this package builds a
 service, worker or Slack client for itself.
 """
 
@@ -22,7 +22,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.slack import WireClock, client_factory, open_session
+from bolt_app.delivery.slack import client_factory, open_session
 from bolt_app.home.listeners import HomeServices
 from bolt_app.metrics import Metrics
 from bolt_app.runtime.clock import new_worker_id, utc_now
@@ -64,11 +64,8 @@ def build_runtime(
     role: str,
     now: Callable[[], datetime] = utc_now,
     slack_session: aiohttp.ClientSession | None = None,
-    wire_clock: WireClock | None = None,
 ) -> Runtime:
-    """`slack_session` (stamped by `wire_clock`, on the same clock as `now`) carries the
-    delivery's Slack calls; without it each call opens its own and pacing counts from the
-    answer."""
+    """`slack_session` carries the delivery's Slack calls; without it each call opens its own."""
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metrics = Metrics()
     worker_id = new_worker_id(role)
@@ -90,7 +87,6 @@ def build_runtime(
             token_for_team=slack.refreshed_token_for_team,
             session=slack_session,
         ),
-        wire_clock=wire_clock,
     )
     return Runtime(settings, engine, sessions, box, now, worker_id, metrics, slack, pipeline)
 
@@ -101,13 +97,11 @@ async def open_runtime(settings: Settings, *, role: str) -> AsyncIterator[Runtim
     async with open_database(settings) as engine:
         async with AsyncSession(engine) as session, session.begin():
             box = await open_box(session, settings)
-        wire_clock = WireClock(utc_now)
-        async with open_session(wire_clock) as slack_session:
+        async with open_session() as slack_session:
             yield build_runtime(
                 settings,
                 engine=engine,
                 box=box,
                 role=role,
                 slack_session=slack_session,
-                wire_clock=wire_clock,
             )

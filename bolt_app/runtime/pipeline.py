@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.policy import DeliveryPolicy
-from bolt_app.delivery.slack import SlackClientFactory, WireClock
+from bolt_app.delivery.slack import SlackClientFactory
 from bolt_app.delivery.worker import DeliveryWorker, DrainReport
 from bolt_app.metrics import Metrics
 from bolt_app.polling.outcome import PollOutcome
@@ -72,7 +72,6 @@ def build_pipeline(
     rng: random.Random | None = None,
     pacing_interval: timedelta = timedelta(seconds=1),
     slack_refreshed_client_for_team: SlackClientFactory | None = None,
-    wire_clock: WireClock | None = None,
 ) -> Pipeline:
     service = PollService(sessions, box=box, now=now, owner=worker_id, metrics=metrics)
     reconciler = ReconcileService(sessions, box=box, polls=service, now=now, owner=worker_id)
@@ -95,7 +94,6 @@ def build_pipeline(
             metrics=metrics,
             pacing_interval=pacing_interval,
             refreshed_client_for_team=slack_refreshed_client_for_team,
-            wire_clock=wire_clock,
         ),
         housekeeping=Housekeeping(
             sessions, clock=now, metrics=metrics, audit_retention=audit_retention

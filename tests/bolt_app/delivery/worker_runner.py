@@ -18,7 +18,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bolt_app.delivery.policy import DeliveryPolicy
-from bolt_app.delivery.slack import WireClock, client_factory, open_session
+from bolt_app.delivery.slack import client_factory, open_session
 from bolt_app.delivery.worker import DeliveryWorker
 from bolt_app.storage.engine import create_engine
 
@@ -26,8 +26,7 @@ from bolt_app.storage.engine import create_engine
 async def drain(args: argparse.Namespace) -> dict:
     engine = create_engine(args.database_url)
     clock = partial(datetime.now, UTC)
-    wire_clock = WireClock(clock)
-    slack_session = open_session(wire_clock, timeout=5)
+    slack_session = open_session(timeout=5)
 
     async def token_for_team(team_id: str) -> str:
         return args.token
@@ -42,7 +41,6 @@ async def drain(args: argparse.Namespace) -> dict:
         worker_id=args.worker_id,
         pacing_interval=timedelta(seconds=args.pacing),
         lease=timedelta(seconds=args.lease),
-        wire_clock=wire_clock,
     )
     try:
         report = await worker.drain(max_wait=timedelta(seconds=args.lease + 5))
