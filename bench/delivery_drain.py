@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bolt_app.blocks.messages import SlackMessage
 from bolt_app.crypto import SecretBox, generate_key
 from bolt_app.delivery.outbox import DeliveryKind, OutboundMessage, enqueue
-from bolt_app.delivery.slack import client_factory
+from bolt_app.delivery.slack import client_factory, open_session
 from bolt_app.runtime.pipeline import build_pipeline
 from bolt_app.storage.engine import create_engine, upgrade_database
 from sage.records import RecordType
@@ -79,10 +79,11 @@ async def worker_drain(database_url: str, slack_url: str, pacing: float) -> dict
         return TOKEN
 
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    slack_session = open_session()
     worker = build_pipeline(
         sessions,
         SecretBox([generate_key()]),
-        client_factory(base_url=slack_url, token_for_team=token_for_team),
+        client_factory(base_url=slack_url, token_for_team=token_for_team, session=slack_session),
         worker_id="bench",
         now=utc_now,
         pacing_interval=timedelta(seconds=pacing),
@@ -97,6 +98,7 @@ async def worker_drain(database_url: str, slack_url: str, pacing: float) -> dict
             "cpu": time.process_time() - cpu,
         }
     finally:
+        await slack_session.close()
         await engine.dispose()
 
 

@@ -23,17 +23,32 @@ SlackClientFactory = Callable[[str], Awaitable[AsyncWebClient]]
 PLAIN_TEXT_LIMIT = 4000
 
 
+def open_session(*, timeout: float = 15) -> aiohttp.ClientSession:
+    """One session for all of a process's Slack calls, so connections stay open between calls
+    (not a TCP and TLS handshake per message); the caller closes it. Made in a running loop."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+
+
 def client_factory(
     *,
     base_url: str,
     token_for_team: Callable[[str], Awaitable[str]],
     timeout: int = 15,
+    session: aiohttp.ClientSession | None = None,
 ) -> SlackClientFactory:
-    """A factory of clients at `base_url` with the SDK's own retries off: the policy owns them."""
+    """A factory of clients at `base_url` with the SDK's own retries off: the policy owns them.
+
+    Without `session`, each call opens (and closes) its own."""
 
     async def for_team(team_id: str) -> AsyncWebClient:
         token = await token_for_team(team_id)
-        return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+        return AsyncWebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,
+            retry_handlers=[],
+            session=session,
+        )
 
     return for_team
 

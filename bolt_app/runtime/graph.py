@@ -6,7 +6,8 @@
         runtime.slack               where each workspace's token comes from
         runtime.home_services()     what the App Home listeners need, sharing the same poller
 
-Every part gets the same clock, worker id and `Metrics`; nothing below this package builds a
+Every part gets the same clock, worker id and `Metrics`, and the delivery's Slack calls share
+one aiohttp session, open while the runtime is; nothing below this package builds a
 service, worker or Slack client for itself.
 """
 
@@ -17,10 +18,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
-from bolt_app.delivery.slack import client_factory
+from bolt_app.delivery.slack import client_factory, open_session
 from bolt_app.home.listeners import HomeServices
 from bolt_app.metrics import Metrics
 from bolt_app.runtime.clock import new_worker_id, utc_now
@@ -61,7 +63,9 @@ def build_runtime(
     box: SecretBox,
     role: str,
     now: Callable[[], datetime] = utc_now,
+    slack_session: aiohttp.ClientSession | None = None,
 ) -> Runtime:
+    """`slack_session` carries the delivery's Slack calls; without it each call opens its own."""
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metrics = Metrics()
     worker_id = new_worker_id(role)
@@ -69,13 +73,19 @@ def build_runtime(
     pipeline = build_pipeline(
         sessions,
         box,
-        client_factory(base_url=settings.slack_api_url, token_for_team=slack.token_for_team),
+        client_factory(
+            base_url=settings.slack_api_url,
+            token_for_team=slack.token_for_team,
+            session=slack_session,
+        ),
         worker_id=worker_id,
         now=now,
         metrics=metrics,
         audit_retention=timedelta(days=settings.audit_retention_days),
         slack_refreshed_client_for_team=client_factory(
-            base_url=settings.slack_api_url, token_for_team=slack.refreshed_token_for_team
+            base_url=settings.slack_api_url,
+            token_for_team=slack.refreshed_token_for_team,
+            session=slack_session,
         ),
     )
     return Runtime(settings, engine, sessions, box, now, worker_id, metrics, slack, pipeline)
@@ -87,4 +97,11 @@ async def open_runtime(settings: Settings, *, role: str) -> AsyncIterator[Runtim
     async with open_database(settings) as engine:
         async with AsyncSession(engine) as session, session.begin():
             box = await open_box(session, settings)
-        yield build_runtime(settings, engine=engine, box=box, role=role)
+        async with open_session() as slack_session:
+            yield build_runtime(
+                settings,
+                engine=engine,
+                box=box,
+                role=role,
+                slack_session=slack_session,
+            )

@@ -18,22 +18,26 @@ from functools import partial
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bolt_app.delivery.policy import DeliveryPolicy
-from bolt_app.delivery.slack import client_factory
+from bolt_app.delivery.slack import client_factory, open_session
 from bolt_app.delivery.worker import DeliveryWorker
 from bolt_app.storage.engine import create_engine
 
 
 async def drain(args: argparse.Namespace) -> dict:
     engine = create_engine(args.database_url)
+    clock = partial(datetime.now, UTC)
+    slack_session = open_session(timeout=5)
 
     async def token_for_team(team_id: str) -> str:
         return args.token
 
     worker = DeliveryWorker(
         async_sessionmaker(engine, expire_on_commit=False),
-        client_factory(base_url=args.slack_url, token_for_team=token_for_team, timeout=5),
+        client_factory(
+            base_url=args.slack_url, token_for_team=token_for_team, timeout=5, session=slack_session
+        ),
         DeliveryPolicy(rng=random.Random(), base_delay=timedelta(milliseconds=200)),
-        clock=partial(datetime.now, UTC),
+        clock=clock,
         worker_id=args.worker_id,
         pacing_interval=timedelta(seconds=args.pacing),
         lease=timedelta(seconds=args.lease),
@@ -41,6 +45,7 @@ async def drain(args: argparse.Namespace) -> dict:
     try:
         report = await worker.drain(max_wait=timedelta(seconds=args.lease + 5))
     finally:
+        await slack_session.close()
         await engine.dispose()
     return {"sent": report.sent, "dead": len(report.dead), "remaining": report.remaining}
 
