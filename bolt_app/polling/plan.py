@@ -245,13 +245,16 @@ def tracked_keys(context: PlanContext, records: Iterable[SageRecord]) -> list[st
     if description.register_lines:
         return sorted({register_key(r.register_key) for r in records if isinstance(r, GLPosting)})
     assert description.tracked_key is not None
-    return sorted({description.tracked_key(r) for r in records if _is_record(description, r)})
+    keys = set()
+    for record in records:
+        _require_record(description, record)
+        keys.add(description.tracked_key(record))
+    return sorted(keys)
 
 
-def _is_record(description: RecordDescription, record: SageRecord) -> bool:
+def _require_record(description: RecordDescription, record: SageRecord) -> None:
     if not isinstance(record, description.record_class):
         raise TypeError(f"{type(record).__name__} is not a {description.record_type} record")
-    return True
 
 
 def plan_batch(
@@ -368,9 +371,11 @@ def _items(
         split = split_registers(lines, window)
         items = [_register_item(context, key, group) for key, group in split.settled]
         return items, split.hold_from, split.held_count
-    due = [r for r in records if is_due(r.stamps.changed_at, window)]
-    pending = [r for r in due if _lines_pending(context, r)]
-    due = [r for r in due if not _lines_pending(context, r)]
+    due: list[SageRecord] = []
+    pending: list[SageRecord] = []
+    for record in records:
+        if is_due(record.stamps.changed_at, window):
+            (pending if _lines_pending(context, record) else due).append(record)
     waiting_from = min((s for r in pending if (s := r.stamps.changed_at)), default=None)
     latest: dict[str, _Item] = {}
     for record in due:  # ascending stamps: a later row of a key wins
@@ -394,7 +399,7 @@ def _lines_pending(context: PlanContext, record: SageRecord) -> bool:
 
 def _record_item(context: PlanContext, record: SageRecord) -> _Item:
     description = context.description
-    _is_record(description, record)
+    _require_record(description, record)
     assert description.tracked_key is not None and description.tracked_fields is not None
     version = version_of(description.tracked_fields(record))
     snapshot = record_snapshot(record)
