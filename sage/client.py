@@ -395,8 +395,10 @@ class AgentClient:
         what = f"{company} {resource.path}"
         seen: set[str] = set()
         while True:
-            body = await self._get(f"/companies/{company}/{resource.path}", params, what)
-            page = self._page(body, resource, company)
+            content = await self._content(f"/companies/{company}/{resource.path}", params, what)
+            page = self._page(
+                _json(content, what), resource, company, parsing.may_hold_surrogates(content)
+            )
             yield page
             token = page.next_page_token
             if token is None:
@@ -463,7 +465,9 @@ class AgentClient:
 
     # --- answers ------------------------------------------------------------------------------
 
-    def _page(self, body: object, resource: Resource, company: str) -> Page:
+    def _page(
+        self, body: object, resource: Resource, company: str, surrogates_possible: bool
+    ) -> Page:
         what = f"page of {company} {resource.path}"
         page = _object(body, what)
         if page.get("company") != company or page.get("resource") != resource.path:
@@ -479,7 +483,9 @@ class AgentClient:
         skipped: list[SkippedRecord] = []
         stamps: list[datetime] = []
         for row in rows:
-            parsed = resource.parse_row(row, company, zone)
+            parsed = resource.parse_row(
+                row, company, zone, surrogates_possible=surrogates_possible
+            )
             if not isinstance(parsed, SkippedRecord):
                 records.append(parsed)
                 stamp = resource.record_stamp(parsed)
@@ -531,6 +537,10 @@ class AgentClient:
 
     async def _get(self, path: str, params: Mapping[str, str | int], what: str) -> object:
         """GET with retries; returns the decoded JSON of a 200 or raises a SageError."""
+        return _json(await self._content(path, params, what), what)
+
+    async def _content(self, path: str, params: Mapping[str, str | int], what: str) -> bytes:
+        """GET with retries; returns the body of a 200 or raises a SageError."""
         started = self._clock()
         attempt = 0
         while True:
@@ -542,12 +552,7 @@ class AgentClient:
                 failure: SageError = error
             else:
                 if response.status_code == 200:
-                    try:
-                        return json.loads(response.content)
-                    except ValueError:
-                        raise BadResponseError(
-                            f"the agent's answer for {what} is not JSON", status=200
-                        ) from None
+                    return response.content
                 failure = self._error(response, what)
                 if response.status_code not in RETRYABLE_STATUSES:
                     raise failure
@@ -751,3 +756,10 @@ def _string(body: Mapping[str, object], name: str, what: str) -> str:
     if not isinstance(value, str):
         raise BadResponseError(f"the agent's {what} has no string {name}")
     return value
+
+
+def _json(content: bytes, what: str) -> object:
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise BadResponseError(f"the agent's answer for {what} is not JSON", status=200) from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -302,6 +303,19 @@ def shown_as_received(value: str) -> str:
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+_SURROGATE_IN_JSON = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def may_hold_surrogates(content: bytes) -> bool:
+    """Whether JSON text could decode to a lone surrogate: an escape `\\ud800`-`\\udfff`, or
+    the bytes UTF-8 would use for one (`json.loads` reads bytes with surrogatepass). A page
+    with neither (nearly every page) needs no row-by-row search; text not in UTF-8 is not
+    vouched for."""
+    if json.detect_encoding(content) != "utf-8":
+        return True
+    return _SURROGATE_IN_JSON.search(content) is not None
+
+
 def _holds_surrogate(value: object) -> bool:
     """Whether any text in a row (nested too) holds a lone surrogate: a pass that builds
     nothing, so a clean row (nearly all of them) is not copied field by field."""
@@ -462,14 +476,24 @@ def parse_gl_account(row: Row, company: str, zone: ZoneInfo) -> GLAccount:
 
 
 def parse_row(
-    parser: RowParser, row: object, company: str, zone: ZoneInfo
+    parser: RowParser,
+    row: object,
+    company: str,
+    zone: ZoneInfo,
+    *,
+    surrogates_possible: bool = True,
 ) -> SageRecord | SkippedRecord:
-    """One agent row -> its record, or a SkippedRecord saying why (never raises for the row)."""
+    """One agent row -> its record, or a SkippedRecord saying why (never raises for the row).
+
+    `surrogates_possible=False` (the page's JSON text has none, `may_hold_surrogates`) skips
+    the row's walk for lone surrogates."""
     if not isinstance(row, Mapping):
         return SkippedRecord(record_key=None, reason="the row is not a JSON object")
     key = row.get("RecordKey")
     problems: list[str] = []
-    readable = _escape_broken_text(row, "", problems) if _holds_surrogate(row) else dict(row)
+    readable: Mapping[str, object] = row
+    if surrogates_possible and _holds_surrogate(row):
+        readable = _escape_broken_text(row, "", problems)  # type: ignore[assignment]
     while True:
         try:
             record = parser(readable, company, zone)
@@ -477,7 +501,7 @@ def parse_row(
         except _UnreadableValue as error:
             if readable.get(error.name) == error.stand_in:  # the stand-in did not read either
                 return SkippedRecord(record_key=_shown_key(key), reason=str(error))
-            readable[error.name] = error.stand_in
+            readable = {**readable, error.name: error.stand_in}  # the agent's row stays as sent
             problems.append(error.problem)
         except ParseError as error:
             return SkippedRecord(record_key=_shown_key(key), reason=str(error))

@@ -24,8 +24,12 @@ class Resource:
     created_fields: tuple[str, str]  # (date field, time field)
     updated_fields: tuple[str, str] | None  # None: the resource has only the created pair
 
-    def parse_row(self, row: object, company: str, zone: ZoneInfo) -> SageRecord | SkippedRecord:
-        return parsing.parse_row(self.parser, row, company, zone)
+    def parse_row(
+        self, row: object, company: str, zone: ZoneInfo, *, surrogates_possible: bool = True
+    ) -> SageRecord | SkippedRecord:
+        return parsing.parse_row(
+            self.parser, row, company, zone, surrogates_possible=surrogates_possible
+        )
 
     def change_stamp(self, row: Mapping[str, object], zone: ZoneInfo) -> datetime | None:
         """The stamp the agent sorts and filters by: the updated pair, else the created pair.

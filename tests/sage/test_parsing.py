@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from sage.parsing import (
     format_date,
     format_time,
     local_stamp,
+    may_hold_surrogates,
     parse_amount,
     parse_date,
     parse_time,
@@ -303,3 +305,32 @@ def test_every_resource_parses_its_sample_row(resource):
 def test_row_parser_never_raises(row):
     for resource in RESOURCES:
         resource.parse_row(row, "ABC", CHICAGO)
+
+
+@pytest.mark.parametrize(
+    ("content", "possible"),
+    [
+        (b'{"VendorName": "Acme \\u00e9"}', False),  # an escape, but not of a surrogate
+        ('{"VendorName": "Acme \u00e9 \U0001f600"}'.encode(), False),  # plain UTF-8
+        (b'{"VendorName": "Acme \\ud800"}', True),  # an escaped lone surrogate
+        (b'{"VendorName": "Acme \\uDC00"}', True),
+        (b'{"VendorName": "Acme \xed\xa0\x80"}', True),  # a surrogate's bytes, surrogatepass
+        ('{"VendorName": "Acme"}'.encode("utf-16"), True),  # not UTF-8: not vouched for
+    ],
+)
+def test_a_page_is_searched_row_by_row_only_when_its_text_could_hold_a_lone_surrogate(
+    content, possible
+):
+    assert may_hold_surrogates(content) is possible
+    if not possible:  # what the page decodes to indeed has none
+        assert "\ud800" not in json.dumps(json.loads(content))
+
+
+def test_a_lone_surrogate_sent_as_raw_bytes_is_flagged_like_an_escaped_one():
+    row = sample_rows.ap_invoice()
+    content = json.dumps({**row, "VendorName": "Acme \ud800"}, ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
+    assert may_hold_surrogates(content)
+    record = by_path("ap-invoices").parse_row(json.loads(content), "ABC", CHICAGO)
+    assert "VendorName" in record.problems[0] and record.vendor_name == "Acme \\ud800"
