@@ -483,9 +483,7 @@ class AgentClient:
         skipped: list[SkippedRecord] = []
         stamps: list[datetime] = []
         for row in rows:
-            parsed = resource.parse_row(
-                row, company, zone, surrogates_possible=surrogates_possible
-            )
+            parsed = resource.parse_row(row, company, zone, surrogates_possible=surrogates_possible)
             if not isinstance(parsed, SkippedRecord):
                 records.append(parsed)
                 stamp = resource.record_stamp(parsed)

@@ -226,13 +226,17 @@ class PollService:
             listing = agent.list_changes(
                 resource, key.company, window.since, page_size=self._tuning.page_size
             )
-            async with read_ahead(listing, self._tuning.pages_ahead) as pages:
-                async for page in pages:
-                    batch.add(page.records, page.skipped, page.last_stamp)
-                    if batch.size >= self._tuning.batch_size and not description.register_lines:
-                        async with self._sessions.begin() as session:
-                            await run.batch(session, batch)
-                        batch = _Batch()
+            try:
+                async with read_ahead(listing, self._tuning.pages_ahead) as pages:
+                    async for page in pages:
+                        batch.add(page.records, page.skipped, page.last_stamp)
+                        if batch.size >= self._tuning.batch_size and not description.register_lines:
+                            await run.overlapped(batch)
+                            batch = _Batch()
+            except BaseException:
+                await run.abandon()
+                raise
+            await run.written()
         async with self._sessions.begin() as session:
             await run.batch(session, batch)
             return await run.finish(session)
@@ -277,6 +281,14 @@ class PollService:
         return plan.counts.new + plan.counts.changed
 
 
+def _as_seen(version: str, snapshot: object, delivery: int | Posted | None) -> SeenRecord:
+    """A batch's seen row as the next batch reads it; a batch's rows name delivery ids (only
+    the poll's last plan posts singles, whose rows refer to their posts)."""
+    if isinstance(delivery, Posted):
+        raise TypeError(f"a batch's seen row of {delivery.record_key} refers to a post")
+    return SeenRecord(version, snapshot, delivery)
+
+
 @dataclass(slots=True)
 class _Batch:
     """Whole pages of the listing, up to a batch's size."""
@@ -304,7 +316,13 @@ class _Batch:
 
 
 class _Run:
-    """One poll's batches: plan each, execute it in the caller's transaction, add up."""
+    """One poll's batches: plan each, execute it in a transaction, add up.
+
+    A batch is planned while the one before it is still being written (`overlapped`): SQLite
+    and PostgreSQL do their share of a write (and a commit's flush) without holding Python's
+    lock, so the planning goes on meanwhile. The plan reads its seen rows as committed and
+    takes the rows the batch being written stores over them; a batch's transaction opens only
+    once the one before it has committed, so the cursor still moves batch by batch."""
 
     def __init__(
         self, service: PollService, key: PollKey, context: PlanContext, cursor: datetime | None
@@ -316,6 +334,8 @@ class _Run:
         self.counts = Counts()
         self.skipped: list[str] = []
         self.queued = 0
+        self._writing: asyncio.Task[None] | None = None
+        self._being_written: dict[tuple[str, str], SeenRecord] = {}
 
     async def announce_leftovers(self, session: AsyncSession, leftovers: list[StoredBurst]) -> None:
         """A crashed poll's bursts: their members' seen rows are committed, so announce them."""
@@ -327,10 +347,54 @@ class _Run:
         self.queued += await execute(session, self.key, plan, now=self.service._now())
 
     async def batch(self, session: AsyncSession, batch: _Batch) -> None:
+        """Plans the batch and executes it in the caller's transaction (the poll's last)."""
+        await self.written()
         seen = await load_seen(session, self.key, tracked_keys(self.context, batch.records))
+        plan, first = await self._plan(batch, seen)
+        await self._execute(session, batch, plan, first=first)
+
+    async def overlapped(self, batch: _Batch) -> None:
+        """Plans the batch, then, once the batch before it is committed, writes it in its own
+        transaction in a task of its own, which `written` waits for."""
+        keys = tracked_keys(self.context, batch.records)
+        async with self.service._sessions() as session:
+            seen = await load_seen(session, self.key, keys)
+        wanted = set(keys)
+        seen = {**seen, **{k: v for k, v in self._being_written.items() if k[0] in wanted}}
+        plan, first = await self._plan(batch, seen)
+        await self.written()
+        self._being_written = {
+            (row.record_key, row.channel): _as_seen(row.version, row.snapshot, row.delivery)
+            for row in plan.seen
+        }
+        self._writing = asyncio.create_task(self._write(batch, plan, first=first))
+
+    async def written(self) -> None:
+        """Waits for the batch being written; its failure is the poll's."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
+
+    async def abandon(self) -> None:
+        """The poll failed: the batch being written commits or fails on its own (either way
+        the cursor stands where the committed batches end)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await asyncio.gather(writing, return_exceptions=True)
+
+    async def _plan(self, batch: _Batch, seen) -> tuple[PollPlan, bool]:
         plan, self.state = await asyncio.to_thread(
             plan_batch, self.context, self.state, batch.records, seen, batch.stamps
         )
+        return plan, self.state.batches == 1
+
+    async def _write(self, batch: _Batch, plan: PollPlan, *, first: bool) -> None:
+        async with self.service._sessions.begin() as session:
+            await self._execute(session, batch, plan, first=first)
+
+    async def _execute(
+        self, session: AsyncSession, batch: _Batch, plan: PollPlan, *, first: bool
+    ) -> None:
         now = self.service._now()
         self.queued += await execute(session, self.key, plan, now=now)
         await remember_skipped(
@@ -339,7 +403,7 @@ class _Run:
             batch.skipped,
             (record.record_key for record in batch.records),
             now=now,
-            replace_keyless=self.state.batches == 1,
+            replace_keyless=first,
         )
         self.counts += plan.counts
         self.skipped += [f"{s.record_key or '(no key)'}: {s.reason}" for s in batch.skipped]

@@ -420,3 +420,28 @@ async def test_posting_a_thousand_entered_invoices_becomes_one_digest_and_bounde
     assert again.edits == 1
     [reply] = polling.slack.thread_replies(AP_CHANNEL, stale.ts)
     assert "Balance" in reply.text
+
+
+async def test_an_invoice_read_twice_in_one_poll_is_one_invoice_though_its_batches_overlap(polling):
+    """Sage posted an invoice while the agent read it: its entered row and its posted row (the
+    same business key) come in consecutive batches. The second batch is planned while the
+    first is still being written, and still knows the first's invoice."""
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.tuning = PollTuning(page_size=1, batch_size=1, burst_threshold=2)
+    at = polling.clock()
+    for n in range(4):
+        polling.data.add_ap_invoice("ABC", at, vendor="01-AIRWAY", InvoiceNo=f"BULK-{n}")
+    polling.data.add_ap_invoice(
+        "ABC", at + timedelta(seconds=1), vendor="01-AIRWAY", InvoiceNo="TWICE"
+    )
+    polling.data.add_ap_invoice(
+        "ABC", at + timedelta(seconds=2), posted=True, vendor="01-AIRWAY", InvoiceNo="TWICE"
+    )
+    polling.clock.advance(minutes=1)
+
+    outcome = await polling.poll(RecordType.AP_INVOICE)
+
+    assert (outcome.read, outcome.new, outcome.changed) == (6, 5, 1)
+    digest, posted = sorted(records_in(polling, AP_CHANNEL), key=lambda m: "TWICE" in m.text)
+    assert digest.metadata["event_payload"]["count"] == 5
+    assert "TWICE" in posted.text and "Posted" in rendered(posted)
