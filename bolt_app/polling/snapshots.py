@@ -9,7 +9,10 @@ message needs the old state beside the new one, or blanks, for the App Home.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -27,13 +30,39 @@ _BLANKS: dict[str, Any] = {
 }
 
 
+# A record's own values, by exact type, encoded here rather than through `to_json` (every
+# record a poll reads is snapshotted); anything else (enums, nested records) goes to it.
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+_ENCODE: dict[type, Callable[[Any], str]] = {
+    Decimal: str,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+}
+
+
+@cache
+def _kept(cls: type) -> tuple[tuple[str, ...], bool]:
+    """The field names a snapshot keeps of a record class, and whether it has lines."""
+    names = field_names(cls) or ()
+    return tuple(name for name in names if name not in _LEFT_OUT), "lines" in names
+
+
 def record_snapshot(record: object) -> dict[str, Any]:
     """{"record": the kept fields, "line_keys": an order's line keys}."""
-    names = field_names(type(record)) or ()
-    kept = {name: to_json(getattr(record, name)) for name in names if name not in _LEFT_OUT}
+    names, has_lines = _kept(type(record))
+    kept: dict[str, Any] = {}
+    for name in names:
+        value = getattr(record, name)
+        kind = type(value)
+        if kind in _AS_IS:
+            kept[name] = value
+        elif (encode := _ENCODE.get(kind)) is not None:
+            kept[name] = encode(value)
+        else:
+            kept[name] = to_json(value)
     snapshot: dict[str, Any] = {"record": kept}
-    if "lines" in names:
-        snapshot["line_keys"] = [line.line_key for line in record.lines]
+    if has_lines:
+        snapshot["line_keys"] = [line.line_key for line in record.lines]  # type: ignore[attr-defined]
     return snapshot
 
 
