@@ -2,9 +2,9 @@
 
     lease (own transaction) -> read the agent's listing a batch of pages at a time; each batch:
     load its seen rows, plan it (`plan.py`, pure, in a thread), execute the plan in its own short
-    transaction (queue, store seen versions and burst summaries, move the cursor) -> the last
-    batch, the held singles and the digests, state and audit in the last transaction ->
-    release the lease
+    transaction (queue, store seen versions and burst summaries, move the cursor) while the next
+    batch is planned -> the last batch, the held singles and the digests, state and audit in the
+    last transaction -> release the lease
 
 A crash after any batch's commit loses nothing and posts nothing twice: the cursor stands where
 the committed batches end (never past a record held back), so the next poll re-reads from there
