@@ -98,7 +98,7 @@ class PlannedMessage:
     kind: DeliveryKind
     message: SlackMessage
     record_key: str
-    parent: Parent = None
+    parent: int | None = None  # the delivery it updates or replies to
     announces: bool = False  # the record's own POST in this channel: its id goes in the seen row
 
 
@@ -527,7 +527,7 @@ class _Planner:
         kind: DeliveryKind,
         message: SlackMessage,
         record_key: str,
-        parent: Parent = None,
+        parent: int | None = None,
         *,
         announces: bool = False,
     ) -> None:

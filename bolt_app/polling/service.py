@@ -411,8 +411,7 @@ class _Run:
     async def finish(self, session: AsyncSession) -> PollOutcome:
         plan = plan_finish(self.context, self.state)
         now = self.service._now()
-        self.queued += await execute(session, self.key, plan, now=now, in_poll=False)
-        await drop_bursts(session, self.key, ((c, k.value) for c, k in plan.bursts_done))
+        self.queued += await execute(session, self.key, plan, now=now)
         counts = self.counts
         outcome = PollOutcome(
             self.key,
@@ -466,30 +465,35 @@ class _Run:
 
 
 async def execute(
-    session: AsyncSession, key: PollKey, plan: PollPlan, *, now: datetime, in_poll: bool = True
+    session: AsyncSession,
+    key: PollKey,
+    plan: PollPlan,
+    *,
+    now: datetime,
+    in_poll: bool = True,
 ) -> int:
-    """Carries out a plan in the caller's transaction: the messages (a POST of the plan its
-    parent resolved once it has an id), the seen versions, and, `in_poll`, the bursts' running
-    summaries and the batch's cursor. How many messages were queued."""
-    posted: dict[tuple[str, str], int] = {}
-
-    def parent_of(parent: int | Posted | None) -> int | None:
-        if isinstance(parent, Posted):
-            return posted[(parent.record_key, parent.channel)]
-        return parent
-
-    async def enqueue(planned: list[PlannedMessage]) -> None:
-        outbound = [_outbound(key, message, parent_of(message.parent)) for message in planned]
-        ids = await enqueue_many(session, outbound, now=now)
-        for message, delivery_id in zip(planned, ids, strict=True):
-            if message.announces:
-                posted[(message.record_key, message.channel)] = delivery_id
-
-    await enqueue([m for m in plan.messages if not isinstance(m.parent, Posted)])
-    await enqueue([m for m in plan.messages if isinstance(m.parent, Posted)])
+    """Carries out a plan in the caller's transaction: the messages and the seen versions (a
+    row naming a POST of the plan gets that POST's id), and, `in_poll`, the bursts' running
+    summaries and the cursor, which only a poll keeps (a reconcile's reads touch neither). How
+    many messages were queued."""
+    outbound = [_outbound(key, message) for message in plan.messages]
+    ids = await enqueue_many(session, outbound, now=now)
+    posted = {
+        (message.record_key, message.channel): delivery_id
+        for message, delivery_id in zip(plan.messages, ids, strict=True)
+        if message.announces
+    }
     updates = [
         SeenUpdate(
-            s.record_key, s.channel, SeenRecord(s.version, s.snapshot, parent_of(s.delivery))
+            s.record_key,
+            s.channel,
+            SeenRecord(
+                s.version,
+                s.snapshot,
+                posted[(s.delivery.record_key, s.delivery.channel)]
+                if isinstance(s.delivery, Posted)
+                else s.delivery,
+            ),
         )
         for s in plan.seen
     ]
@@ -503,7 +507,7 @@ async def execute(
     return len(plan.messages)
 
 
-def _outbound(key: PollKey, message: PlannedMessage, parent: int | None) -> OutboundMessage:
+def _outbound(key: PollKey, message: PlannedMessage) -> OutboundMessage:
     return OutboundMessage(
         team_id=key.team_id,
         channel_id=message.channel,
@@ -512,5 +516,5 @@ def _outbound(key: PollKey, message: PlannedMessage, parent: int | None) -> Outb
         company=key.company,
         record_type=key.record_type,
         record_key=message.record_key,
-        parent_delivery_id=parent,
+        parent_delivery_id=message.parent,
     )
