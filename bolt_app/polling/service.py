@@ -47,6 +47,7 @@ from bolt_app.polling.plan import (
 )
 from bolt_app.polling.readahead import read_ahead
 from bolt_app.polling.store import (
+    Keyless,
     PollKey,
     SeenRecord,
     SeenUpdate,
@@ -334,6 +335,7 @@ class _Run:
         self.counts = Counts()
         self.skipped: list[str] = []
         self.queued = 0
+        self.keyless: Keyless | None = None  # None until the first batch is written
         self._writing: asyncio.Task[None] | None = None
         self._being_written: dict[tuple[str, str], SeenRecord] = {}
 
@@ -350,8 +352,8 @@ class _Run:
         """Plans the batch and executes it in the caller's transaction (the poll's last)."""
         await self.written()
         seen = await load_seen(session, self.key, tracked_keys(self.context, batch.records))
-        plan, first = await self._plan(batch, seen)
-        await self._execute(session, batch, plan, first=first)
+        plan = await self._plan(batch, seen)
+        await self._execute(session, batch, plan)
 
     async def overlapped(self, batch: _Batch) -> None:
         """Plans the batch, then, once the batch before it is committed, writes it in its own
@@ -361,13 +363,13 @@ class _Run:
             seen = await load_seen(session, self.key, keys)
         wanted = set(keys)
         seen = {**seen, **{k: v for k, v in self._being_written.items() if k[0] in wanted}}
-        plan, first = await self._plan(batch, seen)
+        plan = await self._plan(batch, seen)
         await self.written()
         self._being_written = {
             (row.record_key, row.channel): _as_seen(row.version, row.snapshot, row.delivery)
             for row in plan.seen
         }
-        self._writing = asyncio.create_task(self._write(batch, plan, first=first))
+        self._writing = asyncio.create_task(self._write(batch, plan))
 
     async def written(self) -> None:
         """Waits for the batch being written; its failure is the poll's."""
@@ -382,28 +384,26 @@ class _Run:
         if writing is not None:
             await asyncio.gather(writing, return_exceptions=True)
 
-    async def _plan(self, batch: _Batch, seen) -> tuple[PollPlan, bool]:
+    async def _plan(self, batch: _Batch, seen) -> PollPlan:
         plan, self.state = await asyncio.to_thread(
             plan_batch, self.context, self.state, batch.records, seen, batch.stamps
         )
-        return plan, self.state.batches == 1
+        return plan
 
-    async def _write(self, batch: _Batch, plan: PollPlan, *, first: bool) -> None:
+    async def _write(self, batch: _Batch, plan: PollPlan) -> None:
         async with self.service._sessions.begin() as session:
-            await self._execute(session, batch, plan, first=first)
+            await self._execute(session, batch, plan)
 
-    async def _execute(
-        self, session: AsyncSession, batch: _Batch, plan: PollPlan, *, first: bool
-    ) -> None:
+    async def _execute(self, session: AsyncSession, batch: _Batch, plan: PollPlan) -> None:
         now = self.service._now()
         self.queued += await execute(session, self.key, plan, now=now)
-        await remember_skipped(
+        self.keyless = await remember_skipped(
             session,
             self.key,
             batch.skipped,
             (record.record_key for record in batch.records),
             now=now,
-            replace_keyless=first,
+            keyless_before=self.keyless,
         )
         self.counts += plan.counts
         self.skipped += [f"{s.record_key or '(no key)'}: {s.reason}" for s in batch.skipped]

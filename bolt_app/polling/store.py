@@ -352,6 +352,22 @@ class SkippedRow:
         return f"{self.record_key or '(no key)'}: {self.reason}"
 
 
+@dataclass(frozen=True, slots=True)
+class Keyless:
+    """A poll's rows so far that had no usable key (listed as one row): how many, and the
+    first one's reason."""
+
+    count: int = 0
+    first_reason: str = ""
+
+    def said(self) -> str:
+        return (
+            self.first_reason
+            if self.count == 1
+            else f"{self.count} rows, first: {self.first_reason}"
+        )
+
+
 async def remember_skipped(
     session: AsyncSession,
     key: PollKey,
@@ -359,39 +375,47 @@ async def remember_skipped(
     read_keys: Iterable[str],
     *,
     now: datetime,
-    replace_keyless: bool = True,
-) -> None:
+    keyless_before: Keyless | None = None,
+) -> Keyless:
     """Lists the rows this poll could not read and drops the listed ones whose key read cleanly
-    now. Rows without a key cannot be recognised later: this poll's replace the last one's (a
-    poll's later batches add to its first one's: `replace_keyless=False`)."""
+    now. Rows without a key cannot be recognised later: a poll's first batch
+    (`keyless_before=None`) drops the last poll's, and each batch lists them with the earlier
+    batches' (what it returns, for the next batch)."""
     listed = set(
         (await session.execute(sa.select(skipped_rows.c.record_key).where(key.where(skipped_rows))))
         .scalars()
         .all()
     )
-    cleared = sorted(listed & set(read_keys) | ({""} & listed if replace_keyless else set()))
+    cleared = sorted(listed & set(read_keys) | ({""} & listed if keyless_before is None else set()))
     for start in range(0, len(cleared), _IN_CHUNK):
         await session.execute(
             sa.delete(skipped_rows)
             .where(key.where(skipped_rows))
             .where(skipped_rows.c.record_key.in_(cleared[start : start + _IN_CHUNK]))
         )
-    reasons: dict[str, list[str]] = {}
+    keyless = keyless_before or Keyless()
+    reasons: dict[str, str] = {}
     for row in skipped:
-        reasons.setdefault(row.record_key or "", []).append(row.reason)
+        if row.record_key:
+            reasons[row.record_key] = row.reason
+        else:
+            keyless = Keyless(keyless.count + 1, keyless.first_reason or row.reason)
+    if keyless.count > (keyless_before.count if keyless_before else 0):
+        reasons[""] = keyless.said()
     rows = [
         {
             "team_id": key.team_id,
             "company": key.company,
             "record_type": key.record_type.value,
             "record_key": record_key,
-            "reason": said[0] if len(said) == 1 else f"{len(said)} rows, first: {said[0]}",
+            "reason": reason,
             "first_seen_at": now,
             "last_seen_at": now,
         }
-        for record_key, said in reasons.items()
+        for record_key, reason in reasons.items()
     ]
     await _upsert(session, skipped_rows, rows, ("reason", "last_seen_at"))
+    return keyless
 
 
 async def skipped_rows_of(

@@ -8,6 +8,7 @@ import pytest
 
 from bolt_app.home.state import load_home_state
 from bolt_app.home.views.home import build_home_view
+from bolt_app.polling.service import PollTuning
 from bolt_app.status.model import load_status
 from bolt_app.status.views import build_status_blocks
 from bolt_app.storage.audit import list_audit_events
@@ -99,3 +100,22 @@ async def test_a_row_that_did_not_read_is_shown_in_status_until_it_reads_cleanly
     assert listed == [] and "did not read" not in home
     assert "VendorName is not a string" not in slash_status
     assert sum("BROKEN-1" in rendered(m) for m in records_in(polling, AP_CHANNEL)) == 1
+
+
+async def test_rows_without_a_key_in_several_batches_are_listed_as_one_row_counting_them_all(
+    polling,
+):
+    await baseline(polling, RecordType.AP_INVOICE)
+    polling.tuning = PollTuning(page_size=2, batch_size=2)
+    at = polling.clock()
+    rows = [polling.data.add_ap_invoice("ABC", at, InvoiceNo=f"INV-{n}") for n in range(6)]
+    for row in rows[1::2]:  # one keyless row in each batch of two
+        polling.simulator.faults.malform(str(row["RecordKey"]), Malformation.MISSING_KEY)
+    polling.clock.advance(minutes=1)
+
+    outcome = await polling.poll(RecordType.AP_INVOICE)
+
+    assert len(outcome.skipped) == 3 and outcome.new == 3
+    listed, _, _ = await shown_as_not_read(polling)
+    [keyless] = listed
+    assert "3 rows, first: " in keyless
