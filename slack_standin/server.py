@@ -2,7 +2,8 @@
 
 Each `/api/{method}` request is read the way Slack reads it (query, form or JSON body; bearer
 token, `token` field or HTTP Basic), may be taken over by an injected fault, is authenticated,
-paced (when strict) and dispatched to its Web API family, and is recorded with its answer.
+rate-limited (when pacing is strict) and dispatched to its Web API family, and is recorded
+with its answer.
 """
 
 from __future__ import annotations
@@ -67,15 +68,17 @@ class RecordedCall:
 
 @dataclass(frozen=True, slots=True)
 class PacingViolation:
-    """A chat.postMessage that came sooner than the pacing interval after the channel's last."""
+    """A chat.postMessage refused for its channel's rate: it arrived at `monotonic`, more than
+    the tolerance before the channel's theoretical arrival time (`theoretical_arrival`)."""
 
     channel: str
-    previous_monotonic: float
+    theoretical_arrival: float
     monotonic: float
 
     @property
-    def interval(self) -> float:
-        return self.monotonic - self.previous_monotonic
+    def early_by(self) -> float:
+        """How long before its theoretical arrival time the post came (more than the tolerance)."""
+        return self.theoretical_arrival - self.monotonic
 
 
 @dataclass(slots=True)
@@ -98,6 +101,17 @@ class SlackStandIn(SlackState):
     `answer_latency`. All three are injectable so tests can control time. `answer_latency`
     (seconds) is how long every answer takes to come back: a call is stamped, judged and takes
     effect as it arrives, as at Slack, and its answer leaves that much later.
+
+    `strict_pacing` holds chat.postMessage to Slack's documented rate, one per
+    `pacing_interval` per channel with short bursts allowed, as a per-channel rate limiter in
+    the GCRA (virtual scheduling) form: a post arriving more than `pacing_tolerance` before the
+    channel's theoretical arrival time is refused with HTTP 429 `ratelimited`; an accepted one
+    moves that time to one interval past the later of itself and the time it replaced. So no
+    window of any length holds more than (window + tolerance) / interval posts, a post that
+    arrives a little late or early (one-way delay jitter that does not add up) is forgiven,
+    and a burst is not. The default tolerance, a tenth of Slack's 1 s, is stricter than the
+    burst allowance Slack documents without a figure ("short bursts >1 allowed": at least a
+    second post at once, a whole interval early).
     """
 
     def __init__(
@@ -110,6 +124,7 @@ class SlackStandIn(SlackState):
         app_id: str = "A0STANDIN1",
         strict_pacing: bool = False,
         pacing_interval: float = 1.0,
+        pacing_tolerance: float = 0.1,
         answer_latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -122,6 +137,7 @@ class SlackStandIn(SlackState):
         self.port = port
         self.strict_pacing = strict_pacing
         self.pacing_interval = pacing_interval
+        self.pacing_tolerance = pacing_tolerance
         self.answer_latency = answer_latency
         self._clock = clock
         self._sleep = sleep
@@ -129,7 +145,7 @@ class SlackStandIn(SlackState):
         self.calls: list[RecordedCall] = []
         self.pacing_violations: list[PacingViolation] = []
         self._faults: list[_Fault] = []
-        self._last_post: dict[str, float] = {}
+        self._theoretical_arrival: dict[str, float] = {}  # per channel, for strict pacing
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._changed = asyncio.Condition()  # notified after every answered call
 
@@ -312,7 +328,9 @@ class SlackStandIn(SlackState):
                 return refused
         outcome = handler(self, params, caller)
         if method == "chat.postMessage" and outcome.error is None:
-            self._last_post[outcome.body["channel"]] = monotonic
+            channel = outcome.body["channel"]
+            due = self._theoretical_arrival.get(channel, monotonic)
+            self._theoretical_arrival[channel] = max(due, monotonic) + self.pacing_interval
         return outcome
 
     def _authenticate(self, token: str | None) -> Token | Outcome:
@@ -330,14 +348,11 @@ class SlackStandIn(SlackState):
         return record
 
     def _pace(self, params: Mapping[str, Any], token: Token, monotonic: float) -> Outcome | None:
+        """Slack's refusal of a post that comes too early for its channel's rate, or None."""
         channel = self.find_channel(token, params.get("channel"))
-        previous = self._last_post.get(channel.id) if channel is not None else None
-        if (
-            channel is not None
-            and previous is not None
-            and monotonic - previous < self.pacing_interval
-        ):
-            self.pacing_violations.append(PacingViolation(channel.id, previous, monotonic))
+        due = self._theoretical_arrival.get(channel.id) if channel is not None else None
+        if channel is not None and due is not None and monotonic < due - self.pacing_tolerance:
+            self.pacing_violations.append(PacingViolation(channel.id, due, monotonic))
             return Outcome(error="ratelimited", status=429, headers={"Retry-After": "1"})
         return None
 

@@ -5,8 +5,8 @@ Sends to one channel are serialised through its `channel_pacing` row. A claim lo
 claim's first statement is a write, which takes the database write lock like BEGIN
 IMMEDIATE), then takes the channel's oldest undelivered message only if no other message of
 the channel is in flight and the channel's clock allows. So, across any number of processes:
-one message per channel in flight, in id order, never sooner than the pacing interval after
-Slack answered the previous one.
+one message per channel in flight, in id order, each call made no sooner than the pacing
+interval after the previous one was.
 """
 
 from __future__ import annotations

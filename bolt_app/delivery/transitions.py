@@ -10,8 +10,10 @@ Pure, so the status machine can be read and tested in one place:
     sending, lease expired --claim--> sending               (taken over by another worker)
     dead --admin retry--> pending
 
-Every answered call to a channel moves that channel's clock to `answered_at + interval`, so
-the next message to it is sent at least one interval after Slack answered the previous one.
+Every call to a channel moves that channel's clock to `requested_at + interval`, whatever
+came of it: Slack limits the rate at which calls reach a channel, so the next one is sent one
+interval after the previous one was, however long Slack took to answer (docs/delivery.md,
+Pacing and order). What Slack said (Retry-After) and the retry delays count from the answer.
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ class Settlement:
     pause_workspace_reason: str | None = None
 
 
-def settle(decision: Decision, *, answered_at: datetime, interval: timedelta) -> Settlement:
-    """What to write after Slack answered at `answered_at` (or the call failed then)."""
-    paced = answered_at + interval
+def settle(
+    decision: Decision, *, requested_at: datetime, answered_at: datetime, interval: timedelta
+) -> Settlement:
+    """What to write after the call made at `requested_at` was answered at `answered_at` (or
+    failed then: a timeout, a lost connection, or no call at all for want of a token)."""
+    paced = requested_at + interval
     action = decision.action
     if action is Action.SENT:
         return Settlement(DeliveryStatus.SENT, action.value, False, channel_next_send_at=paced)

@@ -64,10 +64,10 @@ class DrainReport:
 class DeliveryWorker:
     """Drains the outbox; `run` until stopped (the worker process) or `drain` once (poll --once).
 
-    `pacing_interval` is the minimum gap between two calls to one channel (Slack allows about
-    one message per second per channel). `lease` must exceed the Slack client's timeout.
-    `refreshed_client_for_team` gives a client whose rotating token was just refreshed, for a
-    message Slack answered `token_expired`; without it such a message pauses the workspace.
+    `pacing_interval` is the minimum gap between the starts of two calls to one channel (Slack
+    allows about one message per second per channel). `lease` must exceed the Slack client's
+    timeout. `refreshed_client_for_team` gives a client whose rotating token was just refreshed,
+    for a message Slack answered `token_expired`; without it such a message pauses the workspace.
     """
 
     def __init__(
@@ -233,6 +233,7 @@ class DeliveryWorker:
             failures=claim.attempts, plain_text=claim.plain_text, join_tried=claim.join_tried
         )
         joined: bool | None = None
+        requested_at: datetime | None = None  # stays None when no call could be made
         try:
             client = await self._client_for_team(claim.team_id)
         except MLConnectorError as error:  # no usable token: only a person can fix that
@@ -243,17 +244,24 @@ class DeliveryWorker:
             answer_ts = ""
         else:
             await self._sleep_until(claim.send_at)  # holding a claim: send even if stopping
-            answer = await self._send(client, claim)
+            requested_at, answer = await self._send(client, claim)
             decision = self._policy.decide(answer, state)
             if decision.action is Action.REFRESH_THEN_RETRY:
-                answer, decision = await self._resend_refreshed(claim, state)
+                requested_at, answer, decision = await self._resend_refreshed(
+                    claim, state, requested_at
+                )
             answer_ts = answer.ts
             if decision.action is Action.JOIN_THEN_RETRY:
                 join_answer = await slack.join(client, claim.channel_id)
                 joined = join_answer.ok
                 decision = self._policy.decide_join(join_answer, state)
         answered_at = self._clock()
-        settlement = settle(decision, answered_at=answered_at, interval=self.pacing_interval)
+        settlement = settle(
+            decision,
+            requested_at=requested_at or answered_at,
+            answered_at=answered_at,
+            interval=self.pacing_interval,
+        )
         async with self._write() as session:
             kept = await store.settle_claim(
                 session,
@@ -273,8 +281,12 @@ class DeliveryWorker:
             log.warning("workspace %s paused: %s", claim.team_id, decision.reason)
         return settlement.channel_next_send_at, sent, more
 
-    async def _send(self, client: AsyncWebClient, claim: store.Claim) -> SlackAnswer:
-        return await slack.send(
+    async def _send(
+        self, client: AsyncWebClient, claim: store.Claim
+    ) -> tuple[datetime, SlackAnswer]:
+        """When the call was made (the channel's next slot counts from then), and its answer."""
+        requested_at = self._clock()
+        return requested_at, await slack.send(
             client,
             kind=claim.kind,
             channel_id=claim.channel_id,
@@ -284,26 +296,27 @@ class DeliveryWorker:
         )
 
     async def _resend_refreshed(
-        self, claim: store.Claim, state: AttemptState
-    ) -> tuple[SlackAnswer, Decision]:
-        """After `token_expired`: refresh the token and send again; an expired token that cannot
-        be refreshed (not rotating, refresh refused) pauses the workspace like `invalid_auth`."""
+        self, claim: store.Claim, state: AttemptState, requested_at: datetime
+    ) -> tuple[datetime, SlackAnswer, Decision]:
+        """After `token_expired` (the call made at `requested_at`): refresh the token and send
+        again; an expired token that cannot be refreshed (not rotating, refresh refused) pauses
+        the workspace like `invalid_auth`. Returns when the last call was made, with its answer."""
         expired = SlackAnswer(ok=False, error=TOKEN_EXPIRED)
         if self._refreshed_client_for_team is None:
-            return expired, self._policy.pause_workspace(TOKEN_EXPIRED)
+            return requested_at, expired, self._policy.pause_workspace(TOKEN_EXPIRED)
         try:
             client = await self._refreshed_client_for_team(claim.team_id)
         except MLConnectorError as error:
             log.warning(
                 "workspace %s: the expired token was not refreshed: %s", claim.team_id, error
             )
-            return expired, self._policy.pause_workspace(TOKEN_EXPIRED)
+            return requested_at, expired, self._policy.pause_workspace(TOKEN_EXPIRED)
         except (aiohttp.ClientError, TimeoutError):
             unreachable = SlackAnswer(ok=False, error="connection_error")
-            return unreachable, self._policy.decide(unreachable, state)
-        answer = await self._send(client, claim)
+            return requested_at, unreachable, self._policy.decide(unreachable, state)
+        resent_at, answer = await self._send(client, claim)
         refreshed = dataclasses.replace(state, token_refreshed=True)
-        return answer, self._policy.decide(answer, refreshed)
+        return resent_at, answer, self._policy.decide(answer, refreshed)
 
     async def _channels_to_serve(self) -> list[tuple[str, str]]:
         async with self._sessions() as session:

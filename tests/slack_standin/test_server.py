@@ -1,12 +1,15 @@
 """The wire: bodies and tokens read as Slack reads them, faults, pacing, the call record."""
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import httpx
 import pytest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -83,27 +86,74 @@ async def test_slow_answer_times_the_client_out_but_the_post_lands(slack_standin
     assert landed.text == "slow"
 
 
-async def test_strict_pacing_refuses_and_records_a_second_post_within_a_second():
-    now = [100.0]
+@contextlib.asynccontextmanager
+async def strictly_paced(now: list[float]) -> AsyncIterator[tuple[SlackStandIn, AsyncWebClient]]:
+    """A strict stand-in at Slack's 1 s and the default tolerance, on the clock `now[0]`."""
     async with SlackStandIn(strict_pacing=True, clock=lambda: now[0]) as standin:
         standin.add_workspace(TEAM_ID, bot_token=BOT_TOKEN)
         standin.add_channel(TEAM_ID, AP_CHANNEL)
         standin.add_channel(TEAM_ID, PO_CHANNEL)
-        client = AsyncWebClient(token=BOT_TOKEN, base_url=standin.api_url)
+        yield standin, AsyncWebClient(token=BOT_TOKEN, base_url=standin.api_url)
 
+
+async def posts_at(client: AsyncWebClient, now: list[float], moments: list[float]) -> list[bool]:
+    """Post to AP_CHANNEL at each moment; whether each was accepted."""
+    accepted = []
+    for moment in moments:
+        now[0] = moment
+        try:
+            await client.chat_postMessage(channel=AP_CHANNEL, text=f"at {moment}")
+        except SlackApiError as error:
+            assert (error.response.status_code, error.response["error"]) == (429, "ratelimited")
+            accepted.append(False)
+        else:
+            accepted.append(True)
+    return accepted
+
+
+async def test_strict_pacing_refuses_and_records_a_second_post_well_within_the_interval():
+    now = [100.0]
+    async with strictly_paced(now) as (standin, client):
         await client.chat_postMessage(channel=AP_CHANNEL, text="1")
         await client.chat_postMessage(channel=PO_CHANNEL, text="other channel, same instant")
         now[0] += 0.4
         raised = await slack_error(client.chat_postMessage(channel=AP_CHANNEL, text="too soon"))
         assert raised.response.status_code == 429
         assert raised.response.headers["Retry-After"] == "1"
-        now[0] += 0.6
+        now[0] += 0.55  # 0.95 s after the first: late by less than the 0.1 s tolerance
         await client.chat_postMessage(channel=AP_CHANNEL, text="2")
 
         [violation] = standin.pacing_violations
         assert violation.channel == AP_CHANNEL
-        assert violation.interval == pytest.approx(0.4)
+        assert violation.theoretical_arrival == pytest.approx(101.0)
+        assert violation.early_by == pytest.approx(0.6)
         assert [m.text for m in standin.posted_messages(AP_CHANNEL)] == ["1", "2"]
+
+
+async def test_strict_pacing_forgives_posts_at_the_rate_that_arrive_jittered():
+    now = [0.0]
+    # Sent one a second; each arrives 0 to 90 ms late, so two arrive 0.91 s apart.
+    moments = [k + (0.09 if k % 2 == 0 else 0.0) for k in range(20)]
+    async with strictly_paced(now) as (standin, client):
+        assert await posts_at(client, now, moments) == [True] * 20
+        assert standin.pacing_violations == []
+
+
+async def test_strict_pacing_holds_the_rate_not_just_the_gap():
+    now = [0.0]
+    # Each gap (0.97 s) is within the tolerance of the interval, but the posts run ahead of
+    # one a second by 30 ms more each time: the fifth is more than 0.1 s early.
+    moments = [k * 0.97 for k in range(6)]
+    async with strictly_paced(now) as (standin, client):
+        assert await posts_at(client, now, moments) == [True, True, True, True, False, True]
+        assert [v.theoretical_arrival for v in standin.pacing_violations] == [pytest.approx(4.0)]
+
+
+async def test_strict_pacing_refuses_a_burst_of_two():
+    now = [50.0]
+    async with strictly_paced(now) as (standin, client):
+        assert await posts_at(client, now, [50.0, 50.0]) == [True, False]
+        assert len(standin.posted_messages(AP_CHANNEL)) == 1
 
 
 async def test_calls_record_method_params_token_and_times(slack_standin, slack_client):

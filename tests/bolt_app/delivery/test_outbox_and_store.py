@@ -45,7 +45,7 @@ async def finish(session_factory, claimed, decision, *, worker, now):
         return await settle_claim(
             session,
             claimed,
-            settle(decision, answered_at=now, interval=SECOND),
+            settle(decision, requested_at=now, answered_at=now, interval=SECOND),
             worker_id=worker,
             now=now,
             slack_ts="1.000100",

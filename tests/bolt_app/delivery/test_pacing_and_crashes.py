@@ -1,11 +1,13 @@
-"""Pacing, crash recovery and scale-out, against the stand-in's recorded times (strict mode)."""
+"""Pacing, crash recovery and scale-out, against the stand-in's recorded times (strict pacing)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import json
 import os
+import random
 import signal
 import sys
 from collections import Counter, defaultdict
@@ -15,16 +17,22 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bolt_app.delivery.policy import DeliveryPolicy
+from bolt_app.delivery.slack import client_factory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.worker import DeliveryWorker
-from tests.fixtures.delivery import outbound
-from tests.fixtures.slack import BOT_TOKEN
+from slack_standin import SlackStandIn
+from tests.fixtures.delivery import outbound, utc_now
+from tests.fixtures.polling import FakeClock
+from tests.fixtures.slack import AP_CHANNEL, BOT_TOKEN, TEAM_ID
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNNER = "tests.bolt_app.delivery.worker_runner"
 HANG_GUARD_SECONDS = 600
 # The pacing these tests hold the worker to: Slack's 1 s scaled down, so the suite does not wait
-# out 300 seconds of real pacing; the worker's own default stays 1 s (checked below).
+# out 300 seconds of real pacing; the worker's own default stays 1 s (checked below). The
+# stand-in's tolerance is not scaled: it forgives the jitter of a call's way in (the event loop,
+# the machine's other work), which is as long at any pacing.
 TEST_PACING = 0.25
 
 
@@ -37,10 +45,14 @@ def successful_posts(standin) -> dict[str, list]:
 
 
 def assert_paced(standin, interval: float) -> None:
+    """Slack's rate held in every channel, as the strict stand-in judges it: nothing refused,
+    and the k-th post arrived no earlier than k intervals after the first, less the tolerance
+    (one post may arrive a little late and the next on time; a run of them may not gain)."""
     assert standin.pacing_violations == []
-    for calls in successful_posts(standin).values():
-        gaps = [b.monotonic - a.monotonic for a, b in zip(calls, calls[1:], strict=False)]
-        assert all(gap >= interval for gap in gaps), min(gaps)
+    for channel, calls in successful_posts(standin).items():
+        first = calls[0].monotonic
+        ahead = max(first + k * interval - call.monotonic for k, call in enumerate(calls))
+        assert ahead <= standin.pacing_tolerance, (channel, ahead)
 
 
 def assert_in_order(standin) -> None:
@@ -70,7 +82,7 @@ def test_the_worker_paces_one_message_per_second_per_channel_unless_told_otherwi
 
 
 @pytest.mark.slow
-async def test_forty_messages_to_four_channels_are_never_closer_than_the_pacing_interval(
+async def test_forty_messages_to_four_channels_go_no_faster_than_the_pacing_rate(
     slack_standin, make_worker, queue
 ):
     slack_standin.strict_pacing = True
@@ -85,6 +97,44 @@ async def test_forty_messages_to_four_channels_are_never_closer_than_the_pacing_
     assert_paced(slack_standin, TEST_PACING)
     assert_in_order(slack_standin)
     assert set(posted_counts(slack_standin).values()) == {1}
+
+
+async def test_a_slow_slack_answer_does_not_stretch_the_interval_between_posts(
+    session_factory, queue
+):
+    """Slack answers 100 ms after each call (on a fake clock): the next post to the channel
+    starts one second after the previous one did, not 1.1 s, and never sooner."""
+    await queue(*(outbound(AP_CHANNEL, f"k{i}", text=f"invoice {i}") for i in range(5)))
+    start = utc_now()
+    clock = FakeClock(start)
+    async with SlackStandIn(
+        strict_pacing=True,
+        answer_latency=0.1,
+        clock=lambda: (clock() - start).total_seconds(),
+        wall_clock=clock,
+        sleep=clock.sleep,
+    ) as slow_slack:
+        slow_slack.add_workspace(TEAM_ID, bot_token=BOT_TOKEN)
+        slow_slack.add_channel(TEAM_ID, AP_CHANNEL)
+
+        async def token_for_team(team_id: str) -> str:
+            return BOT_TOKEN
+
+        worker = DeliveryWorker(
+            session_factory,
+            client_factory(base_url=slow_slack.api_url, token_for_team=token_for_team),
+            DeliveryPolicy(rng=random.Random(1)),
+            clock=clock,
+            sleep=clock.sleep,
+            worker_id="paced",
+        )
+        report = await worker.drain()
+
+    assert report.sent == 5 and report.ok
+    assert slow_slack.pacing_violations == []
+    posts = [call.monotonic for call in slow_slack.calls_to("chat.postMessage")]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(posts)]
+    assert gaps == [pytest.approx(1.0, abs=1e-6)] * 4
 
 
 async def run_worker(database_url: str, standin, worker_id: str, *, pacing: float, lease: float):
