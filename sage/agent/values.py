@@ -20,8 +20,8 @@ from sage.agent.layout import Column, Kind
 SQL_EMPTY_DATE = date(1753, 1, 1)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?", re.ASCII)
 _FIVE_PLACES = Decimal("0.00001")
-# Distinct strings remembered per conversion: a scan's rows share their days and, entered
-# together, their times; Sage hands both as text, and converting one costs microseconds.
+# Distinct values remembered per conversion: a scan's rows share their days and, entered
+# together, their times (Sage hands times as text), and converting one costs microseconds.
 TEXT_CACHE = 4096
 
 
@@ -35,10 +35,13 @@ def date_text(value: object) -> str:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        return (
-            "" if value == SQL_EMPTY_DATE else f"{value.year:04d}{value.month:02d}{value.day:02d}"
-        )
+        return _date_of_day(value)
     return _date_of_text(str(value))
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _date_of_day(day: date) -> str:
+    return "" if day == SQL_EMPTY_DATE else f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
