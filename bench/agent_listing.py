@@ -1,4 +1,4 @@
-"""The agent's idle change listing on a big company: nothing new since the last poll.
+"""The agent's change listing on a big company: idle (nothing new), and a burst of new invoices.
 
 Builds a Sage-layout SQLite company with 200,000 AP invoices (AP_OpenInvoice) and 1,000,000
 GL posting lines (GL_DetailPosting) stamped over the past year, then lists changes since now
@@ -7,7 +7,13 @@ unixODBC + the SQLite ODBC driver (where installed). Each listing runs in its ow
 its peak memory (max RSS, interpreter included) is its own. A change query is a scan of the
 file (DateUpdated is no key), so "rows scanned" is the table's size.
 
-    python -m bench.agent_listing [--invoices 200000] [--postings 1000000]
+The burst: a second company with 100,000 AP invoices entered in AP_InvoiceHeader over the
+last seconds, listed since the start of the day as a poll after them lists it: the first
+page (the agent scans and sorts every row before it can answer it) and the whole listing,
+in pages of 500 encoded as the server encodes them; wall and CPU seconds, in-process (no
+HTTP or TLS).
+
+    python -m bench.agent_listing [--invoices 200000] [--postings 1000000] [--entered 100000]
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import Path
 from sage.agent import layout
 
 GOAL_SECONDS, GOAL_MB = 2.0, 100
+ENTERED_PAGE = 500  # what `poll` asks for
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +52,23 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
+class EnteredListing:
+    driver: str
+    records: int
+    first_seconds: float
+    first_cpu: float
+    whole_seconds: float
+    whole_cpu: float
+    peak_mb: float
+
+
+@dataclass(frozen=True, slots=True)
 class AgentListingFigures:
     invoices: int
     postings: int
     build_seconds: float
     listings: tuple[Listing, ...]
+    entered: tuple[EnteredListing, ...]
     odbc_missing: str | None
 
 
@@ -100,11 +119,41 @@ def build(path: Path, invoices: int, postings: int, seed: int = 7) -> None:
     connection.close()
 
 
-def measure(driver: str, resource_name: str, path: Path) -> dict[str, float | int]:
-    """One idle listing in this process (run as a child by `run`)."""
+def build_entered(path: Path, invoices: int) -> None:
+    """A company of 500 vendors and `invoices` AP invoices just entered, as Sage writes one:
+    DateCreated/TimeCreated over the last five seconds, the updated trio blank."""
+    connection = sqlite3.connect(path)
+    layout.create_tables(connection)
+    layout.write_rows(
+        connection,
+        layout.AP_VENDOR,
+        [{"APDivisionNo": "01", "VendorNo": f"V{n:05d}", "VendorName": f"Vendor {n}"}
+         for n in range(500)],
+    )  # fmt: skip
+    start = datetime.now() - timedelta(seconds=5)
+    step = timedelta(seconds=5) / invoices
+
+    def rows():
+        for n in range(invoices):
+            stamp = start + step * n
+            day = stamp.date().isoformat()
+            clock = (stamp - datetime.combine(stamp.date(), datetime.min.time())) / timedelta(
+                hours=1
+            )
+            yield (
+                "01", f"V{n % 500:05d}", f"{n:010d}", "000001", day, day, "01", "N", "",
+                f"Bench invoice {n}", "00001", f"{(n * 7919) % 900_000 / 100 + 1:.2f}", day,
+                f"{clock:.5f}", "0000000001", None, "", "",
+            )  # fmt: skip
+
+    layout.write_tuples(connection, layout.AP_INVOICE_HEADER, rows())
+    connection.commit()
+    connection.close()
+
+
+def _company(driver: str, path: Path):
     from sage.agent.connection import OdbcConnector, SqliteConnector
-    from sage.agent.readers import READERS
-    from sage.agent.service import CompanyReader, parse_since
+    from sage.agent.service import CompanyReader
 
     if driver == "pyodbc":
         connector = OdbcConnector(
@@ -112,7 +161,15 @@ def measure(driver: str, resource_name: str, path: Path) -> dict[str, float | in
         )
     else:
         connector = SqliteConnector(path, label="companies.BIG.sqlite")
-    company = CompanyReader("BIG", connector)
+    return CompanyReader("BIG", connector)
+
+
+def measure(driver: str, resource_name: str, path: Path) -> dict[str, float | int]:
+    """One idle listing in this process (run as a child by `run`)."""
+    from sage.agent.readers import READERS
+    from sage.agent.service import parse_since
+
+    company = _company(driver, path)
     reader = READERS[resource_name]
     rows = sum(company.count(source.table) for source in reader.sources)
     now = datetime.now()
@@ -129,6 +186,48 @@ def measure(driver: str, resource_name: str, path: Path) -> dict[str, float | in
     }
 
 
+def measure_entered(driver: str, path: Path) -> dict[str, float | int]:
+    """The listing of the entered invoices since the start of today, in this process: every
+    page, each encoded as the agent's server encodes its answer (run as a child by `run`)."""
+    from sage.agent.readers import AP_INVOICES
+    from sage.agent.service import parse_since
+
+    company = _company(driver, path)
+    company.connect()
+    since = parse_since(f"{datetime.now():%Y%m%d}", "0")
+
+    def page_of(token: str | None):
+        page = company.changes(AP_INVOICES, since, token, ENTERED_PAGE)
+        body = {"company": "BIG", "resource": "ap-invoices", "records": page.records,
+                "next_page_token": page.next_page_token}  # fmt: skip
+        json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return page
+
+    started, cpu = time.perf_counter(), time.process_time()
+    page = page_of(None)
+    first_seconds, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+    records = len(page.records)
+    while page.next_page_token:
+        page = page_of(page.next_page_token)
+        records += len(page.records)
+    return {
+        "records": records,
+        "first_seconds": first_seconds,
+        "first_cpu": first_cpu,
+        "whole_seconds": time.perf_counter() - started,
+        "whole_cpu": time.process_time() - cpu,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _child(*args: str) -> dict:
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.agent_listing", *args],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return json.loads(output)
+
+
 def _odbc_missing() -> str | None:
     try:
         import pyodbc
@@ -137,26 +236,30 @@ def _odbc_missing() -> str | None:
     return None if "SQLite3" in pyodbc.drivers() else "no SQLite3 ODBC driver"
 
 
-def run(invoices: int = 200_000, postings: int = 1_000_000) -> AgentListingFigures:
+def run(
+    invoices: int = 200_000, postings: int = 1_000_000, entered: int = 100_000
+) -> AgentListingFigures:
     missing = _odbc_missing()
+    drivers = ("sqlite3",) if missing else ("sqlite3", "pyodbc")
     with tempfile.TemporaryDirectory(prefix="mlc-bench-agent-") as directory:
         path = Path(directory) / "BIG.db"
         started = time.perf_counter()
         build(path, invoices, postings)
         build_seconds = time.perf_counter() - started
-        listings = []
-        for driver in ("sqlite3", "pyodbc"):
-            if driver == "pyodbc" and missing:
-                continue
-            for resource_name in ("ap-invoices", "gl-postings"):
-                output = subprocess.run(
-                    [sys.executable, "-m", "bench.agent_listing", "--measure", driver,
-                     resource_name, str(path)],
-                    check=True, capture_output=True, text=True,
-                ).stdout  # fmt: skip
-                result = json.loads(output)
-                listings.append(Listing(driver, resource_name, **result))
-    return AgentListingFigures(invoices, postings, build_seconds, tuple(listings), missing)
+        listings = [
+            Listing(driver, resource_name, **_child("--measure", driver, resource_name, str(path)))
+            for driver in drivers
+            for resource_name in ("ap-invoices", "gl-postings")
+        ]
+        burst = Path(directory) / "ENTERED.db"
+        build_entered(burst, entered)
+        entered_listings = tuple(
+            EnteredListing(driver, **_child("--measure-entered", driver, str(burst)))
+            for driver in drivers
+        )
+    return AgentListingFigures(
+        invoices, postings, build_seconds, tuple(listings), entered_listings, missing
+    )
 
 
 def section(figures: AgentListingFigures) -> str:
@@ -178,6 +281,24 @@ def section(figures: AgentListingFigures) -> str:
             f"| {item.driver} | {item.resource} | {item.rows:,} | {item.seconds:.2f} | "
             f"{item.rate:,.0f} | {item.peak_mb:.0f} MB | {item.served} |"
         )
+    lines += [
+        "",
+        f"A burst of new invoices: {figures.entered[0].records:,} entered in AP_InvoiceHeader "
+        "over five seconds, listed since the start of the day in pages of "
+        f"{ENTERED_PAGE}, each encoded as the server encodes it (in-process: no HTTP or TLS). "
+        "The first page waits for the scan and sort of every row; the whole listing serves "
+        "them all.",
+        "",
+        "| driver | records | first page | first page CPU | whole listing | whole listing CPU "
+        "| records/s | peak memory |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for item in figures.entered:
+        lines.append(
+            f"| {item.driver} | {item.records:,} | {item.first_seconds:.2f} s "
+            f"| {item.first_cpu:.2f} s | {item.whole_seconds:.2f} s | {item.whole_cpu:.2f} s "
+            f"| {item.records / item.whole_seconds:,.0f} | {item.peak_mb:.0f} MB |"
+        )
     if figures.odbc_missing:
         lines += ["", f"pyodbc not measured: {figures.odbc_missing}."]
     return "\n".join(lines)
@@ -187,13 +308,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=200_000)
     parser.add_argument("--postings", type=int, default=1_000_000)
+    parser.add_argument("--entered", type=int, default=100_000)
     parser.add_argument("--measure", nargs=3, metavar=("DRIVER", "RESOURCE", "PATH"))
+    parser.add_argument("--measure-entered", nargs=2, metavar=("DRIVER", "PATH"))
     args = parser.parse_args(argv)
     if args.measure:
         driver, resource_name, path = args.measure
         print(json.dumps(measure(driver, resource_name, Path(path))))
         return 0
-    print(section(run(args.invoices, args.postings)))
+    if args.measure_entered:
+        driver, path = args.measure_entered
+        print(json.dumps(measure_entered(driver, Path(path))))
+        return 0
+    print(section(run(args.invoices, args.postings, args.entered)))
     return 0
 
 

@@ -49,9 +49,9 @@ def run(args) -> int:
 
 
 async def _serve(settings: Settings, with_background: bool, host: str, port: int | None) -> None:
+    from bolt_app.runtime.bolt import validate_slack_settings
     from bolt_app.runtime.graph import open_runtime
     from bolt_app.runtime.process import run_process, stop_on_signals
-    from bolt_app.runtime.slack import validate_slack_settings
 
     validate_slack_settings(settings)
     stop = asyncio.Event()

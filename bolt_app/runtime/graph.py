@@ -4,11 +4,11 @@
         runtime.pipeline.service    the poller (with this process's metrics and worker id)
         runtime.pipeline.worker     the delivery worker
         runtime.slack               where each workspace's token comes from
-        runtime.home_services()     what the App Home listeners need, sharing the same poller
 
 Every part gets the same clock, worker id and `Metrics`, and the delivery's Slack calls share
 one aiohttp session, open while the runtime is; nothing below this package builds a
-service, worker or Slack client for itself.
+service, worker or Slack client for itself. The Bolt app and the App Home are built over a
+runtime by `runtime.bolt`, in the processes that serve Slack only.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bolt_app.crypto import SecretBox
 from bolt_app.delivery.slack import client_factory, open_session
-from bolt_app.home.listeners import HomeServices
 from bolt_app.metrics import Metrics
 from bolt_app.runtime.clock import new_worker_id, utc_now
 from bolt_app.runtime.database import open_box, open_database
 from bolt_app.runtime.pipeline import Pipeline, build_pipeline
 from bolt_app.runtime.slack import slack_clients
 from bolt_app.settings import Settings
-from bolt_app.slack.check import check_slack
 from bolt_app.slack.installations import SlackClients
 
 
@@ -45,15 +43,6 @@ class Runtime:
     metrics: Metrics
     slack: SlackClients
     pipeline: Pipeline
-
-    def home_services(self) -> HomeServices:
-        return HomeServices(
-            sessions=self.sessions,
-            box=self.box,
-            poller=self.pipeline.service,
-            check_slack=check_slack,
-            now=self.now,
-        )
 
 
 def build_runtime(

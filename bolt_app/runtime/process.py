@@ -16,10 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 
 from bolt_app.errors import ConfigError
+from bolt_app.runtime.bolt import build_slack_app
 from bolt_app.runtime.graph import Runtime
 from bolt_app.runtime.housekeeping import refresh_gauges
 from bolt_app.runtime.pipeline import Pipeline
-from bolt_app.runtime.slack import build_slack_app
 from bolt_app.slack.web import build_web_app, http_server, run_socket_mode
 from mlc_common.serving import EmbeddedServer
 
@@ -57,13 +57,7 @@ async def run_process(
     SLACK_APP_TOKEN selects Socket Mode, where the OAuth install pages remain on HTTP.
     """
     settings = runtime.settings
-    bolt = build_slack_app(
-        settings,
-        sessions=runtime.sessions,
-        clients=runtime.slack,
-        home=runtime.home_services(),
-        now=runtime.now,
-    )
+    bolt = build_slack_app(runtime)
     background = Background(runtime.pipeline) if with_background else None
     socket_mode = settings.slack_app_token is not None
 

@@ -215,13 +215,17 @@ def all_statements() -> list[str]:
 # --- RecordKey ---------------------------------------------------------------------------------
 
 
+def key_template(source: Source) -> str:
+    """RecordKey as a format string over the key's values in key order: the tag, then each
+    column padded to its Sage width (what a scan fills in for every row)."""
+    tag = source.tag.replace("{", "{{").replace("}", "}}")
+    widths = (source.table.column(name).length for name in source.table.key)
+    return tag + "".join(f"{{:<{width}}}" for width in widths)
+
+
 def record_key(source: Source, values: Mapping[str, str]) -> str:
     """The tag and the primary key's columns at their Sage widths: stable, opaque, unique."""
-    parts = []
-    for name in source.table.key:
-        column = source.table.column(name)
-        parts.append(values[name].ljust(column.length))
-    return source.tag + "".join(parts)
+    return key_template(source).format(*(values[name] for name in source.table.key))
 
 
 def split_key(reader: Reader, key: str) -> tuple[Source, dict[str, str]] | None:

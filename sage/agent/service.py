@@ -20,6 +20,7 @@ import bisect
 import contextlib
 import hashlib
 import json
+import operator
 import threading
 import time
 import uuid
@@ -39,9 +40,9 @@ from sage.agent.readers import (
     children_statement,
     count_statement,
     is_date,
+    key_template,
     lookup_statement,
     probe_statement,
-    record_key,
     split_key,
 )
 from sage.agent.values import converter, hours, served
@@ -63,26 +64,36 @@ class InvalidParameter(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One scanned row: its sort position and the raw values as the driver gave them."""
+    """One scanned row: its place in the listing (change stamp, then RecordKey) and the raw
+    values as the driver gave them."""
 
-    day: str
-    hours: Decimal
-    key: str
+    position: tuple[str, Decimal, str]
     source: int
     raw: tuple
 
     @property
-    def position(self) -> tuple[str, Decimal, str]:
-        return self.day, self.hours, self.key
+    def key(self) -> str:
+        return self.position[2]
+
+
+_POSITION = operator.attrgetter("position")
 
 
 @dataclass(frozen=True, slots=True)
 class _Serving:
-    """How one source's scanned rows become served records, worked out once: each served
-    field's converter and place in the scanned row (not looked up by name for every record)."""
+    """How one source's scanned rows are placed and served, worked out once: the converter and
+    place in the scanned row of each stamp, key and served field (not looked up by name for
+    every row). A scan converts only what places a row (its stamp and RecordKey); the rest is
+    converted for the rows a page serves."""
 
     reader: Reader
-    fields: tuple[tuple[str, Converter, int], ...]
+    created: tuple[tuple[Converter, int], ...]  # DateCreated, TimeCreated
+    updated: tuple[tuple[Converter, int], ...] | None  # DateUpdated, TimeUpdated, where read
+    key_template: str
+    key_on: tuple[tuple[Converter, int], ...]
+    names: tuple[str, ...]  # the served fields, in the contract's order
+    converters: tuple[Converter, ...]
+    places: tuple[int, ...]
     lookups: tuple[tuple[Lookup, tuple[tuple[Converter, int], ...]], ...]
     children_on: tuple[tuple[Converter, int], ...]
 
@@ -97,13 +108,39 @@ class _Serving:
             )
 
         names = (*source.columns, *(column.name for column in reader.audit))
-        fields = tuple(
-            (name, convert, position)
-            for name, (convert, position) in zip(names, placed(names), strict=True)
-        )
+        fields = placed(names)
         lookups = tuple((lookup, placed(lookup.on)) for lookup in reader.lookups)
         children_on = placed(reader.children.on) if reader.children is not None else ()
-        return cls(reader, fields, lookups, children_on)
+        return cls(
+            reader,
+            placed(("DateCreated", "TimeCreated")),
+            placed(("DateUpdated", "TimeUpdated")) if reader.has_updated else None,
+            key_template(source),
+            placed(source.table.key),
+            names,
+            tuple(convert for convert, _ in fields),
+            tuple(place for _, place in fields),
+            lookups,
+            children_on,
+        )
+
+    def position(self, raw: tuple) -> tuple[str, Decimal, str]:
+        """A scanned row's place in the listing: its change stamp (the updated one once Sage
+        has set DateUpdated, the created one before), then its RecordKey."""
+        day = ""
+        if self.updated is not None:
+            (convert_day, day_at), (convert_clock, clock_at) = self.updated
+            day = convert_day(raw[day_at])
+        if not day:
+            (convert_day, day_at), (convert_clock, clock_at) = self.created
+            day = convert_day(raw[day_at])
+        key = self.key_template.format(*[convert(raw[at]) for convert, at in self.key_on])
+        return day, hours(convert_clock(raw[clock_at])), key
+
+    def fields(self, raw: tuple) -> Iterator[tuple[str, str]]:
+        """A scanned row's served fields as (name, value), in the contract's order."""
+        values = map(operator.call, self.converters, map(raw.__getitem__, self.places))
+        return zip(self.names, values, strict=True)
 
 
 @dataclass(slots=True)
@@ -218,7 +255,7 @@ class CompanyReader:
             try:
                 cursor.execute(sql, tuple(params))
                 while batch := cursor.fetchmany(FETCH_SIZE):
-                    yield from (tuple(row) for row in batch)
+                    yield from map(tuple, batch)
             finally:
                 cursor.close()
         except AgentReadError:
@@ -248,29 +285,14 @@ class CompanyReader:
     def _scan(self, reader: Reader, since_day: str | None) -> _Scan:
         entries: list[Entry] = []
         for index, source in enumerate(reader.sources):
-            names = reader.selected(source)
-            stamp_columns = [source.table.column(c.name) for c in reader.audit]
-            positions = [names.index(c.name) for c in stamp_columns]
-            key_positions = [names.index(name) for name in source.table.key]
-            key_columns = [source.table.column(name) for name in source.table.key]
+            position = self._serving(reader, index).position
             params: list[object] = []
             if since_day is not None:
                 day = self.connector.date_parameter(parsing.parse_date(since_day) or date.min)
                 params = [day] * (2 if reader.has_updated else 1)
             sql = reader.scan_statement(source, since=since_day is not None)
-            for raw in self._rows(sql, params):
-                audit = [served(c, raw[p]) for c, p in zip(stamp_columns, positions, strict=True)]
-                day_text, clock = audit[0], audit[1]
-                if len(audit) == 6 and audit[3]:
-                    day_text, clock = audit[3], audit[4]
-                key_values = {
-                    c.name: served(c, raw[p])
-                    for c, p in zip(key_columns, key_positions, strict=True)
-                }
-                entries.append(
-                    Entry(day_text, hours(clock), record_key(source, key_values), index, raw)
-                )
-        entries.sort(key=lambda entry: entry.position)
+            entries += [Entry(position(raw), index, raw) for raw in self._rows(sql, params)]
+        entries.sort(key=_POSITION)
         return _Scan(uuid.uuid4().hex[:12], self._clock(), entries)
 
     def _cached(self, reader: Reader, since_day: str | None, scan_id: str | None) -> _Scan:
@@ -298,10 +320,9 @@ class CompanyReader:
         serving = self._serving(reader, entry.source)
         raw = entry.raw
         record: dict[str, object] = {"RecordKey": entry.key, **source.constants}
-        for name, convert, position in serving.fields:
-            record[name] = convert(raw[position])
+        record.update(serving.fields(raw))
         for lookup, on_columns in serving.lookups:
-            on = tuple(convert(raw[position]) for convert, position in on_columns)
+            on = tuple([convert(raw[position]) for convert, position in on_columns])
             slot = (lookup.table.name, on)
             if slot not in names:
                 params = [
@@ -377,7 +398,7 @@ class CompanyReader:
             raw = self._first(reader.key_statement(source), params)
             if raw is None:
                 return None
-            entry = Entry("", Decimal(0), key, reader.sources.index(source), raw)
+            entry = Entry(("", Decimal(0), key), reader.sources.index(source), raw)
             return self._record(reader, entry, {})
 
     def keys(self, reader: Reader, page_token: str | None, page_size: int) -> Page:

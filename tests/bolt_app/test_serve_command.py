@@ -15,7 +15,7 @@ import pytest
 from bolt_app.cli import main
 from bolt_app.crypto import generate_key
 from bolt_app.errors import ConfigError
-from bolt_app.runtime.slack import validate_slack_settings
+from bolt_app.runtime.bolt import validate_slack_settings
 from bolt_app.settings import Settings
 from tests.fixtures.slack import BOT_TOKEN
 from tests.fixtures.slack_app import SIGNING_SECRET, command_body, sign_request

@@ -105,6 +105,24 @@ async def test_the_pages_of_one_listing_scan_the_file_once(start_agent, company_
     assert len([s for s in scans if "WHERE" not in s]) == 1
 
 
+async def test_a_row_whose_time_is_not_a_number_is_served_for_the_connector_to_skip(
+    start_agent, tmp_path, sage_data
+):
+    path = write_test_company(tmp_path / "ABC.db", sage_data, "ABC")
+    with sqlite3.connect(path) as writer:  # "NaN" reads as a number, but not as a time
+        writer.execute(
+            "UPDATE GL_DetailPosting SET TimeCreated = 'NaN' WHERE rowid = "
+            "(SELECT MIN(rowid) FROM GL_DetailPosting)"
+        )
+    server = await start_agent({"ABC": connector("sqlite3", "ABC", path)})
+    async with AgentClient(settings(server)) as agent:
+        pages = [p async for p in agent.list_changes(by_path("gl-postings"), "ABC", None, 50)]
+    skipped = [row for page in pages for row in page.skipped]
+    served = sum(len(page.records) for page in pages)
+    assert served + len(skipped) == len(sage_data.rows("ABC", "gl-postings"))
+    assert len(skipped) == 1 and "TimeCreated" in skipped[0].reason
+
+
 async def test_the_keys_listing_shows_a_change_to_purchase_order_lines_alone(
     start_agent, tmp_path, sage_data
 ):
