@@ -20,7 +20,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -384,7 +384,7 @@ class _Run:
         if writing is not None:
             await asyncio.gather(writing, return_exceptions=True)
 
-    async def _plan(self, batch: _Batch, seen) -> PollPlan:
+    async def _plan(self, batch: _Batch, seen: Mapping[tuple[str, str], SeenRecord]) -> PollPlan:
         plan, self.state = await asyncio.to_thread(
             plan_batch, self.context, self.state, batch.records, seen, batch.stamps
         )
