@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -20,6 +20,12 @@ from zoneinfo import ZoneInfo
 T = TypeVar("T")
 
 _AS_IS = frozenset({str, int, float, bool, type(None)})  # exact types: an enum is not as is
+# A record's own values by exact type, encoded without a call of `to_json` each.
+_EXACT: dict[type, Callable[[Any], str]] = {
+    Decimal: str,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+}
 
 
 @cache
@@ -37,7 +43,7 @@ def to_json(value: Any) -> Any:
         return value
     names = field_names(cls)
     if names is not None:
-        return {name: to_json(getattr(value, name)) for name in names}
+        return encode_fields(value, names)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -47,6 +53,21 @@ def to_json(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [to_json(item) for item in value]
     return value
+
+
+def encode_fields(record: object, names: Iterable[str]) -> dict[str, Any]:
+    """The named fields of a record as JSON values (every record a poll reads comes here)."""
+    encoded: dict[str, Any] = {}
+    for name in names:
+        value = getattr(record, name)
+        kind = type(value)
+        if kind in _AS_IS:
+            encoded[name] = value
+        elif (encode := _EXACT.get(kind)) is not None:
+            encoded[name] = encode(value)
+        else:
+            encoded[name] = to_json(value)
+    return encoded
 
 
 def from_json(cls: type[T], data: Any, zone: ZoneInfo) -> T:

@@ -9,14 +9,12 @@ message needs the old state beside the new one, or blanks, for the App Home.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bolt_app.polling.codec import field_names, from_json, to_json
+from bolt_app.polling.codec import encode_fields, field_names, from_json, to_json
 from sage.records import AuditStamps, PurchaseOrderLine
 
 T = TypeVar("T")
@@ -30,16 +28,6 @@ _BLANKS: dict[str, Any] = {
 }
 
 
-# A record's own values, by exact type, encoded here rather than through `to_json` (every
-# record a poll reads is snapshotted); anything else (enums, nested records) goes to it.
-_AS_IS = frozenset({str, int, float, bool, type(None)})
-_ENCODE: dict[type, Callable[[Any], str]] = {
-    Decimal: str,
-    date: date.isoformat,
-    datetime: datetime.isoformat,
-}
-
-
 @cache
 def _kept(cls: type) -> tuple[tuple[str, ...], bool]:
     """The field names a snapshot keeps of a record class, and whether it has lines."""
@@ -50,17 +38,7 @@ def _kept(cls: type) -> tuple[tuple[str, ...], bool]:
 def record_snapshot(record: object) -> dict[str, Any]:
     """{"record": the kept fields, "line_keys": an order's line keys}."""
     names, has_lines = _kept(type(record))
-    kept: dict[str, Any] = {}
-    for name in names:
-        value = getattr(record, name)
-        kind = type(value)
-        if kind in _AS_IS:
-            kept[name] = value
-        elif (encode := _ENCODE.get(kind)) is not None:
-            kept[name] = encode(value)
-        else:
-            kept[name] = to_json(value)
-    snapshot: dict[str, Any] = {"record": kept}
+    snapshot: dict[str, Any] = {"record": encode_fields(record, names)}
     if has_lines:
         snapshot["line_keys"] = [line.line_key for line in record.lines]  # type: ignore[attr-defined]
     return snapshot
