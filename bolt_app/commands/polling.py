@@ -95,8 +95,10 @@ async def _poll_once(settings: Settings, team: str | None, *, reconcile: bool = 
     from bolt_app.runtime.graph import open_runtime
     from bolt_app.status.model import pause_advice, paused_workspaces
     from bolt_app.storage.workspaces import NO_WORKSPACE, list_team_ids, unknown_workspace
+    from mlc_common.heap import settle_start_up
 
     async with open_runtime(settings, role="poll") as runtime:
+        settle_start_up()
         pipeline = runtime.pipeline
         async with runtime.sessions() as session:
             known = await list_team_ids(session)

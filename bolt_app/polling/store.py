@@ -7,7 +7,6 @@ Cursors are stored as the agent's naive wall-clock text and read back in the con
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,11 +26,10 @@ from bolt_app.polling.tables import (
     seen_records,
     skipped_rows,
 )
-from bolt_app.storage.engine import dialect_insert
+from bolt_app.storage.bulk import upsert_many
 from sage.records import RecordType, SkippedRecord
 
 _IN_CHUNK = 500
-_WRITE_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +44,14 @@ class PollKey:
             table.c.company == self.company,
             table.c.record_type == self.record_type.value,
         )
+
+    def columns(self) -> dict[str, str]:
+        """The key as the values of a row of the key's tables."""
+        return {
+            "team_id": self.team_id,
+            "company": self.company,
+            "record_type": self.record_type.value,
+        }
 
     def __str__(self) -> str:
         return f"{self.team_id}/{self.company}/{self.record_type}"
@@ -259,36 +265,22 @@ async def save_seen(
     UPDATE, on SQLite and PostgreSQL alike); the first seen time stays."""
     rows = (
         {
-            "team_id": key.team_id,
-            "company": key.company,
-            "record_type": key.record_type.value,
             "record_key": update.record_key,
             "channel_id": update.channel_id,
             "version": update.seen.version,
             "snapshot": update.seen.snapshot,
             "delivery_id": update.seen.delivery_id,
-            "first_seen_at": now,
-            "changed_at": now,
         }
         for update in updates
     )
-    await _upsert(session, seen_records, rows, ("version", "snapshot", "delivery_id", "changed_at"))
-
-
-async def _upsert(
-    session: AsyncSession, table: sa.Table, rows: Iterable[dict[str, Any]], updated: Sequence[str]
-) -> None:
-    """INSERT ... ON CONFLICT (primary key) DO UPDATE the `updated` columns, one statement per
-    `_WRITE_CHUNK` rows (the driver's executemany of one prepared statement: nothing is
-    compiled per row, so the event loop is not held while 1,000 rows are rendered)."""
-    insert = dialect_insert(session, table)
-    statement = insert.on_conflict_do_update(
-        index_elements=[column.name for column in table.primary_key],
-        set_={name: insert.excluded[name] for name in updated},
+    shared = {**key.columns(), "first_seen_at": now, "changed_at": now}
+    await upsert_many(
+        session,
+        seen_records,
+        shared,
+        rows,
+        updated=("version", "snapshot", "delivery_id", "changed_at"),
     )
-    pending = iter(rows)
-    while chunk := list(itertools.islice(pending, _WRITE_CHUNK)):  # built a chunk at a time
-        await session.execute(statement, chunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,19 +295,12 @@ class StoredBurst:
 async def save_bursts(
     session: AsyncSession, key: PollKey, bursts: Sequence[StoredBurst], *, now: datetime
 ) -> None:
-    rows = [
-        {
-            "team_id": key.team_id,
-            "company": key.company,
-            "record_type": key.record_type.value,
-            "channel_id": burst.channel_id,
-            "kind": burst.kind,
-            "summary": burst.summary,
-            "updated_at": now,
-        }
+    rows = (
+        {"channel_id": burst.channel_id, "kind": burst.kind, "summary": burst.summary}
         for burst in bursts
-    ]
-    await _upsert(session, poll_bursts, rows, ("summary", "updated_at"))
+    )
+    shared = {**key.columns(), "updated_at": now}
+    await upsert_many(session, poll_bursts, shared, rows, updated=("summary", "updated_at"))
 
 
 async def load_bursts(session: AsyncSession, key: PollKey) -> list[StoredBurst]:
@@ -402,19 +387,9 @@ async def remember_skipped(
             keyless = Keyless(keyless.count + 1, keyless.first_reason or row.reason)
     if keyless.count > (keyless_before.count if keyless_before else 0):
         reasons[""] = keyless.said()
-    rows = [
-        {
-            "team_id": key.team_id,
-            "company": key.company,
-            "record_type": key.record_type.value,
-            "record_key": record_key,
-            "reason": reason,
-            "first_seen_at": now,
-            "last_seen_at": now,
-        }
-        for record_key, reason in reasons.items()
-    ]
-    await _upsert(session, skipped_rows, rows, ("reason", "last_seen_at"))
+    rows = ({"record_key": record_key, "reason": reason} for record_key, reason in reasons.items())
+    shared = {**key.columns(), "first_seen_at": now, "last_seen_at": now}
+    await upsert_many(session, skipped_rows, shared, rows, updated=("reason", "last_seen_at"))
     return keyless
 
 

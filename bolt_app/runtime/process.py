@@ -7,7 +7,6 @@ Each process serves the metrics it records: `web` and `serve` on their HTTP port
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from bolt_app.runtime.graph import Runtime
 from bolt_app.runtime.housekeeping import refresh_gauges
 from bolt_app.runtime.pipeline import Pipeline
 from bolt_app.slack.web import build_web_app, http_server, run_socket_mode
+from mlc_common.heap import settle_start_up
 from mlc_common.serving import EmbeddedServer
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ async def run_process(
         events_over_http=not socket_mode,
     )
     server = _listen(app, host, settings.port if port is None else port)
-    _freeze_start_up()
+    settle_start_up()
     tasks = [asyncio.create_task(server.serve_until(stop), name="http")]
     if socket_mode:
         tasks.append(
@@ -107,7 +107,7 @@ async def run_worker(
     """`worker`: the scheduler, delivery and housekeeping until `stop`; with `metrics_port`,
     this process's /metrics and /healthz on HTTP too."""
     background = Background(runtime.pipeline)
-    _freeze_start_up()
+    settle_start_up()
     tasks = [asyncio.create_task(background.run(stop), name="background")]
     if metrics_port is not None:
         app = build_web_app(
@@ -121,15 +121,6 @@ async def run_worker(
         tasks.append(asyncio.create_task(server.serve_until(stop), name="metrics"))
         log.info("metrics on %s port %d (/metrics, /healthz)", metrics_host, server.port)
     await _until_done(tasks, stop)
-
-
-def _freeze_start_up() -> None:
-    """The modules, apps and graph built at start-up live as long as the process: frozen, a
-    full garbage collection no longer walks them (a few hundred ms each on a loaded 2-core
-    machine, which a poll's batches would otherwise spend holding the event loop, past what
-    Slack's 3-second acknowledgement leaves)."""
-    gc.collect()
-    gc.freeze()
 
 
 def _metrics_refresher(runtime: Runtime) -> Callable[[], Awaitable[None]]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 
+from mlc_common.heap import settle_start_up
 from sage.agent.config import AgentConfig, AgentConfigError, load_agent_config
 from sage.agent.server import AgentServer
 
@@ -58,6 +59,7 @@ async def serve(
             raise AgentConfigError(
                 f"{config.path}: cannot listen on {config.host}:{config.port}: {error.strerror}"
             ) from None
+        settle_start_up()
         started(listening_line(config, server))
         try:
             await stop.wait()
