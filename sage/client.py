@@ -30,6 +30,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
+import orjson
 from cryptography import x509
 
 from sage import parsing
@@ -396,8 +397,9 @@ class AgentClient:
         seen: set[str] = set()
         while True:
             content = await self._content(f"/companies/{company}/{resource.path}", params, what)
+            surrogates = parsing.may_hold_surrogates(content)
             page = self._page(
-                _json(content, what), resource, company, parsing.may_hold_surrogates(content)
+                _json(content, what, surrogates_possible=surrogates), resource, company, surrogates
             )
             yield page
             token = page.next_page_token
@@ -756,7 +758,16 @@ def _string(body: Mapping[str, object], name: str, what: str) -> str:
     return value
 
 
-def _json(content: bytes, what: str) -> object:
+def _json(content: bytes, what: str, *, surrogates_possible: bool = True) -> object:
+    """The answer's JSON. A page that cannot hold a lone surrogate (`may_hold_surrogates`),
+    which orjson refuses, is read by orjson, twice as fast; whatever it refuses, the json
+    module decides. (An integer past 64 bits comes back a float from orjson: no field of
+    the contract is a number, so such a value is a wrong type either way.)"""
+    if not surrogates_possible:
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(content)
     except ValueError:

@@ -13,6 +13,8 @@ import json
 from collections.abc import Mapping
 from enum import StrEnum
 
+import orjson
+
 
 class ChangeKind(StrEnum):
     NEW = "new"
@@ -20,14 +22,19 @@ class ChangeKind(StrEnum):
     UNCHANGED = "unchanged"
 
 
-# One encoder for every version: `json.dumps` with options builds a new one per call, which
-# took half of a version's time.
+# The canonical form: JSON with sorted keys, no spaces, text as UTF-8. orjson writes exactly
+# that for text values (a test holds it to the json module's), nine times faster; anything it
+# does not take (an integer past 64 bits) goes through the json module.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def version_of(fields: Mapping[str, object]) -> str:
     """Stable across processes and Python versions: canonical JSON, SHA-256."""
-    return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
+    try:
+        text = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        text = _CANONICAL.encode(fields).encode("utf-8")
+    return hashlib.sha256(text).hexdigest()
 
 
 def classify(version: str, previous_version: str | None) -> ChangeKind:

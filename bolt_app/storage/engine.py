@@ -7,10 +7,12 @@ inside this package, so an installed wheel can upgrade its own database.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -24,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from bolt_app.errors import ConfigError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# orjson would write datetimes and dataclasses itself; the json module refuses them.
+_AS_THE_JSON_MODULE_DOES = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
@@ -70,15 +74,30 @@ def create_engine(url: str) -> AsyncEngine:
         if async_url.startswith("sqlite"):
             _check_sqlite_directory(url)
             engine = create_async_engine(
-                async_url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
+                async_url,
+                connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000},
+                json_serializer=encode_json,
             )
             event.listen(engine.sync_engine, "connect", _configure_sqlite)
             return engine
         return create_async_engine(
-            async_url, pool_pre_ping=True, connect_args={"server_settings": _POSTGRES_SETTINGS}
+            async_url,
+            pool_pre_ping=True,
+            connect_args={"server_settings": _POSTGRES_SETTINGS},
+            json_serializer=encode_json,
         )
     except ArgumentError:
         raise ConfigError(f"DATABASE_URL {describe_url(url)!r} is not a valid URL.") from None
+
+
+def encode_json(value: Any) -> str:
+    """A JSON column's text: orjson's where it takes the value (several times faster: a poll
+    writes a snapshot per record), else the json module's, which also takes integers past 64
+    bits and lone surrogates; what neither takes (a datetime, a dataclass) is a TypeError."""
+    try:
+        return orjson.dumps(value, option=_AS_THE_JSON_MODULE_DOES).decode("utf-8")
+    except TypeError:
+        return json.dumps(value)
 
 
 def _check_sqlite_directory(url: str) -> None:

@@ -1,6 +1,11 @@
+import hashlib
+import json
 from dataclasses import replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bolt_app.polling.codec import from_json, to_json
 from bolt_app.polling.tracking import ChangeKind, classify, version_of
@@ -24,6 +29,15 @@ def test_a_version_stored_by_an_earlier_release_still_matches_the_same_fields():
     re-read record as changed."""
     fields = {"vendor": "01-AIRWAY", "amount": "1250.00", "vendor_name": "Café Ñ", "on_hold": "no"}
     assert version_of(fields) == "e3b97256974d493550d497667007ace2f099f06fe9221b400c19921cd8448a3c"
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.text(), st.text() | st.none() | st.booleans() | st.integers()))
+def test_a_version_is_the_hash_of_the_fields_canonical_json(fields):
+    """Whatever encoder writes it, a version is SHA-256 of the json module's canonical form
+    (sorted keys, no spaces, UTF-8), so versions stored by any release keep matching."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert version_of(fields) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def test_invoice_keeps_its_key_when_posted_under_a_new_record_key():

@@ -1,4 +1,5 @@
-"""Many rows upserted through the driver store what SQLAlchemy's own statements store."""
+"""Many rows upserted through the driver store what SQLAlchemy's own statements store; JSON
+columns keep every value the json module takes."""
 
 from __future__ import annotations
 
@@ -88,3 +89,21 @@ async def test_a_column_left_out_is_refused_before_anything_is_written(engine):
                 updated=("summary",),
             )
         assert await _bursts(session) == {}
+
+
+async def test_json_columns_keep_what_the_fast_encoder_refuses(engine):
+    """orjson takes no integer past 64 bits: such a value is still stored, as the json
+    module writes it."""
+    sessions = await _sessions(engine)
+    summaries = {"C_BIG": {"count": 10**30, "first": ["Café"]}, "C_PLAIN": SUMMARY}
+    async with sessions.begin() as session:
+        await upsert_many(
+            session,
+            poll_bursts,
+            {**KEY, "kind": "new", "updated_at": NOW},
+            [{"channel_id": channel, "summary": summary} for channel, summary in summaries.items()],
+            updated=("summary",),
+        )
+    async with sessions() as session:
+        stored = await _bursts(session)
+    assert {channel: summary for channel, (summary, _) in stored.items()} == summaries
