@@ -37,6 +37,7 @@ from bolt_app.polling.plan import (
     Counts,
     PlanContext,
     PlannedMessage,
+    PlannedSeen,
     PlanState,
     PollPlan,
     Posted,
@@ -337,7 +338,7 @@ class _Run:
         self.queued = 0
         self.keyless: Keyless | None = None  # None until the first batch is written
         self._writing: asyncio.Task[None] | None = None
-        self._being_written: dict[tuple[str, str], SeenRecord] = {}
+        self._being_written: Sequence[PlannedSeen] = ()  # the seen rows of the batch in flight
 
     async def announce_leftovers(self, session: AsyncSession, leftovers: list[StoredBurst]) -> None:
         """A crashed poll's bursts: their members' seen rows are committed, so announce them."""
@@ -362,13 +363,17 @@ class _Run:
         async with self.service._sessions() as session:
             seen = await load_seen(session, self.key, keys)
         wanted = set(keys)
-        seen = {**seen, **{k: v for k, v in self._being_written.items() if k[0] in wanted}}
+        seen = {
+            **seen,
+            **{
+                (row.record_key, row.channel): _as_seen(row.version, row.snapshot, row.delivery)
+                for row in self._being_written
+                if row.record_key in wanted
+            },
+        }
         plan = await self._plan(batch, seen)
         await self.written()
-        self._being_written = {
-            (row.record_key, row.channel): _as_seen(row.version, row.snapshot, row.delivery)
-            for row in plan.seen
-        }
+        self._being_written = plan.seen
         self._writing = asyncio.create_task(self._write(batch, plan))
 
     async def written(self) -> None:

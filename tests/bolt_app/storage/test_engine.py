@@ -3,11 +3,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolt_app.errors import ConfigError
-from bolt_app.storage.engine import create_engine, database_url_for_async, upgrade_database
+from bolt_app.storage.engine import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    create_engine,
+    database_url_for_async,
+    upgrade_database,
+)
 from bolt_app.storage.tables import audit_events, metadata
 
 
@@ -73,3 +81,11 @@ async def test_the_migrations_build_exactly_the_schema_of_tables_py(engine):
 
     async with engine.connect() as connection:
         assert await connection.run_sync(differences) == []
+
+
+def test_the_head_revision_a_current_database_is_checked_against_is_alembics_head():
+    """A migration added without moving HEAD_REVISION would never run on an existing
+    database: the check would find it current."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
