@@ -7,9 +7,10 @@ dates and datetimes as ISO text (datetimes come back in the agent's zone), enums
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -55,11 +56,10 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def encode_fields(record: object, names: Iterable[str]) -> dict[str, Any]:
+def encode_fields(record: object, names: tuple[str, ...]) -> dict[str, Any]:
     """The named fields of a record as JSON values (every record a poll reads comes here)."""
     encoded: dict[str, Any] = {}
-    for name in names:
-        value = getattr(record, name)
+    for name, value in zip(names, _values(names)(record), strict=True):
         kind = type(value)
         if kind in _AS_IS:
             encoded[name] = value
@@ -68,6 +68,15 @@ def encode_fields(record: object, names: Iterable[str]) -> dict[str, Any]:
         else:
             encoded[name] = to_json(value)
     return encoded
+
+
+@cache
+def _values(names: tuple[str, ...]) -> Callable[[object], tuple[Any, ...]]:
+    """Reads the named attributes of a record in one call."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda record: (getattr(record, name),)
+    return operator.attrgetter(*names)
 
 
 def from_json(cls: type[T], data: Any, zone: ZoneInfo) -> T:

@@ -22,7 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-CHUNK_ROWS = 1000  # rows a statement, so a huge write never holds the event loop long
+CHUNK_ROWS = 1000  # rows a call, so a huge write never holds the event loop long
+_SQLITE_VARIABLES = 999  # bound variables a statement may have on every SQLite (32,766 from 3.32)
 
 Processor = Callable[[Any], Any] | None
 
@@ -67,7 +68,47 @@ async def upsert_many(
                 value = row[name]
                 values[index] = value if processor is None else processor(value)
             parameters.append(tuple(values))
-        await connection.exec_driver_sql(sql, parameters)
+        if dialect.name == "sqlite":
+            await _sqlite_execute(connection, sql, parameters)
+        else:
+            await connection.exec_driver_sql(sql, parameters)
+
+
+async def _sqlite_execute(connection: Any, sql: str, parameters: list[tuple[Any, ...]]) -> None:
+    """Many rows to a statement on SQLite. Its driver lets go of Python's lock around every
+    statement it steps, and takes it back before the next: a row a statement made a write
+    of 1,000 rows wait 1,000 times for the lock, which the poll's planning and parsing hold
+    meanwhile (most of the write's time, measured). Rows are grouped within SQLite's oldest
+    limit of bound variables; a call of `CHUNK_ROWS` rows is one executemany."""
+    columns = len(parameters[0])
+    per_statement = _rows_per_statement(columns)
+    groups = [
+        tuple(itertools.chain.from_iterable(parameters[start : start + per_statement]))
+        for start in range(0, len(parameters), per_statement)
+    ]
+    full = [group for group in groups if len(group) == per_statement * columns]
+    if full:
+        await connection.exec_driver_sql(_rows_sql(sql, columns, per_statement), full)
+    if len(full) < len(groups):
+        last = groups[-1]
+        await connection.exec_driver_sql(_rows_sql(sql, columns, len(last) // columns), last)
+
+
+@functools.cache
+def _rows_per_statement(columns: int) -> int:
+    """The most rows a statement can bind that also divide a call's rows evenly, so a call of
+    `CHUNK_ROWS` rows is one executemany."""
+    most = max(1, _SQLITE_VARIABLES // columns)
+    return max(rows for rows in range(1, most + 1) if CHUNK_ROWS % rows == 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_sql(sql: str, columns: int, rows: int) -> str:
+    """A one-row INSERT of qmark parameters made an INSERT of `rows` rows."""
+    one = "(" + ", ".join(["?"] * columns) + ")"
+    if sql.count(one) != 1:
+        raise TypeError(f"cannot see the row of parameters in {sql!r}")
+    return sql.replace(one, ", ".join([one] * rows))
 
 
 @functools.lru_cache(maxsize=64)

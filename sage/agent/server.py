@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -61,6 +62,18 @@ class ErrorAnswer(Exception):
         return JSONResponse(body, status_code=status, headers=headers)
 
 
+class _Answer(JSONResponse):
+    """An answer's JSON, written by orjson: the bytes Starlette's encoder writes for what the
+    agent answers (text, integers, null, lists, objects), several times faster on a page of a
+    thousand rows; what orjson refuses is written Starlette's way (and fails as it would)."""
+
+    def render(self, content: object) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            return super().render(content)
+
+
 def parse_page_size(text: str | None) -> int:
     """The page_size query parameter (the agent's and the simulator's)."""
     if text is None:
@@ -102,7 +115,7 @@ def build_app(
         except AgentReadError as error:
             log.warning("%s: %s", request.url.path, error)
             return ErrorAnswer("sage_unavailable", str(error), UNAVAILABLE_RETRY_AFTER).response()
-        return JSONResponse(body)
+        return _Answer(body)
 
     def company_of(request: Request):
         code = request.path_params["company"]
