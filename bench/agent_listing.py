@@ -190,6 +190,7 @@ def measure_entered(driver: str, path: Path) -> dict[str, float | int]:
     """The listing of the entered invoices since the start of today, in this process: every
     page, each encoded as the agent's server encodes its answer (run as a child by `run`)."""
     from sage.agent.readers import AP_INVOICES
+    from sage.agent.server import JSONAnswer
     from sage.agent.service import parse_since
 
     company = _company(driver, path)
@@ -200,7 +201,7 @@ def measure_entered(driver: str, path: Path) -> dict[str, float | int]:
         page = company.changes(AP_INVOICES, since, token, ENTERED_PAGE)
         body = {"company": "BIG", "resource": "ap-invoices", "records": page.records,
                 "next_page_token": page.next_page_token}  # fmt: skip
-        json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        JSONAnswer(body)
         return page
 
     started, cpu = time.perf_counter(), time.process_time()

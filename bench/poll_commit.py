@@ -29,6 +29,7 @@ from sqlalchemy import event
 from bench.rig import COMPANY, Rig, ShiftedClock, rig, scratch_postgres
 from bolt_app.polling.tables import seen_records
 from bolt_app.workspace.schedule import parse_schedule
+from mlc_common.heap import settle_start_up
 from sage.records import RecordType
 
 RECORDS = 10_000
@@ -151,10 +152,10 @@ async def _measure(records: int, database_url: str | None) -> PollCommitFigures:
         data = bench.simulator.data
         rows = data.add_many(COMPANY, "ap-invoices", records, start=clock(), per_stamp=PER_STAMP)
         clock.jump_to(clock() + timedelta(seconds=records // PER_STAMP + 120))
-        # As `serve` and `worker` freeze what start-up built, so a full collection walks only
-        # what the poll makes; the bench's own rows (no connector holds them) freeze with it.
-        gc.collect()
-        gc.freeze()
+        # As `serve` and `worker` settle the collector once started (mlc_common.heap), so a
+        # full collection walks only what the poll makes; the bench's own rows (no connector
+        # holds them) freeze with it.
+        settle_start_up()
         rss_before = _peak_rss()
         entered = await _poll(bench, watch, "new", records)
         rss_new = _peak_rss()

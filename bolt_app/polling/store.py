@@ -148,11 +148,14 @@ async def record_success(
 
 
 async def move_cursor(session: AsyncSession, key: PollKey, cursor: datetime) -> None:
-    """A committed batch's cursor, mid-poll (`record_success` says the poll ended)."""
-    await _ensure_state_row(session, key)
-    await session.execute(
+    """A committed batch's cursor, mid-poll (`record_success` says the poll ended). A poll
+    holds its state row's lease, so the row is there and one UPDATE does it."""
+    moved = (
         sa.update(poll_states).where(key.where(poll_states)).values(cursor=cursor_to_text(cursor))
     )
+    if (await session.execute(moved)).rowcount == 0:
+        await _ensure_state_row(session, key)
+        await session.execute(moved)
 
 
 async def all_poll_states(session: AsyncSession) -> list[Any]:

@@ -62,7 +62,7 @@ class ErrorAnswer(Exception):
         return JSONResponse(body, status_code=status, headers=headers)
 
 
-class _Answer(JSONResponse):
+class JSONAnswer(JSONResponse):
     """An answer's JSON, written by orjson: the bytes Starlette's encoder writes for what the
     agent answers (text, integers, null, lists, objects), several times faster on a page of a
     thousand rows; what orjson refuses is written Starlette's way (and fails as it would)."""
@@ -115,7 +115,7 @@ def build_app(
         except AgentReadError as error:
             log.warning("%s: %s", request.url.path, error)
             return ErrorAnswer("sage_unavailable", str(error), UNAVAILABLE_RETRY_AFTER).response()
-        return _Answer(body)
+        return JSONAnswer(body)
 
     def company_of(request: Request):
         code = request.path_params["company"]

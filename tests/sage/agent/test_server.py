@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from starlette.responses import JSONResponse
 
 from sage.agent.connection import OdbcConnector, SqliteConnector
-from sage.agent.server import _Answer
+from sage.agent.server import JSONAnswer
 from sage.agent.service import InvalidParameter, parse_since
 from sage.client import AgentClient, RetryPolicy
 from sage.connection import AuthMode, ConnectionSettings
@@ -230,4 +230,4 @@ _ANSWER_VALUES = st.recursive(
 def test_an_answer_is_written_byte_for_byte_as_starlette_writes_json(body):
     """The agent's answers go through a faster encoder; the contract's clients see the same
     bytes (compact, UTF-8, keys in the order given)."""
-    assert _Answer(body).body == JSONResponse(body).body
+    assert JSONAnswer(body).body == JSONResponse(body).body
