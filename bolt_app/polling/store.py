@@ -26,10 +26,8 @@ from bolt_app.polling.tables import (
     seen_records,
     skipped_rows,
 )
-from bolt_app.storage.bulk import upsert_many
+from bolt_app.storage.bulk import IN_LIST_KEYS, upsert_many
 from sage.records import RecordType, SkippedRecord
-
-_IN_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +202,11 @@ async def load_seen(
     """{(record key, channel): what that channel was last told}."""
     wanted = sorted(set(record_keys))
     found: dict[tuple[str, str], SeenRecord] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
+    for start in range(0, len(wanted), IN_LIST_KEYS):
         rows = await session.execute(
             sa.select(seen_records)
             .where(key.where(seen_records))
-            .where(seen_records.c.record_key.in_(wanted[start : start + _IN_CHUNK]))
+            .where(seen_records.c.record_key.in_(wanted[start : start + IN_LIST_KEYS]))
         )
         for row in rows:
             found[(row.record_key, row.channel_id)] = SeenRecord(
@@ -375,11 +373,11 @@ async def remember_skipped(
         .all()
     )
     cleared = sorted(listed & set(read_keys) | ({""} & listed if keyless_before is None else set()))
-    for start in range(0, len(cleared), _IN_CHUNK):
+    for start in range(0, len(cleared), IN_LIST_KEYS):
         await session.execute(
             sa.delete(skipped_rows)
             .where(key.where(skipped_rows))
-            .where(skipped_rows.c.record_key.in_(cleared[start : start + _IN_CHUNK]))
+            .where(skipped_rows.c.record_key.in_(cleared[start : start + IN_LIST_KEYS]))
         )
     keyless = keyless_before or Keyless()
     reasons: dict[str, str] = {}
@@ -577,7 +575,7 @@ async def listed_keys(
 ) -> dict[str, ListedKey]:
     """{record key: what the last listing of it learnt} for the keys of one page."""
     found: dict[str, ListedKey] = {}
-    for start in range(0, len(record_keys), _IN_CHUNK):
+    for start in range(0, len(record_keys), IN_LIST_KEYS):
         rows = await session.execute(
             sa.select(
                 reconcile_keys.c.record_key,
@@ -585,7 +583,7 @@ async def listed_keys(
                 reconcile_keys.c.tracked_key,
             )
             .where(key.where(reconcile_keys))
-            .where(reconcile_keys.c.record_key.in_(record_keys[start : start + _IN_CHUNK]))
+            .where(reconcile_keys.c.record_key.in_(record_keys[start : start + IN_LIST_KEYS]))
         )
         for record_key, version, tracked_key in rows:
             found[record_key] = ListedKey(version, tracked_key)
@@ -602,11 +600,11 @@ async def mark_listed(
 ) -> None:
     """Keys listed by pass `pass_no`: `unchanged` only get the pass, `learnt` are written
     (updated where `known`, inserted otherwise)."""
-    for start in range(0, len(unchanged), _IN_CHUNK):
+    for start in range(0, len(unchanged), IN_LIST_KEYS):
         await session.execute(
             sa.update(reconcile_keys)
             .where(key.where(reconcile_keys))
-            .where(reconcile_keys.c.record_key.in_(unchanged[start : start + _IN_CHUNK]))
+            .where(reconcile_keys.c.record_key.in_(unchanged[start : start + IN_LIST_KEYS]))
             .values(pass_no=pass_no)
         )
     known = set(known)
