@@ -48,10 +48,10 @@ from bolt_app.polling.plan import (
 )
 from bolt_app.polling.readahead import read_ahead
 from bolt_app.polling.store import (
-    Keyless,
     PollKey,
     SeenRecord,
     SeenUpdate,
+    SkippedSoFar,
     StoredBurst,
     acquire_lease,
     drop_bursts,
@@ -336,7 +336,7 @@ class _Run:
         self.counts = Counts()
         self.skipped: list[str] = []
         self.queued = 0
-        self.keyless: Keyless | None = None  # None until the first batch is written
+        self.skipped_so_far: SkippedSoFar | None = None  # None until a batch is written
         self._writing: asyncio.Task[None] | None = None
         self._being_written: Sequence[PlannedSeen] = ()  # the seen rows of the batch in flight
 
@@ -402,13 +402,13 @@ class _Run:
     async def _execute(self, session: AsyncSession, batch: _Batch, plan: PollPlan) -> None:
         now = self.service._now()
         self.queued += await execute(session, self.key, plan, now=now)
-        self.keyless = await remember_skipped(
+        self.skipped_so_far = await remember_skipped(
             session,
             self.key,
             batch.skipped,
             (record.record_key for record in batch.records),
             now=now,
-            keyless_before=self.keyless,
+            before=self.skipped_so_far,
         )
         self.counts += plan.counts
         self.skipped += [f"{s.record_key or '(no key)'}: {s.reason}" for s in batch.skipped]

@@ -339,10 +339,12 @@ class SkippedRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Keyless:
-    """A poll's rows so far that had no usable key (listed as one row): how many, and the
-    first one's reason."""
+class SkippedSoFar:
+    """What a poll's batches so far left in `skipped_rows`: the keys listed there (the poll
+    holds its resource's lease, so no one else lists any meanwhile), and the rows that had no
+    usable key (listed as one row): how many, and the first one's reason."""
 
+    listed: frozenset[str] = frozenset()
     count: int = 0
     first_reason: str = ""
 
@@ -361,37 +363,46 @@ async def remember_skipped(
     read_keys: Iterable[str],
     *,
     now: datetime,
-    keyless_before: Keyless | None = None,
-) -> Keyless:
+    before: SkippedSoFar | None = None,
+) -> SkippedSoFar:
     """Lists the rows this poll could not read and drops the listed ones whose key read cleanly
-    now. Rows without a key cannot be recognised later: a poll's first batch
-    (`keyless_before=None`) drops the last poll's, and each batch lists them with the earlier
-    batches' (what it returns, for the next batch)."""
-    listed = set(
-        (await session.execute(sa.select(skipped_rows.c.record_key).where(key.where(skipped_rows))))
-        .scalars()
-        .all()
-    )
-    cleared = sorted(listed & set(read_keys) | ({""} & listed if keyless_before is None else set()))
+    now. Rows without a key cannot be recognised later: a poll's first batch (`before=None`)
+    drops the last poll's, and each batch lists them with the earlier batches' (what it
+    returns, for the next batch, which then need not read what is listed)."""
+    if before is None:
+        listed = frozenset(
+            (
+                await session.execute(
+                    sa.select(skipped_rows.c.record_key).where(key.where(skipped_rows))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    else:
+        listed = before.listed
+    cleared = sorted(listed & set(read_keys) | ({""} & listed if before is None else set()))
     for start in range(0, len(cleared), IN_LIST_KEYS):
         await session.execute(
             sa.delete(skipped_rows)
             .where(key.where(skipped_rows))
             .where(skipped_rows.c.record_key.in_(cleared[start : start + IN_LIST_KEYS]))
         )
-    keyless = keyless_before or Keyless()
+    count, first_reason = (before.count, before.first_reason) if before else (0, "")
     reasons: dict[str, str] = {}
     for row in skipped:
         if row.record_key:
             reasons[row.record_key] = row.reason
         else:
-            keyless = Keyless(keyless.count + 1, keyless.first_reason or row.reason)
-    if keyless.count > (keyless_before.count if keyless_before else 0):
-        reasons[""] = keyless.said()
+            count, first_reason = count + 1, first_reason or row.reason
+    so_far = SkippedSoFar(listed.difference(cleared).union(reasons), count, first_reason)
+    if count > (before.count if before else 0):
+        reasons[""] = so_far.said()
+        so_far = SkippedSoFar(so_far.listed | {""}, count, first_reason)
     rows = ({"record_key": record_key, "reason": reason} for record_key, reason in reasons.items())
     shared = {**key.columns(), "first_seen_at": now, "last_seen_at": now}
     await upsert_many(session, skipped_rows, shared, rows, updated=("reason", "last_seen_at"))
-    return keyless
+    return so_far
 
 
 async def skipped_rows_of(

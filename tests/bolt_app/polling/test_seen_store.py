@@ -8,10 +8,18 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bolt_app.polling.store import PollKey, SeenRecord, SeenUpdate, load_seen, save_seen
+from bolt_app.polling.store import (
+    PollKey,
+    SeenRecord,
+    SeenUpdate,
+    load_seen,
+    remember_skipped,
+    save_seen,
+    skipped_rows_of,
+)
 from bolt_app.polling.tables import seen_records
 from bolt_app.storage.tables import workspaces
-from sage.records import RecordType
+from sage.records import RecordType, SkippedRecord
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 KEY = PollKey("T1", "ABC", RecordType.AP_INVOICE)
@@ -56,3 +64,30 @@ async def test_twenty_five_hundred_seen_rows_take_three_statements_and_keep_firs
     assert seen[("K00007", "C1")] == SeenRecord("v2", {"record": {"n": 7}}, 7)
     assert seen[("K02000", "C1")].version == "v1"
     assert first_seen["K00007"] == NOW
+
+
+async def test_a_row_listed_earlier_in_the_poll_or_before_it_goes_once_it_reads_cleanly(engine):
+    """A poll's later batches know what is listed without reading it again: a key a batch
+    skipped, or one an earlier poll listed, is dropped by whichever batch reads it cleanly."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions.begin() as session:
+        await session.execute(
+            sa.insert(workspaces).values(team_id="T1", created_at=NOW, updated_at=NOW)
+        )
+        await remember_skipped(
+            session, KEY, [SkippedRecord("OLD", "InvoiceAmt is not a string")], [], now=NOW
+        )
+    batches = [
+        ([SkippedRecord("K1", "RecordKey is 300 characters"), SkippedRecord(None, "no key")], []),
+        ([SkippedRecord(None, "not an object")], ["K1"]),
+        ([], ["OLD"]),
+    ]
+    so_far = None
+    for skipped, read in batches:
+        async with sessions.begin() as session:
+            so_far = await remember_skipped(session, KEY, skipped, read, now=NOW, before=so_far)
+    async with sessions() as session:
+        listed = await skipped_rows_of(session, "T1")
+    assert [(row.record_key, row.reason) for row in listed["ABC", "ap_invoice"]] == [
+        ("", "2 rows, first: no key")
+    ]
