@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
@@ -422,10 +423,13 @@ async def test_posting_a_thousand_entered_invoices_becomes_one_digest_and_bounde
     assert "Balance" in reply.text
 
 
-async def test_an_invoice_read_twice_in_one_poll_is_one_invoice_though_its_batches_overlap(polling):
+@pytest.mark.parametrize("between", [0, 1])
+async def test_an_invoice_read_twice_in_one_poll_is_one_invoice_though_its_batches_overlap(
+    polling, between
+):
     """Sage posted an invoice while the agent read it: its entered row and its posted row (the
-    same business key) come in consecutive batches. The second batch is planned while the
-    first is still being written, and still knows the first's invoice."""
+    same business key) come in batches one or two apart. A batch is planned while the one
+    before it is still being written, and still knows the earlier batch's invoice."""
     await baseline(polling, RecordType.AP_INVOICE)
     polling.tuning = PollTuning(page_size=1, batch_size=1, burst_threshold=2)
     at = polling.clock()
@@ -434,6 +438,10 @@ async def test_an_invoice_read_twice_in_one_poll_is_one_invoice_though_its_batch
     polling.data.add_ap_invoice(
         "ABC", at + timedelta(seconds=1), vendor="01-AIRWAY", InvoiceNo="TWICE"
     )
+    for n in range(between):
+        polling.data.add_ap_invoice(
+            "ABC", at + timedelta(seconds=1.5), vendor="01-AIRWAY", InvoiceNo=f"BETWEEN-{n}"
+        )
     polling.data.add_ap_invoice(
         "ABC", at + timedelta(seconds=2), posted=True, vendor="01-AIRWAY", InvoiceNo="TWICE"
     )
@@ -441,7 +449,7 @@ async def test_an_invoice_read_twice_in_one_poll_is_one_invoice_though_its_batch
 
     outcome = await polling.poll(RecordType.AP_INVOICE)
 
-    assert (outcome.read, outcome.new, outcome.changed) == (6, 5, 1)
+    assert (outcome.read, outcome.new, outcome.changed) == (6 + between, 5 + between, 1)
     digest, posted = sorted(records_in(polling, AP_CHANNEL), key=lambda m: "TWICE" in m.text)
-    assert digest.metadata["event_payload"]["count"] == 5
+    assert digest.metadata["event_payload"]["count"] == 5 + between
     assert "TWICE" in posted.text and "Posted" in rendered(posted)
