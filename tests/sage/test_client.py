@@ -1,5 +1,6 @@
 """AgentClient against httpx.MockTransport: contract checks, retries, pagination."""
 
+import asyncio
 import random
 from dataclasses import replace
 from datetime import datetime
@@ -407,3 +408,27 @@ def test_settings_mistakes_are_reported_before_connecting():
                 ca_cert_pem="junk",
             )
         )
+
+
+async def test_a_big_page_is_parsed_with_turns_for_the_event_loop_between_its_rows():
+    """A thousand rows are tens of milliseconds of parsing: other tasks (a Slack request the
+    same process must acknowledge) get turns while they are read, not only after."""
+    rows = [sample_rows.ap_invoice(f"K{n:04d}") for n in range(1000)]
+    turns = 0
+    listing_done = asyncio.Event()
+
+    async def other_task() -> None:
+        nonlocal turns
+        while not listing_done.is_set():
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    before = turns
+    async with client(lambda request: page(rows)) as agent:
+        pages = [p async for p in agent.list_changes(AP, "ABC", None, page_size=1000)]
+    listing_done.set()
+    await ticker
+    assert len(pages[0].records) == 1000
+    assert turns - before >= 9
