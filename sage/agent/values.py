@@ -128,10 +128,8 @@ def served(column: Column, value: object) -> str:
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
-@functools.lru_cache(maxsize=TEXT_CACHE)
 def hours(text: str) -> Decimal:
-    """A served time as a number for sorting; blank or junk (NaN among it) sorts as midnight.
-    (A scan places every row by it; times repeat from row to row.)"""
+    """A served time as a number for sorting; blank or junk (NaN among it) sorts as midnight."""
     try:
         number = Decimal(text) if text else Decimal(0)
     except InvalidOperation:
