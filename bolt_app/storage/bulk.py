@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolt_app.storage.engine import insert_of
 
 CHUNK_ROWS = 1000  # rows a call, so a huge write never holds the event loop long
 _SQLITE_VARIABLES = 999  # bound variables a statement may have on every SQLite (32,766 from 3.32)
@@ -63,7 +64,7 @@ async def upsert_many(
         index = order.index(name)
         processor = processors[index]
         template[index] = value if processor is None else processor(value)
-    slots = [(order.index(name), processors[order.index(name)]) for name in varying]
+    slots = [(index, processors[index]) for index in map(order.index, varying)]
     rest = itertools.chain((first,), pending)
     while chunk := list(itertools.islice(rest, CHUNK_ROWS)):
         parameters = []
@@ -122,7 +123,7 @@ def _compiled(
 ) -> tuple[str, tuple[str, ...], tuple[Processor, ...]]:
     """The upsert's SQL in the dialect's positional paramstyle, its columns in parameter order
     and each one's bind processor (None: the value goes to the driver as it is)."""
-    insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
+    insert = insert_of(dialect, table)
     statement = insert.on_conflict_do_update(
         index_elements=[column.name for column in table.primary_key],
         set_={name: insert.excluded[name] for name in updated},

@@ -16,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
@@ -154,6 +154,10 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
+    """The session's dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite have it)."""
+    return insert_of(session.bind.dialect, table)
+
+
+def insert_of(dialect: Dialect, table: sa.Table) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (both PostgreSQL and SQLite have it)."""
-    dialect = session.bind.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
