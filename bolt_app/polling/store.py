@@ -388,21 +388,21 @@ async def remember_skipped(
             .where(key.where(skipped_rows))
             .where(skipped_rows.c.record_key.in_(cleared[start : start + IN_LIST_KEYS]))
         )
-    count, first_reason = (before.count, before.first_reason) if before else (0, "")
+    earlier = before or SkippedSoFar()
+    count, first_reason = earlier.count, earlier.first_reason
     reasons: dict[str, str] = {}
     for row in skipped:
         if row.record_key:
             reasons[row.record_key] = row.reason
         else:
             count, first_reason = count + 1, first_reason or row.reason
-    so_far = SkippedSoFar(listed.difference(cleared).union(reasons), count, first_reason)
-    if count > (before.count if before else 0):
+    so_far = SkippedSoFar(listed, count, first_reason)
+    if count > earlier.count:
         reasons[""] = so_far.said()
-        so_far = SkippedSoFar(so_far.listed | {""}, count, first_reason)
     rows = ({"record_key": record_key, "reason": reason} for record_key, reason in reasons.items())
     shared = {**key.columns(), "first_seen_at": now, "last_seen_at": now}
     await upsert_many(session, skipped_rows, shared, rows, updated=("reason", "last_seen_at"))
-    return so_far
+    return SkippedSoFar(listed.difference(cleared).union(reasons), count, first_reason)
 
 
 async def skipped_rows_of(
