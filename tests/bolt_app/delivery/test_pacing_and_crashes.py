@@ -7,7 +7,6 @@ import inspect
 import itertools
 import json
 import os
-import random
 import signal
 import sys
 from collections import Counter, defaultdict
@@ -17,8 +16,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bolt_app.delivery.policy import DeliveryPolicy
-from bolt_app.delivery.slack import client_factory
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.worker import DeliveryWorker
 from slack_standin import SlackStandIn
@@ -99,9 +96,7 @@ async def test_forty_messages_to_four_channels_go_no_faster_than_the_pacing_rate
     assert set(posted_counts(slack_standin).values()) == {1}
 
 
-async def test_a_slow_slack_answer_does_not_stretch_the_interval_between_posts(
-    session_factory, queue
-):
+async def test_a_slow_slack_answer_does_not_stretch_the_interval_between_posts(make_worker, queue):
     """Slack answers 100 ms after each call (on a fake clock): the next post to the channel
     starts one second after the previous one did, not 1.1 s, and never sooner."""
     await queue(*(outbound(AP_CHANNEL, f"k{i}", text=f"invoice {i}") for i in range(5)))
@@ -117,13 +112,9 @@ async def test_a_slow_slack_answer_does_not_stretch_the_interval_between_posts(
         slow_slack.add_workspace(TEAM_ID, bot_token=BOT_TOKEN)
         slow_slack.add_channel(TEAM_ID, AP_CHANNEL)
 
-        async def token_for_team(team_id: str) -> str:
-            return BOT_TOKEN
-
-        worker = DeliveryWorker(
-            session_factory,
-            client_factory(base_url=slow_slack.api_url, token_for_team=token_for_team),
-            DeliveryPolicy(rng=random.Random(1)),
+        worker = make_worker(
+            slack=slow_slack,
+            pacing_interval=timedelta(seconds=1),
             clock=clock,
             sleep=clock.sleep,
             worker_id="paced",
