@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -77,11 +79,11 @@ class ScaleFigures:
         return self.records / self.seconds
 
 
-def _command(*args: str) -> list[str]:
+def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "bolt_app", *args]
 
 
-def _installed_environment() -> dict[str, str]:
+def installed_environment() -> dict[str, str]:
     """This environment, with Python's bytecode cache on, in a folder of its own, as an
     installed connector has it after its first run: a session that turned the cache off
     (PYTHONDONTWRITEBYTECODE) would otherwise add seconds of compiling to every command."""
@@ -96,7 +98,7 @@ def _hours(moment: datetime) -> str:
     return f"{seconds / 3600:.5f}"
 
 
-def _company(path: Path) -> None:
+def make_company(path: Path) -> None:
     connection = sqlite3.connect(path)
     layout.create_tables(connection)
     layout.write_rows(
@@ -111,7 +113,7 @@ def _company(path: Path) -> None:
     connection.close()
 
 
-def _enter_invoices(path: Path, records: int, start: datetime) -> datetime:
+def enter_invoices(path: Path, records: int, start: datetime) -> datetime:
     """N new invoices, as Sage writes an entered one; returns the newest stamp."""
     step = STAMP_SPAN / records
 
@@ -133,19 +135,20 @@ def _enter_invoices(path: Path, records: int, start: datetime) -> datetime:
     return start + step * (records - 1)
 
 
-def _workspace_file(directory: Path, port: int) -> Path:
+def workspace_file(directory: Path, port: int, schedule: str | None = None) -> Path:
     path = directory / "workspace.toml"
+    schedules = "" if schedule is None else f'\n[schedule]\nap_invoice = "{schedule}"\n'
     path.write_text(
         f'team_id = "{TEAM}"\nbot_token = "env:SLACK_BOT_TOKEN"\n\n[sage]\n'
         f'agent_url = "https://localhost:{port}"\ncompanies = ["{COMPANY}"]\nauth = "mtls"\n'
         'client_cert = "file:pki/client.pem"\nclient_key = "file:pki/client.key"\n'
         f'ca_cert = "file:pki/ca.pem"\ntimezone = "{ZONE.key}"\n\n'
-        f'[channels]\nap_invoice = "{CHANNEL}"\n'
+        f'[channels]\nap_invoice = "{CHANNEL}"\n{schedules}'
     )
     return path
 
 
-def _started(process: subprocess.Popen, log: Path, word: str) -> str:
+def wait_for_line(process: subprocess.Popen, log: Path, word: str) -> str:
     """Wait until the process's log has a line with `word`; that line."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -170,7 +173,7 @@ def _timed_poll(directory: Path, env: dict[str, str]) -> tuple[float, float, flo
     with out.open("w") as stdout, (directory / "poll.err").open("w") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(
-            _command("poll", "--once"), stdout=stdout, stderr=stderr, env=env, cwd=directory
+            command("poll", "--once"), stdout=stdout, stderr=stderr, env=env, cwd=directory
         )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
@@ -184,7 +187,7 @@ def _timed_poll(directory: Path, env: dict[str, str]) -> tuple[float, float, flo
     return seconds, usage.ru_maxrss / 1024, cpu, out.read_text()
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
@@ -193,61 +196,92 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+@dataclass(frozen=True, slots=True)
+class World:
+    """What a benchmark polls against: the company file, the agent serving it, and the
+    connector's environment (database, keys, Slack stand-in), configured by `workspace apply`."""
+
+    directory: Path
+    company: Path
+    agent: subprocess.Popen
+    env: dict[str, str]
+
+
+@contextlib.contextmanager
+def world(
+    directory: Path,
+    database_url: str | None,
+    *,
+    schedule: str | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[World]:
+    """The agent and the Slack stand-in running, each in its own process, until the block ends.
+    `schedule` is the workspace file's AP invoice schedule; `environment`, more of the
+    connector's variables."""
+    company = directory / f"{COMPANY}.db"
+    make_company(company)
+    installed = installed_environment()
+    subprocess.run(
+        command("agent", "certs", "pki", "--host", "localhost"),
+        cwd=directory, env=installed, check=True, capture_output=True,
+    )  # fmt: skip
+    agent_port = free_port()
+    logs = {name: (directory / f"{name}.log").open("w") for name in ("agent", "slack")}
+    agent = subprocess.Popen(
+        command("agent", "serve", "--config",
+                str(agent_file(directory, COMPANY, company, agent_port))),
+        cwd=directory, stdout=logs["agent"], stderr=subprocess.STDOUT,
+        env={**installed, "TZ": ZONE.key},
+    )  # fmt: skip
+    slack = subprocess.Popen(
+        command("slack-standin", "--port", "0", "--team", TEAM, "--bot-token", TOKEN,
+                "--channel", f"{CHANNEL}=bench"),
+        cwd=directory, env=installed, stdout=logs["slack"], stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_line(agent, directory / "agent.log", "listening")
+        slack_url = wait_for_line(slack, directory / "slack.log", "listening on").split()[4]
+        key = subprocess.run(
+            command("keys", "generate"), env=installed, check=True, capture_output=True,
+            text=True,
+        ).stdout.strip()  # fmt: skip
+        env = {
+            **installed,
+            **(environment or {}),
+            "DATABASE_URL": database_url or f"sqlite:///{directory / 'connector.db'}",
+            "MLC_ENCRYPTION_KEYS": key,
+            "SLACK_API_URL": slack_url,
+            "SLACK_BOT_TOKEN": TOKEN,
+        }
+        subprocess.run(
+            command("workspace", "apply", str(workspace_file(directory, agent_port, schedule))),
+            cwd=directory, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        yield World(directory, company, agent, env)
+    finally:
+        stop(agent)
+        stop(slack)
+        for log in logs.values():
+            log.close()
+
+
+def wait_until_settled(newest: datetime) -> None:
+    """Sleep until the agent's clock is past `newest` by the settle lag, so a poll takes it."""
+    due = newest + DEFAULT_SETTLE_LAG + timedelta(seconds=2)
+    time.sleep(max((due - datetime.now(ZONE)).total_seconds(), 0))
+
+
 def measure(records: int, database_url: str | None) -> ScaleFigures:
     with tempfile.TemporaryDirectory(prefix="mlc-bench-scale-") as folder:
-        directory = Path(folder)
-        company = directory / f"{COMPANY}.db"
-        _company(company)
-        installed = _installed_environment()
-        subprocess.run(
-            _command("agent", "certs", "pki", "--host", "localhost"),
-            cwd=directory, env=installed, check=True, capture_output=True,
-        )  # fmt: skip
-        agent_port = free_port()
-        logs = {name: (directory / f"{name}.log").open("w") for name in ("agent", "slack")}
-        agent = subprocess.Popen(
-            _command("agent", "serve", "--config",
-                     str(agent_file(directory, COMPANY, company, agent_port))),
-            cwd=directory, stdout=logs["agent"], stderr=subprocess.STDOUT,
-            env={**installed, "TZ": ZONE.key},
-        )  # fmt: skip
-        slack = subprocess.Popen(
-            _command("slack-standin", "--port", "0", "--team", TEAM, "--bot-token", TOKEN,
-                     "--channel", f"{CHANNEL}=bench"),
-            cwd=directory, env=installed, stdout=logs["slack"], stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            _started(agent, directory / "agent.log", "listening")
-            slack_url = _started(slack, directory / "slack.log", "listening on").split()[4]
-            key = subprocess.run(
-                _command("keys", "generate"), env=installed, check=True, capture_output=True,
-                text=True,
-            ).stdout.strip()  # fmt: skip
-            env = {
-                **installed,
-                "DATABASE_URL": database_url or f"sqlite:///{directory / 'connector.db'}",
-                "MLC_ENCRYPTION_KEYS": key,
-                "SLACK_API_URL": slack_url,
-                "SLACK_BOT_TOKEN": TOKEN,
-            }
-            subprocess.run(
-                _command("workspace", "apply", str(_workspace_file(directory, agent_port))),
-                cwd=directory, env=env, check=True, capture_output=True,
-            )  # fmt: skip
-            baseline_seconds, _, _, baseline = _timed_poll(directory, env)
+        with world(Path(folder), database_url) as bench:
+            baseline_seconds, _, _, baseline = _timed_poll(bench.directory, bench.env)
             assert DELIVERED.search(baseline), baseline
-            newest = _enter_invoices(company, records, datetime.now(ZONE) + timedelta(seconds=1))
-            due = newest + DEFAULT_SETTLE_LAG + timedelta(seconds=2)
-            time.sleep(max((due - datetime.now(ZONE)).total_seconds(), 0))
+            start = datetime.now(ZONE) + timedelta(seconds=1)
+            wait_until_settled(enter_invoices(bench.company, records, start))
             load = os.getloadavg()[0]
-            agent_cpu = _cpu_seconds(agent.pid)
-            seconds, peak_mb, cpu_seconds, output = _timed_poll(directory, env)
-            agent_cpu = _cpu_seconds(agent.pid) - agent_cpu
-        finally:
-            _stop(agent)
-            _stop(slack)
-            for log in logs.values():
-                log.close()
+            agent_cpu = _cpu_seconds(bench.agent.pid)
+            seconds, peak_mb, cpu_seconds, output = _timed_poll(bench.directory, bench.env)
+            agent_cpu = _cpu_seconds(bench.agent.pid) - agent_cpu
         polled, delivered = POLL_LINE.search(output), DELIVERED.search(output)
         if polled is None or delivered is None:
             raise RuntimeError(f"poll --once did not say what it read and delivered: {output}")
