@@ -53,9 +53,11 @@ class IdleFigures:
     housekeeping_ms: float  # wall, median of the later runs
 
 
-async def seed_sent(engine: AsyncEngine, count: int, now: datetime) -> None:
-    """`count` posts sent `SEEDED_OVER` ago to `CHANNELS` channels, in one INSERT ... SELECT
-    over a counting CTE (the database makes the rows, not Python)."""
+async def seed_sent(
+    engine: AsyncEngine, count: int, now: datetime, *, age: timedelta = SEEDED_OVER
+) -> None:
+    """`count` posts sent `age` ago to `CHANNELS` channels, one record each, in one INSERT ...
+    SELECT over a counting CTE (the database makes the rows, not Python)."""
     if not count:
         return
     numbers = sa.select(sa.literal(1).label("n")).cte("numbers", recursive=True)
@@ -76,11 +78,11 @@ async def seed_sent(engine: AsyncEngine, count: int, now: datetime) -> None:
         sa.literal(RecordType.AP_INVOICE.value).label("record_type"),
         sa.cast(n, sa.String).label("record_key"),
         sa.literal(0).label("attempts"),
-        moment(SEEDED_OVER).label("next_attempt_at"),
+        moment(age).label("next_attempt_at"),
         sa.literal("1700000000.000100").label("slack_ts"),
-        moment(SEEDED_OVER).label("created_at"),
-        moment(SEEDED_OVER).label("updated_at"),
-        moment(SEEDED_OVER).label("sent_at"),
+        moment(age).label("created_at"),
+        moment(age).label("updated_at"),
+        moment(age).label("sent_at"),
     ).select_from(numbers)
     columns = [column.name for column in rows.selected_columns]
     async with engine.begin() as connection:

@@ -534,39 +534,60 @@ async def latest_deliveries(
     return list(rows)
 
 
-async def prune_sent_deliveries(session: AsyncSession, *, before: datetime) -> int:
-    """Delete messages sent before `before` that nothing can still thread under or update.
+PRUNE_SPAN = 2000  # ids a prune transaction looks at: SQLite's write lock is held that long
+
+
+async def delivery_ids(session: AsyncSession) -> range:
+    """Every id a delivery has now (empty when there are none), read off the primary key."""
+    lowest, highest = (
+        await session.execute(sa.select(sa.func.min(deliveries.c.id), sa.func.max(deliveries.c.id)))
+    ).one()
+    return range(0) if lowest is None else range(lowest, highest + 1)
+
+
+async def prune_sent_deliveries(session: AsyncSession, *, before: datetime, ids: range) -> int:
+    """Delete the messages with an id in `ids`, sent before `before`, that nothing can still
+    thread under or update; returns how many went.
 
     Deleted: sent updates and replies, and posts that a newer post of the same record in the
     same channel has replaced (digests and notes included). Kept: a record's newest post in a
     channel, however old (a later change of the record replies to it or updates it), and any
-    post with a message still waiting to go out under it. Returns how many went."""
+    post with a message still waiting to go out under it. The caller walks the ids a span at a
+    time, each in its own transaction, so the work of one is bounded whatever the table holds
+    and a prune of a million rows never holds the write lock for long; migration 0011's
+    indexes make each row's checks (a newer post, a child still waiting, the children a
+    deleted post leaves parentless) a lookup."""
+    candidate = deliveries.alias("candidate")
     newer = deliveries.alias("newer")
     child = deliveries.alias("child")
     replaced = (
         sa.select(newer.c.id)
+        .where(newer.c.team_id == candidate.c.team_id)
+        .where(newer.c.channel_id == candidate.c.channel_id)
+        .where(newer.c.company == candidate.c.company)
+        .where(newer.c.record_type == candidate.c.record_type)
+        .where(newer.c.record_key == candidate.c.record_key)
         .where(newer.c.kind == DeliveryKind.POST.value)
-        .where(newer.c.id > deliveries.c.id)
-        .where(newer.c.team_id == deliveries.c.team_id)
-        .where(newer.c.channel_id == deliveries.c.channel_id)
-        .where(newer.c.company == deliveries.c.company)
-        .where(newer.c.record_type == deliveries.c.record_type)
-        .where(newer.c.record_key == deliveries.c.record_key)
+        .where(newer.c.id > candidate.c.id)
         .exists()
     )
     waiting_child = (
         sa.select(child.c.id)
-        .where(child.c.parent_delivery_id == deliveries.c.id)
+        .where(child.c.parent_delivery_id == candidate.c.id)
         .where(child.c.status != DeliveryStatus.SENT.value)
         .exists()
     )
-    result = await session.execute(
-        sa.delete(deliveries)
-        .where(deliveries.c.status == DeliveryStatus.SENT.value)
-        .where(deliveries.c.sent_at < before)
-        .where(sa.or_(deliveries.c.kind != DeliveryKind.POST.value, replaced))
+    chunk = (
+        sa.select(candidate.c.id)
+        .where(candidate.c.id.between(ids.start, ids.stop - 1))
+        # `status || ''`, not the column: no index serves it, so SQLite reads the span by its
+        # primary key (through the status index it would read every sent row for each span).
+        .where(candidate.c.status + "" == DeliveryStatus.SENT.value)
+        .where(candidate.c.sent_at < before)
+        .where(sa.or_(candidate.c.kind != DeliveryKind.POST.value, replaced))
         .where(~waiting_child)
     )
+    result = await session.execute(sa.delete(deliveries).where(deliveries.c.id.in_(chunk)))
     return result.rowcount or 0
 
 

@@ -54,6 +54,18 @@ deliveries = sa.Table(
     sa.CheckConstraint(f"kind IN {DELIVERY_KINDS!r}", name="kind"),
     sa.Index("ix_deliveries_channel_queue", "team_id", "channel_id", "status", "id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    # The prune's lookups, and the children a deleted post's ON DELETE SET NULL finds.
+    sa.Index("ix_deliveries_parent", "parent_delivery_id"),
+    sa.Index(
+        "ix_deliveries_record",
+        "team_id",
+        "channel_id",
+        "company",
+        "record_type",
+        "record_key",
+        "kind",
+        "id",
+    ),
 )
 
 # A literal, not a bound parameter: SQLite matches a partial index's WHERE only against the same

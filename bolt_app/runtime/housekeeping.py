@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bolt_app.delivery.outbox import queue_depth
-from bolt_app.delivery.store import prune_sent_deliveries
+from bolt_app.delivery.store import PRUNE_SPAN, delivery_ids, prune_sent_deliveries
 from bolt_app.metrics import Metrics
 from bolt_app.polling.store import last_successes
 from bolt_app.slack.installations import delete_expired_oauth_states
@@ -41,40 +41,58 @@ class Housekeeping:
         metrics: Metrics | None,
         audit_retention: timedelta | None,
         interval: timedelta = timedelta(seconds=15),
+        prune_span: int = PRUNE_SPAN,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._metrics = metrics
         self.audit_retention = audit_retention
         self._interval = interval
+        self._prune_span = prune_span
         self._last_prune: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.run_once()
+                await self.run_once(stop)
             except (DBAPIError, OSError):
                 log.exception("housekeeping cannot reach the database; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._interval.total_seconds())
 
-    async def run_once(self) -> None:
+    async def run_once(self, stop: asyncio.Event | None = None) -> None:
+        """One round; a prune in it ends early once `stop` is set."""
         now = self._clock()
         async with self._sessions.begin() as session:
             if self._metrics is not None:
                 await refresh_gauges(self._metrics, session)
             await delete_expired_oauth_states(session, now=now)
-            if self.audit_retention is not None and (
-                self._last_prune is None or now - self._last_prune >= timedelta(days=1)
-            ):
-                before = now - self.audit_retention
+        if self.audit_retention is not None and (
+            self._last_prune is None or now - self._last_prune >= timedelta(days=1)
+        ):
+            before = now - self.audit_retention
+            async with self._sessions.begin() as session:
                 events = await prune_audit_events(session, before=before)
-                sent = await prune_sent_deliveries(session, before=before)
-                self._last_prune = now
-                if events or sent:
-                    log.info(
-                        "pruned %d audit events and %d sent messages older than %s",
-                        events,
-                        sent,
-                        self.audit_retention,
-                    )
+            sent = await self._prune_sent(before, stop)
+            self._last_prune = now
+            if events or sent:
+                log.info(
+                    "pruned %d audit events and %d sent messages older than %s",
+                    events,
+                    sent,
+                    self.audit_retention,
+                )
+
+    async def _prune_sent(self, before: datetime, stop: asyncio.Event | None) -> int:
+        """Sent messages past the retention, a span of ids a transaction, so the polls and
+        deliveries that wait for the write lock meanwhile wait for one span at most."""
+        async with self._sessions() as session:
+            ids = await delivery_ids(session)
+        deleted = 0
+        for start in ids[:: self._prune_span]:
+            if stop is not None and stop.is_set():
+                break
+            span = range(start, min(start + self._prune_span, ids.stop))
+            async with self._sessions.begin() as session:
+                deleted += await prune_sent_deliveries(session, before=before, ids=span)
+        return deleted

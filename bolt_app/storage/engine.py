@@ -25,7 +25,7 @@ from bolt_app.errors import ConfigError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration (a test holds it to Alembic's head): a database already there is
 # opened without loading Alembic, a few tenths of a second of every command's start.
-HEAD_REVISION = "0010_live_deliveries"
+HEAD_REVISION = "0011_prune_indexes"
 # orjson would write datetimes and dataclasses itself; the json module refuses them.
 _AS_THE_JSON_MODULE_DOES = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _DRIVERS = {
