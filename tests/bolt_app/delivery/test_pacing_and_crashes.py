@@ -212,6 +212,11 @@ async def test_three_workers_on_postgresql_deliver_300_messages_once_each_paced(
         pytest.skip("scale-out is a PostgreSQL feature; SQLite runs one worker process")
     slack_standin.strict_pacing = True
     slack_standin.pacing_interval = TEST_PACING
+    # Three worker processes, PostgreSQL and the test on two cores: under a full suite's load a
+    # worker's request was seen 110 ms late on its way in after its claim, which put the next
+    # one, sent on time, 110 ms early. Twice the default tolerance still fails two posts sent
+    # in one slot (a whole interval early) and any run of posts that gains on the pace.
+    slack_standin.pacing_tolerance = 0.2
     names = await queue_spread(queue, channels=10, per_channel=30)
     for name in names:
         slack_standin.add_channel("T0123ABCD", name)
