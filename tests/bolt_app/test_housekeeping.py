@@ -13,6 +13,7 @@ from bolt_app.delivery.store import PRUNE_SPAN, prune_sent_deliveries
 from bolt_app.delivery.tables import deliveries
 from bolt_app.runtime.housekeeping import Housekeeping
 from bolt_app.storage.tables import slack_oauth_states
+from tests.fixtures.database import sqlite_plan, statements_sent
 from tests.fixtures.delivery import outbound, utc_now
 from tests.fixtures.slack import AP_CHANNEL
 
@@ -113,22 +114,11 @@ async def test_each_span_of_the_prune_reads_only_its_own_ids(engine, session_fac
     every sent row, per span made a million-row prune take hours)."""
     if engine.dialect.name != "sqlite":
         pytest.skip("the plans compared are SQLite's; PostgreSQL's depend on its statistics")
-    statements = []
-
-    def capture(connection, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("DELETE"):
-            statements.append((statement, parameters))
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", capture)
-    try:
+    with statements_sent(engine, "DELETE") as statements:
         async with session_factory.begin() as session:
             await prune_sent_deliveries(session, before=utc_now(), ids=range(1, 1001))
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", capture)
     [(statement, parameters)] = statements
-    async with engine.connect() as connection:
-        plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-        steps = [row[3] for row in plan]
+    steps = await sqlite_plan(engine, statement, parameters)
     assert any("PRIMARY KEY (rowid>? AND rowid<?)" in step for step in steps), steps
     for step in steps:
         assert not step.startswith("SCAN") and "TEMP B-TREE" not in step, steps

@@ -26,6 +26,7 @@ from bolt_app.delivery.store import (
 from bolt_app.delivery.tables import deliveries
 from bolt_app.delivery.transitions import settle
 from bolt_app.storage.audit import list_audit_events
+from tests.fixtures.database import sqlite_plan, statements_sent
 from tests.fixtures.delivery import outbound, utc_now
 from tests.fixtures.slack import AP_CHANNEL, PO_CHANNEL, TEAM_ID
 
@@ -162,14 +163,7 @@ async def test_the_idle_worker_the_gauges_and_status_never_read_the_sent_rows(
         await session.execute(
             sa.update(deliveries).where(deliveries.c.id == sent).values(status="sent")
         )
-    statements = []
-
-    def capture(connection, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", capture)
-    try:
+    with statements_sent(engine, "SELECT") as statements:
         async with session_factory() as session, session.begin():
             await active_channels(session)
             await queue_depth(session)
@@ -179,11 +173,7 @@ async def test_the_idle_worker_the_gauges_and_status_never_read_the_sent_rows(
             await claim_next(
                 session, TEAM_ID, AP_CHANNEL, worker_id="w", now=utc_now(), lease=LEASE
             )
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", capture)
-    async with engine.connect() as connection:
-        for statement, parameters in statements:
-            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            for step in (row[3] for row in plan):
-                if " deliveries" in step:
-                    assert "ix_deliveries_live" in step or "(status=?" in step, (statement, step)
+    for statement, parameters in statements:
+        for step in await sqlite_plan(engine, statement, parameters):
+            if " deliveries" in step:
+                assert "ix_deliveries_live" in step or "(status=?" in step, (statement, step)
