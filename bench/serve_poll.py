@@ -163,8 +163,16 @@ def _poll_lines(log: Path) -> list[tuple[datetime, dict[str, int]]]:
     return found
 
 
-def _wait_for_poll(serve: subprocess.Popen, log: Path, count: int, deadline: float) -> None:
-    while len(_poll_lines(log)) < count:
+def _first_poll_from(
+    serve: subprocess.Popen, log: Path, moment: datetime, within: float
+) -> tuple[datetime, dict[str, int]]:
+    """serve's first "poll" log line written at or after `moment`, waited for `within`
+    seconds at most."""
+    deadline = time.monotonic() + within
+    while True:
+        done = [(at, counts) for at, counts in _poll_lines(log) if at >= moment]
+        if done:
+            return done[0]
         if serve.poll() is not None:
             raise RuntimeError(f"serve stopped: {log.read_text()[-2000:]}")
         if time.monotonic() > deadline:
@@ -210,7 +218,7 @@ def _measure(bench, serve, log, port, secret, response_url, records) -> ServeFig
     )
     prober.start()
     try:
-        _wait_for_poll(serve, log, 1, time.monotonic() + 150)  # the baseline
+        _first_poll_from(serve, log, datetime.min.replace(tzinfo=UTC), 150)  # the baseline
         newest = enter_invoices(bench.company, records, datetime.now(ZONE) + timedelta(seconds=1))
         entered = datetime.now(UTC)
         polled_at = _next_minute(entered)
@@ -219,17 +227,10 @@ def _measure(bench, serve, log, port, secret, response_url, records) -> ServeFig
                 f"the invoices were entered too late ({entered:%H:%M:%S}) to settle before "
                 f"the {polled_at:%H:%M} poll; try fewer records"
             )
-        # The minute's poll, and any that ran between the baseline and it.
-        while True:
-            _wait_for_poll(serve, log, 2, time.monotonic() + 300)
-            done = [(at, counts) for at, counts in _poll_lines(log) if at >= polled_at]
-            if done:
-                break
-            time.sleep(0.1)
+        finished, counts = _first_poll_from(serve, log, polled_at, 300)
     finally:
         halt.set()
         prober.join()
-    finished, counts = done[0]
     if counts["new"] != records:
         raise RuntimeError(f"the {polled_at:%H:%M} poll took {counts['new']} of {records} invoices")
     if any(answer.status != 200 for answer in answers):
