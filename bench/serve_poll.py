@@ -19,8 +19,6 @@ beside those timed while serve was idle.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import http.client
 import http.server
 import json
@@ -35,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
 
 from bench.poll_scale import (
     COMPANY,
@@ -118,12 +118,12 @@ def _signed_command(secret: str, response_url: str) -> tuple[bytes, dict[str, st
         }
     ).encode()
     timestamp = str(int(time.time()))
-    base = b"v0:" + timestamp.encode() + b":" + body
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return body, {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": signature,
+        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
+            timestamp=timestamp, body=body
+        ),
     }
 
 
